@@ -1,0 +1,25 @@
+using MeterAgent.Metering.Surfaces;
+
+namespace MeterAgent.Metering.Requests;
+
+/// <summary>What metering needs of a request body, nothing more.</summary>
+public sealed class ParsedRequest
+{
+    public required ApiSurface Surface { get; init; }
+
+    public required string Model { get; init; }
+
+    public bool Stream { get; init; }
+
+    /// <summary>max_tokens / max_completion_tokens / max_output_tokens, when the client set one.</summary>
+    public long? MaxOutputTokens { get; init; }
+
+    /// <summary>The client itself asked for stream_options.include_usage = true.</summary>
+    public bool ClientRequestedStreamUsage { get; init; }
+
+    /// <summary>Canonical input text segments (docs/canonical-text.md); the reference count is the sum of their counts.</summary>
+    public required IReadOnlyList<string> InputSegments { get; init; }
+
+    /// <summary>The input has parts that cannot be re-tokenized (images, audio, files, token arrays).</summary>
+    public bool HasNonTextInput { get; init; }
+}
