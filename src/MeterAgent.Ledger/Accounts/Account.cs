@@ -1,0 +1,3 @@
+namespace MeterAgent.Ledger.Accounts;
+
+public sealed record Account(string Id, string Name, DateTimeOffset CreatedAt);

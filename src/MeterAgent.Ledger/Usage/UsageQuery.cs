@@ -1,0 +1,10 @@
+namespace MeterAgent.Ledger.Usage;
+
+/// <summary>A page of records, newest first. <see cref="Before"/> is the id to continue after (exclusive).</summary>
+public sealed record UsageQuery(
+    string? AccountId = null,
+    string? Model = null,
+    DateTimeOffset? From = null,
+    DateTimeOffset? To = null,
+    string? Before = null,
+    int Limit = 100);

@@ -1,0 +1,67 @@
+namespace MeterAgent.Ledger.Usage;
+
+/// <summary>
+/// One request, as metered. Native counts are the upstream's (normalised: input includes cached and cache writes,
+/// output includes reasoning); reference counts are o200k_base over the canonical text (docs/canonical-text.md).
+/// </summary>
+public sealed class UsageRecord
+{
+    public required string Id { get; init; }
+
+    public required string AccountId { get; init; }
+
+    public required string KeyId { get; init; }
+
+    /// <summary>Surface name, e.g. openai.chat_completions.</summary>
+    public required string Surface { get; init; }
+
+    public string? RouteId { get; set; }
+
+    public string? ClusterId { get; set; }
+
+    public string? RequestedModel { get; set; }
+
+    public string? ServedModel { get; set; }
+
+    public bool Stream { get; set; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset? FirstTokenAt { get; set; }
+
+    public DateTimeOffset? EndedAt { get; set; }
+
+    public UsageStatus Status { get; set; }
+
+    /// <summary>HTTP status the client received.</summary>
+    public int? HttpStatus { get; set; }
+
+    /// <summary>Why a request failed or was rejected (no secrets, no content).</summary>
+    public string? Error { get; set; }
+
+    /// <summary>The upstream reported usage; when false, native counts are null and Quality is "estimated".</summary>
+    public bool NativeReported { get; set; }
+
+    public long? NativeInputTokens { get; set; }
+
+    public long? NativeCachedInputTokens { get; set; }
+
+    public long? NativeCacheWriteTokens { get; set; }
+
+    public long? NativeOutputTokens { get; set; }
+
+    public long? NativeReasoningTokens { get; set; }
+
+    public long ReferenceInputTokens { get; set; }
+
+    public long ReferenceOutputTokens { get; set; }
+
+    /// <summary>"native" when the upstream reported usage, "estimated" when only reference counts exist.</summary>
+    public string Quality { get; set; } = "estimated";
+
+    /// <summary>The input had parts (images, audio, token arrays) that the reference count cannot see.</summary>
+    public bool NonTextInput { get; set; }
+
+    /// <summary>Reference tokenizer identity: "o200k_base" plus the SHA-256 of its rank data.</summary>
+    public string? ReferenceTokenizer { get; set; }
+}

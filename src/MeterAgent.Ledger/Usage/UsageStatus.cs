@@ -1,0 +1,25 @@
+namespace MeterAgent.Ledger.Usage;
+
+public enum UsageStatus
+{
+    /// <summary>Written ahead, before the request went upstream; not yet closed.</summary>
+    Open = 0,
+
+    /// <summary>The upstream answered and the client received the whole response.</summary>
+    Completed,
+
+    /// <summary>The client went away before the response ended; metered for what was delivered.</summary>
+    ClientAborted,
+
+    /// <summary>The upstream could not be reached, timed out, or broke off the response.</summary>
+    UpstreamFailed,
+
+    /// <summary>The upstream answered with an error status (4xx/5xx).</summary>
+    UpstreamError,
+
+    /// <summary>Refused by the agent before going upstream (bad input, policy).</summary>
+    Rejected,
+
+    /// <summary>Left open by a crash; closed at the next start.</summary>
+    Interrupted,
+}
