@@ -1,0 +1,30 @@
+namespace MeterAgent.Ledger.Sqlite;
+
+/// <summary>
+/// The embedded SQLite store, bound from the configuration section <c>Store</c>:
+/// <list type="bullet">
+/// <item><c>Store:Path</c> — the database file (default <c>data/meteragent.db</c>); its folder is created.</item>
+/// <item><c>Store:Synchronous</c> — <c>Normal</c> (default) or <c>Full</c>; see <see cref="SqliteSynchronousMode"/>.</item>
+/// <item><c>Store:MaxBatchSize</c> — most usage writes group-committed in one transaction (default 256, 1–10000).</item>
+/// <item><c>Store:KeyCacheTtl</c> — how long a key lookup (found or not) is cached (default <c>00:00:05</c>, at most 1 hour).
+/// Revocation on this node evicts at once; other nodes see it within this time.</item>
+/// <item><c>Store:KeyCacheCapacity</c> — most cached key lookups (default 10000).</item>
+/// <item><c>Store:BusyTimeout</c> — how long a connection waits for a lock held by another (default <c>00:00:05</c>).</item>
+/// </list>
+/// </summary>
+public sealed class SqliteStoreOptions
+{
+    public const string SectionName = "Store";
+
+    public string Path { get; set; } = "data/meteragent.db";
+
+    public SqliteSynchronousMode Synchronous { get; set; } = SqliteSynchronousMode.Normal;
+
+    public int MaxBatchSize { get; set; } = 256;
+
+    public TimeSpan KeyCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
+
+    public int KeyCacheCapacity { get; set; } = 10_000;
+
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Options;
+
+namespace MeterAgent.Ledger.Sqlite;
+
+/// <summary>Names the bad key, so a misconfigured start fails with a message an operator can act on.</summary>
+public sealed class SqliteStoreOptionsValidator : IValidateOptions<SqliteStoreOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SqliteStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        const string Section = SqliteStoreOptions.SectionName;
+
+        if (string.IsNullOrWhiteSpace(options.Path))
+        {
+            failures.Add($"{Section}:Path must name the database file.");
+        }
+
+        if (!Enum.IsDefined(options.Synchronous))
+        {
+            failures.Add($"{Section}:Synchronous must be Normal or Full (was {options.Synchronous}).");
+        }
+
+        if (options.MaxBatchSize is < 1 or > 10_000)
+        {
+            failures.Add($"{Section}:MaxBatchSize must be between 1 and 10000 (was {options.MaxBatchSize}).");
+        }
+
+        if (options.KeyCacheTtl < TimeSpan.Zero || options.KeyCacheTtl > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{Section}:KeyCacheTtl must be between 00:00:00 and 01:00:00 (was {options.KeyCacheTtl}).");
+        }
+
+        if (options.KeyCacheCapacity < 1)
+        {
+            failures.Add($"{Section}:KeyCacheCapacity must be at least 1 (was {options.KeyCacheCapacity}).");
+        }
+
+        if (options.BusyTimeout < TimeSpan.Zero || options.BusyTimeout > TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"{Section}:BusyTimeout must be between 00:00:00 and 00:05:00 (was {options.BusyTimeout}).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,120 @@
+using MeterAgent.Ledger.Usage;
+using Microsoft.Data.Sqlite;
+
+namespace MeterAgent.Ledger.Sqlite;
+
+/// <summary>How a <see cref="UsageRecord"/> maps to the <c>usage_records</c> row: one column per field, in this order.</summary>
+internal static class UsageRecordSql
+{
+    public static readonly string[] Columns =
+    [
+        "id", "account_id", "key_id", "surface", "route_id", "cluster_id", "requested_model", "served_model", "stream",
+        "started_at", "first_token_at", "ended_at", "status", "http_status", "error", "native_reported",
+        "native_input_tokens", "native_cached_input_tokens", "native_cache_write_tokens", "native_output_tokens",
+        "native_reasoning_tokens", "reference_input_tokens", "reference_output_tokens", "quality", "non_text_input",
+        "reference_tokenizer",
+    ];
+
+    // Identity fields are init-only on the record: a close never moves a record to another account or start time.
+    private static readonly HashSet<string> Immutable = new(StringComparer.Ordinal) { "id", "account_id", "key_id", "surface", "started_at" };
+
+    public static readonly string SelectColumns = string.Join(", ", Columns);
+
+    private static readonly string InsertValues =
+        $"INSERT INTO usage_records ({SelectColumns}) VALUES ({string.Join(", ", Columns.Select(c => "@" + c))})";
+
+    /// <summary>
+    /// A repeated open (a retry) leaves the row as it is: it must neither fail nor reopen a record already closed.
+    /// </summary>
+    public static readonly string Open = InsertValues + " ON CONFLICT (id) DO NOTHING;";
+
+    /// <summary>The final state wins, whether or not the record was opened first.</summary>
+    public static readonly string Close =
+        InsertValues + " ON CONFLICT (id) DO UPDATE SET "
+        + string.Join(", ", Columns.Where(c => !Immutable.Contains(c)).Select(c => $"{c} = excluded.{c}")) + ";";
+
+    /// <summary>A command whose parameters are created once; each record only sets their values.</summary>
+    public static SqliteCommand CreateWriteCommand(SqliteConnection connection, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var column in Columns)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = "@" + column });
+        }
+
+        command.Prepare();
+        return command;
+    }
+
+    public static void Bind(SqliteCommand command, UsageRecord record, UsageStatus status)
+    {
+        var p = command.Parameters;
+        p[0].Value = record.Id;
+        p[1].Value = record.AccountId;
+        p[2].Value = record.KeyId;
+        p[3].Value = record.Surface;
+        p[4].Value = (object?)record.RouteId ?? DBNull.Value;
+        p[5].Value = (object?)record.ClusterId ?? DBNull.Value;
+        p[6].Value = (object?)record.RequestedModel ?? DBNull.Value;
+        p[7].Value = (object?)record.ServedModel ?? DBNull.Value;
+        p[8].Value = record.Stream ? 1L : 0L;
+        p[9].Value = SqliteTime.ToUnixMicroseconds(record.StartedAt);
+        p[10].Value = SqliteTime.ToDb(record.FirstTokenAt);
+        p[11].Value = SqliteTime.ToDb(record.EndedAt);
+        p[12].Value = UsageStatusNames.ToName(status);
+        p[13].Value = record.HttpStatus is { } http ? (long)http : DBNull.Value;
+        p[14].Value = (object?)record.Error ?? DBNull.Value;
+        p[15].Value = record.NativeReported ? 1L : 0L;
+        p[16].Value = Nullable(record.NativeInputTokens);
+        p[17].Value = Nullable(record.NativeCachedInputTokens);
+        p[18].Value = Nullable(record.NativeCacheWriteTokens);
+        p[19].Value = Nullable(record.NativeOutputTokens);
+        p[20].Value = Nullable(record.NativeReasoningTokens);
+        p[21].Value = record.ReferenceInputTokens;
+        p[22].Value = record.ReferenceOutputTokens;
+        p[23].Value = record.Quality;
+        p[24].Value = record.NonTextInput ? 1L : 0L;
+        p[25].Value = (object?)record.ReferenceTokenizer ?? DBNull.Value;
+    }
+
+    /// <summary>Reads a row selected with <see cref="SelectColumns"/>.</summary>
+    public static UsageRecord Read(SqliteDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        AccountId = r.GetString(1),
+        KeyId = r.GetString(2),
+        Surface = r.GetString(3),
+        RouteId = NullableString(r, 4),
+        ClusterId = NullableString(r, 5),
+        RequestedModel = NullableString(r, 6),
+        ServedModel = NullableString(r, 7),
+        Stream = r.GetInt64(8) != 0,
+        StartedAt = SqliteTime.FromUnixMicroseconds(r.GetInt64(9)),
+        FirstTokenAt = NullableTime(r, 10),
+        EndedAt = NullableTime(r, 11),
+        Status = UsageStatusNames.FromName(r.GetString(12)),
+        HttpStatus = r.IsDBNull(13) ? null : r.GetInt32(13),
+        Error = NullableString(r, 14),
+        NativeReported = r.GetInt64(15) != 0,
+        NativeInputTokens = NullableLong(r, 16),
+        NativeCachedInputTokens = NullableLong(r, 17),
+        NativeCacheWriteTokens = NullableLong(r, 18),
+        NativeOutputTokens = NullableLong(r, 19),
+        NativeReasoningTokens = NullableLong(r, 20),
+        ReferenceInputTokens = r.GetInt64(21),
+        ReferenceOutputTokens = r.GetInt64(22),
+        Quality = r.GetString(23),
+        NonTextInput = r.GetInt64(24) != 0,
+        ReferenceTokenizer = NullableString(r, 25),
+    };
+
+    private static object Nullable(long? value) => value is { } v ? v : DBNull.Value;
+
+    private static string? NullableString(SqliteDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetString(ordinal);
+
+    private static long? NullableLong(SqliteDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetInt64(ordinal);
+
+    private static DateTimeOffset? NullableTime(SqliteDataReader r, int ordinal) =>
+        r.IsDBNull(ordinal) ? null : SqliteTime.FromUnixMicroseconds(r.GetInt64(ordinal));
+}

@@ -1,0 +1,8 @@
+namespace MeterAgent.Ledger.Sqlite;
+
+internal enum UsageWriteKind
+{
+    Open,
+    Close,
+    RecoverOpen,
+}
