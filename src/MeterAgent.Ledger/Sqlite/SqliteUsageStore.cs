@@ -31,6 +31,7 @@ public sealed partial class SqliteUsageStore : IUsageStore, IAsyncDisposable
     private readonly Task _writer;
     private long _transactions;
     private long _committedWrites;
+    private int _largestBatch;
     private int _disposed;
 
     public SqliteUsageStore(SqliteDatabase database, TimeProvider time, ILogger<SqliteUsageStore> logger)
@@ -64,6 +65,9 @@ public sealed partial class SqliteUsageStore : IUsageStore, IAsyncDisposable
 
     /// <summary>Writes committed (opens, closes, recoveries).</summary>
     internal long CommittedWriteCount => Interlocked.Read(ref _committedWrites);
+
+    /// <summary>The most writes one transaction has held.</summary>
+    internal int LargestBatch => Volatile.Read(ref _largestBatch);
 
     /// <remarks>
     /// Cancelling stops the wait, not the write: once queued the record may still be committed. A caller that gives
@@ -300,6 +304,10 @@ public sealed partial class SqliteUsageStore : IUsageStore, IAsyncDisposable
         transaction.Commit();
         Interlocked.Increment(ref _transactions);
         Interlocked.Add(ref _committedWrites, batch.Count);
+        if (batch.Count > _largestBatch)
+        {
+            Volatile.Write(ref _largestBatch, batch.Count);
+        }
     }
 
     [LoggerMessage(EventId = 1110, Level = LogLevel.Warning,
