@@ -12,7 +12,7 @@ namespace MeterAgent.Ledger.Sqlite;
 /// cost a handful of commits (and fsyncs under <c>Synchronous=Full</c>) rather than a thousand. Each caller's task
 /// completes only after the transaction holding its record has committed. Reads use their own connections.
 /// </summary>
-public sealed partial class SqliteUsageStore : IUsageStore, IAsyncDisposable
+public sealed partial class SqliteUsageStore : IUsageStore, IAsyncDisposable, IDisposable
 {
     /// <summary>The most records one query returns; callers page on with <see cref="UsageQuery.Before"/>.</summary>
     public const int MaxQueryLimit = 1000;
@@ -203,6 +203,9 @@ public sealed partial class SqliteUsageStore : IUsageStore, IAsyncDisposable
         await _writeConnection.DisposeAsync();
         LogStopped(TransactionCount, CommittedWriteCount);
     }
+
+    /// <summary>For containers disposed synchronously: blocks until the queued writes are committed.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private async Task<int> EnqueueAsync(UsageWrite write, CancellationToken cancellationToken)
     {

@@ -1,0 +1,110 @@
+using MeterAgent.Ledger.Usage;
+using Xunit.Abstractions;
+using static MeterAgent.Ledger.Tests.Sqlite.UsageRecords;
+
+namespace MeterAgent.Ledger.Tests.Sqlite;
+
+public sealed class GroupCommitTests(ITestOutputHelper output)
+{
+    private static UsageRecord Numbered(int i)
+    {
+        var record = Minimal($"acct_{i % 7:x16}", T0.AddMilliseconds(i));
+        record.ReferenceInputTokens = i;
+        return record;
+    }
+
+    private static void Finish(UsageRecord record, int i)
+    {
+        record.Status = i % 5 == 0 ? UsageStatus.ClientAborted : UsageStatus.Completed;
+        record.EndedAt = record.StartedAt.AddMilliseconds(i);
+        record.ReferenceOutputTokens = i * 3L;
+        record.NativeReported = true;
+        record.NativeOutputTokens = i * 3L + 1;
+        record.Quality = "native";
+        record.HttpStatus = 200;
+    }
+
+    [Fact]
+    public async Task Concurrent_opens_and_closes_all_land_with_their_values_in_fewer_transactions_than_writes()
+    {
+        const int Requests = 2000;
+        using var dir = new TempDirectory();
+        await using var store = TestStore.Open(dir.DbPath);
+        var records = Enumerable.Range(0, Requests).Select(Numbered).ToArray();
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var requests = Enumerable.Range(0, Requests).Select(i => Task.Run(async () =>
+        {
+            await start.Task;
+            await store.Usage.OpenAsync(records[i]);
+
+            // The open is durable (and visible) once awaited, before the request would go upstream.
+            Assert.Equal(UsageStatus.Open, (await store.Usage.GetAsync(records[i].Id))!.Status);
+            Finish(records[i], i);
+            await store.Usage.CloseAsync(records[i]);
+        })).ToArray();
+        start.SetResult();
+        await Task.WhenAll(requests);
+        output.WriteLine($"{store.Usage.CommittedWriteCount} writes in {store.Usage.TransactionCount} transactions, largest {store.Usage.LargestBatch}");
+
+        for (var i = 0; i < Requests; i++)
+        {
+            AssertSame(records[i], await store.Usage.GetAsync(records[i].Id));
+        }
+
+        Assert.Equal(2 * Requests, store.Usage.CommittedWriteCount);
+        Assert.True(store.Usage.TransactionCount < store.Usage.CommittedWriteCount / 2, $"{store.Usage.TransactionCount} transactions for {store.Usage.CommittedWriteCount} writes");
+        Assert.InRange(store.Usage.LargestBatch, 2, store.Database.Options.MaxBatchSize);
+    }
+
+    [Fact]
+    public async Task A_batch_never_exceeds_the_configured_size()
+    {
+        using var dir = new TempDirectory();
+        await using var store = TestStore.Open(dir.DbPath, configure: o => o.MaxBatchSize = 8);
+
+        await Task.WhenAll(Enumerable.Range(0, 500).Select(i => store.Usage.OpenAsync(Numbered(i)).AsTask()));
+
+        Assert.Equal(500, store.Usage.CommittedWriteCount);
+        Assert.InRange(store.Usage.LargestBatch, 1, 8);
+        Assert.True(store.Usage.TransactionCount >= 500 / 8);
+    }
+
+    [Fact]
+    public async Task With_a_batch_size_of_one_every_write_is_its_own_transaction()
+    {
+        using var dir = new TempDirectory();
+        await using var store = TestStore.Open(dir.DbPath, configure: o => o.MaxBatchSize = 1);
+
+        await Task.WhenAll(Enumerable.Range(0, 100).Select(i => store.Usage.OpenAsync(Numbered(i)).AsTask()));
+
+        Assert.Equal(100, store.Usage.TransactionCount);
+        Assert.Equal(1, store.Usage.LargestBatch);
+    }
+
+    [Fact]
+    public async Task Dispose_commits_every_write_already_queued()
+    {
+        using var dir = new TempDirectory();
+        var records = Enumerable.Range(0, 300).Select(Numbered).ToArray();
+        Task[] writes;
+        await using (var store = TestStore.Open(dir.DbPath))
+        {
+            // Not awaited before disposal: the writes are queued when DisposeAsync starts.
+            writes = records.Select(r => store.Usage.OpenAsync(r).AsTask()).ToArray();
+        }
+
+        await Task.WhenAll(writes);
+        await using var reopened = TestStore.Open(dir.DbPath);
+        var stored = new List<UsageRecord>();
+        string? before = null;
+        IReadOnlyList<UsageRecord> page;
+        while ((page = await reopened.Usage.QueryAsync(new UsageQuery(Before: before, Limit: 1000))).Count > 0)
+        {
+            stored.AddRange(page);
+            before = page[^1].Id;
+        }
+
+        Assert.Equal(records.Select(r => r.Id).Order(StringComparer.Ordinal), stored.Select(r => r.Id).Order(StringComparer.Ordinal));
+    }
+}

@@ -1,0 +1,109 @@
+using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.Sqlite;
+using MeterAgent.Ledger.Usage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace MeterAgent.Ledger.Tests.Sqlite;
+
+public sealed class SqliteStoreRegistrationTests
+{
+    private static IHost BuildHost(Dictionary<string, string?> settings)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddSqliteStore();
+        return builder.Build();
+    }
+
+    [Fact]
+    public async Task Binds_the_store_section_and_serves_both_interfaces_from_one_store()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "data", "meteragent.db");
+        using var host = BuildHost(new()
+        {
+            ["Store:Path"] = path,
+            ["Store:Synchronous"] = "Full",
+            ["Store:MaxBatchSize"] = "64",
+            ["Store:KeyCacheTtl"] = "00:00:30",
+        });
+
+        await host.StartAsync();
+        var options = host.Services.GetRequiredService<IOptions<SqliteStoreOptions>>().Value;
+        Assert.Equal(path, options.Path);
+        Assert.Equal(SqliteSynchronousMode.Full, options.Synchronous);
+        Assert.Equal(64, options.MaxBatchSize);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.KeyCacheTtl);
+
+        Assert.IsType<SqliteAccountStore>(host.Services.GetRequiredService<IAccountStore>());
+        Assert.Same(host.Services.GetRequiredService<SqliteUsageStore>(), host.Services.GetRequiredService<IUsageStore>());
+        Assert.True(File.Exists(path));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Start_up_recovers_records_a_previous_run_left_open()
+    {
+        using var dir = new TempDirectory();
+        var crashed = TestStore.Open(dir.DbPath);
+        var record = UsageRecords.Minimal();
+        await crashed.Usage.OpenAsync(record);
+
+        using var host = BuildHost(new() { ["Store:Path"] = dir.DbPath });
+        await host.StartAsync();
+
+        var stored = await host.Services.GetRequiredService<IUsageStore>().GetAsync(record.Id);
+        Assert.Equal(UsageStatus.Interrupted, stored!.Status);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Disposing_the_container_commits_the_queued_writes_even_when_disposed_synchronously()
+    {
+        using var dir = new TempDirectory();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Store:Path"] = dir.DbPath }).Build());
+        services.AddLogging();
+        services.AddSqliteStore();
+        var records = Enumerable.Range(0, 100).Select(i => UsageRecords.Minimal(startedAt: UsageRecords.T0.AddMilliseconds(i))).ToList();
+        Task[] writes;
+        using (var provider = services.BuildServiceProvider())
+        {
+            var store = provider.GetRequiredService<IUsageStore>();
+            writes = records.Select(r => store.OpenAsync(r).AsTask()).ToArray();
+        }
+
+        await Task.WhenAll(writes);
+        await using var reopened = TestStore.Open(dir.DbPath);
+        Assert.Equal(100, (await reopened.Usage.QueryAsync(new UsageQuery(Limit: 1000))).Count);
+    }
+
+    [Theory]
+    [InlineData("Store:MaxBatchSize", "0")]
+    [InlineData("Store:KeyCacheTtl", "-00:00:01")]
+    [InlineData("Store:Path", " ")]
+    [InlineData("Store:KeyCacheCapacity", "0")]
+    public async Task A_bad_setting_fails_start_naming_the_key(string key, string value)
+    {
+        using var dir = new TempDirectory();
+        using var host = BuildHost(new() { ["Store:Path"] = dir.DbPath, [key] = value });
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains(key, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Defaults_match_the_documented_ones()
+    {
+        var options = new SqliteStoreOptions();
+
+        Assert.Equal("data/meteragent.db", options.Path);
+        Assert.Equal(SqliteSynchronousMode.Normal, options.Synchronous);
+        Assert.Equal(256, options.MaxBatchSize);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.KeyCacheTtl);
+        Assert.True(new SqliteStoreOptionsValidator().Validate(null, options).Succeeded);
+    }
+}
