@@ -1,1 +1,3 @@
-return 0;
+using MeterAgent.Hosting;
+
+return await MeterAgentHost.RunAsync(args);

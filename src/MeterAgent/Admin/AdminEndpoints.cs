@@ -1,0 +1,102 @@
+using System.Security.Cryptography;
+using System.Text;
+using MeterAgent.Hosting;
+using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.Usage;
+using Microsoft.Extensions.Options;
+
+namespace MeterAgent.Admin;
+
+/// <summary>The provider's admin API on the management port: accounts, client keys, usage records.</summary>
+internal static class AdminEndpoints
+{
+    public static void MapAdminApi(this IEndpointRouteBuilder endpoints)
+    {
+        var admin = endpoints.MapGroup("/admin").OnManagementPort().AddEndpointFilter(RequireAdminToken);
+
+        admin.MapPost("/accounts", async (CreateAccountRequest? body, IAccountStore accounts, CancellationToken ct) =>
+        {
+            var name = body?.Name?.Trim();
+            if (string.IsNullOrEmpty(name) || name.Length > 200)
+            {
+                return Results.Problem("'name' is required (1-200 characters).", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var account = await accounts.CreateAccountAsync(name, ct);
+            return Results.Created($"/admin/accounts/{account.Id}", account);
+        });
+
+        admin.MapGet("/accounts", async (IAccountStore accounts, CancellationToken ct) =>
+            Results.Ok(await accounts.ListAccountsAsync(ct)));
+
+        admin.MapGet("/accounts/{accountId}", async (string accountId, IAccountStore accounts, CancellationToken ct) =>
+            await accounts.GetAccountAsync(accountId, ct) is { } account
+                ? Results.Ok(account)
+                : Results.Problem($"No account '{accountId}'.", statusCode: StatusCodes.Status404NotFound));
+
+        admin.MapPost("/accounts/{accountId}/keys", async (string accountId, IAccountStore accounts, CancellationToken ct) =>
+        {
+            var issued = await accounts.IssueKeyAsync(accountId, ct);
+            if (issued is null)
+            {
+                return Results.Problem($"No account '{accountId}'.", statusCode: StatusCodes.Status404NotFound);
+            }
+
+            var info = issued.Info;
+            return Results.Created(
+                $"/admin/keys/{info.KeyId}",
+                new IssuedKeyResponse(info.KeyId, info.AccountId, issued.Secret, info.Prefix, info.CreatedAt));
+        });
+
+        admin.MapGet("/accounts/{accountId}/keys", async (string accountId, IAccountStore accounts, CancellationToken ct) =>
+            await accounts.GetAccountAsync(accountId, ct) is null
+                ? Results.Problem($"No account '{accountId}'.", statusCode: StatusCodes.Status404NotFound)
+                : Results.Ok(await accounts.ListKeysAsync(accountId, ct)));
+
+        admin.MapDelete("/keys/{keyId}", async (string keyId, IAccountStore accounts, CancellationToken ct) =>
+            await accounts.RevokeKeyAsync(keyId, ct)
+                ? Results.NoContent()
+                : Results.Problem($"No key '{keyId}'.", statusCode: StatusCodes.Status404NotFound));
+
+        admin.MapGet("/usage", async (
+            string? account, string? model, DateTimeOffset? from, DateTimeOffset? to, string? before, int? limit,
+            IUsageStore usage, CancellationToken ct) =>
+        {
+            var pageSize = limit ?? 100;
+            if (pageSize is < 1 or > 1000)
+            {
+                return Results.Problem("'limit' must be 1-1000.", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var records = await usage.QueryAsync(new UsageQuery(account, model, from, to, before, pageSize), ct);
+            var next = records.Count == pageSize ? records[^1].Id : null;
+            return Results.Ok(new UsagePage(records, next));
+        });
+
+        admin.MapGet("/usage/{usageId}", async (string usageId, IUsageStore usage, CancellationToken ct) =>
+            await usage.GetAsync(usageId, ct) is { } record
+                ? Results.Ok(record)
+                : Results.Problem($"No usage record '{usageId}'.", statusCode: StatusCodes.Status404NotFound));
+    }
+
+    private static async ValueTask<object?> RequireAdminToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var expected = http.RequestServices.GetRequiredService<IOptionsMonitor<MeterAgentOptions>>().CurrentValue.AdminToken;
+        if (string.IsNullOrEmpty(expected))
+        {
+            return Results.Problem("The admin API is disabled: set MeterAgent:AdminToken.", statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        var header = http.Request.Headers.Authorization.ToString();
+        var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : string.Empty;
+        if (!CryptographicOperations.FixedTimeEquals(
+                SHA256.HashData(Encoding.UTF8.GetBytes(presented)),
+                SHA256.HashData(Encoding.UTF8.GetBytes(expected))))
+        {
+            return Results.Problem("Missing or wrong admin token.", statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        return await next(context);
+    }
+}

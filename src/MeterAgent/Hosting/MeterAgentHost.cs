@@ -1,0 +1,99 @@
+using System.Net;
+using MeterAgent.Admin;
+using MeterAgent.Health;
+using MeterAgent.Ledger.Sqlite;
+using MeterAgent.Proxy;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace MeterAgent.Hosting;
+
+/// <summary>Composition of the agent: listeners, services, and the request pipeline.</summary>
+public static class MeterAgentHost
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Contains("--demo", StringComparer.OrdinalIgnoreCase))
+        {
+            return await Demo.DemoMode.RunAsync(args.Where(a => !a.Equals("--demo", StringComparison.OrdinalIgnoreCase)).ToArray());
+        }
+
+        await using var app = Build(args);
+        await app.RunAsync();
+        return 0;
+    }
+
+    /// <param name="args">Command line; any setting can be given as --Section:Key=value.</param>
+    /// <param name="configure">Extra configuration sources, applied after appsettings and the environment (tests, demo).</param>
+    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        if (configure is not null)
+        {
+            configure(builder.Configuration);
+            builder.Configuration.AddCommandLine(args);
+        }
+
+        var agentSection = builder.Configuration.GetSection(MeterAgentOptions.Section);
+        builder.Services.AddOptions<MeterAgentOptions>().BindConfiguration(MeterAgentOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<MeterAgentOptions>, MeterAgentOptionsValidator>();
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var options = agentSection.Get<MeterAgentOptions>() ?? new MeterAgentOptions();
+            var address = IPAddress.TryParse(options.ListenAddress, out var parsed) ? parsed : IPAddress.Loopback;
+            kestrel.Listen(address, options.ProxyPort);
+            kestrel.Listen(address, options.ManagementPort, listen => listen.Use(next => connection =>
+            {
+                ManagementListener.Mark(connection);
+                return next(connection);
+            }));
+
+            // Metered routes enforce MaxRequestBodyBytes themselves, with an answer in the API's own shape.
+            kestrel.Limits.MaxRequestBodySize = Math.Max(30_000_000, options.MaxRequestBodyBytes + 1);
+        });
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSqliteStore();
+        builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default));
+        builder.Services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddTransforms(UpstreamCredentialTransform.Apply);
+
+        var app = builder.Build();
+        app.UseRouting();
+        app.Use(KeepListenersApart);
+
+        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false }).OnManagementPort();
+        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).OnManagementPort();
+        app.MapAdminApi();
+
+        app.MapReverseProxy(proxy => proxy.UseMiddleware<MeteringMiddleware>());
+        app.MapFallback(context => ApiError.WriteAsync(context, ApiError.GuessFamily(context.Request),
+            StatusCodes.Status404NotFound, ApiErrorKind.NotFound, $"Unknown route '{context.Request.Path}'."));
+        return app;
+    }
+
+    private static Task KeepListenersApart(HttpContext context, RequestDelegate next)
+    {
+        var onManagementPort = ManagementListener.IsManagementConnection(context);
+        if (onManagementPort == ManagementListener.IsManagementEndpoint(context))
+        {
+            return next(context);
+        }
+
+        if (onManagementPort)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+
+        return ApiError.WriteAsync(context, ApiError.GuessFamily(context.Request), StatusCodes.Status404NotFound,
+            ApiErrorKind.NotFound, $"Unknown route '{context.Request.Path}'.");
+    }
+}

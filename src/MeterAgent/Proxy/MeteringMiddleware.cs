@@ -1,0 +1,264 @@
+using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.Usage;
+using MeterAgent.Metering.Requests;
+using MeterAgent.Metering.Surfaces;
+using MeterAgent.Metering.Tokenization;
+using MeterAgent.Hosting;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+
+namespace MeterAgent.Proxy;
+
+/// <summary>
+/// The metering step of YARP's proxy pipeline: authenticate, parse, write the usage record ahead, forward with the
+/// response tapped, then close the record with what was delivered.
+/// </summary>
+internal sealed partial class MeteringMiddleware
+{
+    public const string UsageIdHeader = "x-meteragent-usage-id";
+
+    private readonly RequestDelegate _next;
+    private readonly IAccountStore _accounts;
+    private readonly IUsageStore _usage;
+    private readonly IOptionsMonitor<MeterAgentOptions> _options;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<MeteringMiddleware> _logger;
+    private readonly ReferenceTokenizer _tokenizer = ReferenceTokenizer.Instance;
+    private readonly string _tokenizerId;
+
+    public MeteringMiddleware(
+        RequestDelegate next,
+        IAccountStore accounts,
+        IUsageStore usage,
+        IOptionsMonitor<MeterAgentOptions> options,
+        TimeProvider clock,
+        ILogger<MeteringMiddleware> logger)
+    {
+        _next = next;
+        _accounts = accounts;
+        _usage = usage;
+        _options = options;
+        _clock = clock;
+        _logger = logger;
+        _tokenizerId = $"{_tokenizer.Name}:sha256:{_tokenizer.RankDataSha256}";
+    }
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var route = context.GetReverseProxyFeature().Route;
+        var request = context.Request;
+        var surface = RouteMetadata.ResolveSurface(route.Config, request.Path);
+        var family = surface == ApiSurface.Unknown ? ApiError.GuessFamily(request) : surface.Family();
+
+        var presented = ClientCredentials.Extract(request);
+        var key = presented is null ? null : await _accounts.AuthenticateAsync(presented, context.RequestAborted);
+        if (key is null)
+        {
+            await ApiError.WriteAsync(context, family, StatusCodes.Status401Unauthorized, ApiErrorKind.Authentication,
+                presented is null
+                    ? "Missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'."
+                    : "Invalid API key.");
+            return;
+        }
+
+        if (surface == ApiSurface.Unknown)
+        {
+            if (RouteMetadata.AllowsUnmetered(route.Config))
+            {
+                await _next(context);
+                return;
+            }
+
+            await ApiError.WriteAsync(context, family, StatusCodes.Status404NotFound, ApiErrorKind.NotFound,
+                $"'{request.Path}' is not a metered API route.");
+            return;
+        }
+
+        await MeterAsync(context, route, surface, key);
+    }
+
+    private async Task MeterAsync(HttpContext context, RouteModel route, ApiSurface surface, ApiKeyInfo key)
+    {
+        var request = context.Request;
+        var family = surface.Family();
+        var options = _options.CurrentValue;
+        var record = new UsageRecord
+        {
+            Id = Guid.CreateVersion7().ToString("N"),
+            AccountId = key.AccountId,
+            KeyId = key.KeyId,
+            Surface = surface.Name(),
+            RouteId = route.Config.RouteId,
+            ClusterId = route.Cluster?.ClusterId,
+            StartedAt = _clock.GetUtcNow(),
+            Status = UsageStatus.Open,
+            ReferenceTokenizer = _tokenizerId,
+        };
+
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            await RejectAsync(context, record, family, StatusCodes.Status405MethodNotAllowed, ApiErrorKind.InvalidRequest,
+                $"{request.Method} is not supported on {request.Path}; use POST.");
+            return;
+        }
+
+        if (!IsJson(request.ContentType))
+        {
+            await RejectAsync(context, record, family, StatusCodes.Status415UnsupportedMediaType, ApiErrorKind.UnsupportedMediaType,
+                "Content-Type must be application/json.");
+            return;
+        }
+
+        using var body = await RequestBody.ReadAsync(request, options.MaxRequestBodyBytes, context.RequestAborted);
+        if (body is null)
+        {
+            await RejectAsync(context, record, family, StatusCodes.Status413PayloadTooLarge, ApiErrorKind.TooLarge,
+                $"Request body is larger than {options.MaxRequestBodyBytes} bytes.");
+            return;
+        }
+
+        var parsed = RequestParser.Parse(surface, body.Span);
+        if (parsed.Request is not { } parsedRequest)
+        {
+            await RejectAsync(context, record, family, StatusCodes.Status400BadRequest, ApiErrorKind.InvalidRequest,
+                parsed.Error ?? "Invalid request body.", parsed.ErrorParam);
+            return;
+        }
+
+        record.RequestedModel = parsedRequest.Model;
+        record.Stream = parsedRequest.Stream;
+        record.NonTextInput = parsedRequest.HasNonTextInput;
+        record.ReferenceInputTokens = _tokenizer.CountTokens(parsedRequest.InputSegments);
+
+        // OpenAI streams report usage only when asked; ask on the client's behalf and hide the extra chunk from it.
+        var askForUsage = parsedRequest.Stream
+            && !parsedRequest.ClientRequestedStreamUsage
+            && surface is ApiSurface.OpenAIChatCompletions or ApiSurface.OpenAICompletions;
+        body.ReplayInto(request, askForUsage ? StreamUsageRequest.AddIncludeUsage(body.Span) : null);
+
+        // The tap must read plain bytes: ask the upstream for an uncompressed response.
+        request.Headers.AcceptEncoding = default;
+
+        // Written ahead: once the request can reach the upstream, the record is already durable.
+        await _usage.OpenAsync(record, context.RequestAborted);
+        context.Response.Headers[UsageIdHeader] = record.Id;
+
+        var clientBody = context.Response.Body;
+        var tap = new MeteringResponseStream(context.Response, clientBody, surface, askForUsage, _clock);
+        context.Response.Body = tap;
+        try
+        {
+            await _next(context);
+        }
+        finally
+        {
+            context.Response.Body = clientBody;
+        }
+
+        await SettleAsync(context, record, tap, family);
+    }
+
+    private async Task SettleAsync(HttpContext context, UsageRecord record, MeteringResponseStream tap, ApiFamily family)
+    {
+        var error = context.GetForwarderErrorFeature();
+        var clientGone = context.RequestAborted.IsCancellationRequested
+            || error?.Error is ForwarderError.ResponseBodyClient or ForwarderError.RequestBodyClient
+                or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled;
+
+        var (metered, goneWhileFinishing) = await tap.CompleteAsync(!clientGone && error is null, context.RequestAborted);
+        clientGone |= goneWhileFinishing;
+
+        if (clientGone)
+        {
+            record.Status = UsageStatus.ClientAborted;
+            record.Error = "client disconnected before the response ended";
+        }
+        else if (error is not null)
+        {
+            record.Status = UsageStatus.UpstreamFailed;
+            var timedOut = error.Error == ForwarderError.RequestTimedOut;
+            record.Error = timedOut ? "upstream timed out" : $"upstream failed: {error.Error}";
+            LogUpstreamFailure(record.Id, error.Error, error.Exception?.GetType().Name);
+            if (!context.Response.HasStarted)
+            {
+                await ApiError.WriteAsync(context, family,
+                    timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway,
+                    timedOut ? ApiErrorKind.UpstreamTimeout : ApiErrorKind.UpstreamUnavailable,
+                    timedOut ? "The upstream model server did not answer in time." : "The upstream model server could not be reached.");
+            }
+        }
+        else if (context.Response.StatusCode >= 400)
+        {
+            record.Status = UsageStatus.UpstreamError;
+            record.Error = metered.UpstreamError is { } upstreamError
+                ? $"upstream returned {context.Response.StatusCode}: {upstreamError}"
+                : $"upstream returned {context.Response.StatusCode}";
+        }
+        else if (!metered.Complete)
+        {
+            // The upstream closed cleanly but without its terminal event: the client saw a truncated answer.
+            record.Status = UsageStatus.UpstreamFailed;
+            record.Error = metered.Malformed ? "upstream response was malformed" : "upstream response ended before its terminal event";
+        }
+        else
+        {
+            record.Status = UsageStatus.Completed;
+            if (metered.Malformed)
+            {
+                record.Error = "upstream sent a malformed event; metered what could be read";
+            }
+        }
+
+        record.HttpStatus = context.Response.StatusCode;
+
+        if (!clientGone && error is null)
+        {
+            // Let the client have the end of its response before the tokenizer and the store do their part.
+            await context.Response.CompleteAsync();
+        }
+
+        record.ServedModel = metered.ServedModel;
+        record.FirstTokenAt = tap.FirstTokenAt;
+        record.ReferenceOutputTokens = _tokenizer.CountTokens(metered.OutputSegments);
+        if (metered.NativeUsage is { } native)
+        {
+            record.NativeReported = true;
+            record.Quality = "native";
+            record.NativeInputTokens = native.InputTokens;
+            record.NativeCachedInputTokens = native.CachedInputTokens;
+            record.NativeCacheWriteTokens = native.CacheWriteTokens;
+            record.NativeOutputTokens = native.OutputTokens;
+            record.NativeReasoningTokens = native.ReasoningTokens;
+        }
+        else
+        {
+            record.Quality = "estimated";
+        }
+
+        record.EndedAt = _clock.GetUtcNow();
+
+        // The client may be gone; the record must still be written.
+        await _usage.CloseAsync(record, CancellationToken.None);
+    }
+
+    private async Task RejectAsync(HttpContext context, UsageRecord record, ApiFamily family, int status, ApiErrorKind kind, string message, string? param = null)
+    {
+        record.Status = UsageStatus.Rejected;
+        record.HttpStatus = status;
+        record.Error = message;
+        record.EndedAt = _clock.GetUtcNow();
+        await _usage.CloseAsync(record, CancellationToken.None);
+        context.Response.Headers[UsageIdHeader] = record.Id;
+        await ApiError.WriteAsync(context, family, status, kind, message, param);
+    }
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null
+        && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
+            || (contentType.StartsWith("application/", StringComparison.OrdinalIgnoreCase)
+                && contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Usage {UsageId}: upstream failed ({Error}, {ExceptionType})")]
+    private partial void LogUpstreamFailure(string usageId, ForwarderError error, string? exceptionType);
+}

@@ -1,0 +1,39 @@
+using MeterAgent.Hosting;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace MeterAgent.Proxy;
+
+/// <summary>
+/// The client's MeterAgent key must never reach the upstream; the provider's own credential for the cluster replaces it.
+/// </summary>
+internal static class UpstreamCredentialTransform
+{
+    public static void Apply(TransformBuilderContext context)
+    {
+        var options = context.Services.GetRequiredService<IOptionsMonitor<MeterAgentOptions>>();
+        var clusterId = context.Cluster?.ClusterId;
+        context.AddRequestTransform(transform =>
+        {
+            var headers = transform.ProxyRequest.Headers;
+            headers.Authorization = null;
+            headers.Remove("x-api-key");
+            if (clusterId is not null
+                && options.CurrentValue.Upstreams.TryGetValue(clusterId, out var credential)
+                && credential.ApiKey is { Length: > 0 } apiKey)
+            {
+                if (credential.Scheme == UpstreamAuthScheme.XApiKey)
+                {
+                    headers.TryAddWithoutValidation("x-api-key", apiKey);
+                }
+                else
+                {
+                    headers.TryAddWithoutValidation("Authorization", "Bearer " + apiKey);
+                }
+            }
+
+            return ValueTask.CompletedTask;
+        });
+    }
+}
