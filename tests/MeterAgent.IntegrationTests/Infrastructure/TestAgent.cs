@@ -1,0 +1,159 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using MeterAgent.Emulator;
+using MeterAgent.Hosting;
+using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.Usage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MeterAgent.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// MeterAgent on real loopback listeners in front of a real emulator, on its own SQLite file, with one account and key.
+/// </summary>
+internal sealed class TestAgent : IAsyncDisposable
+{
+    public const string UpstreamKey = "upstream-secret-for-tests";
+    public const string AdminToken = "admin-token-for-integration-tests";
+
+    private readonly WebApplication _app;
+    private readonly string _directory;
+
+    private TestAgent(WebApplication app, RunningEmulator emulator, string directory, int proxyPort, int managementPort, string clientKey, string accountId)
+    {
+        _app = app;
+        Emulator = emulator;
+        _directory = directory;
+        ProxyUrl = $"http://127.0.0.1:{proxyPort}/";
+        ManagementUrl = $"http://127.0.0.1:{managementPort}/";
+        ClientKey = clientKey;
+        AccountId = accountId;
+        Http = new HttpClient { BaseAddress = new Uri(ProxyUrl), Timeout = TimeSpan.FromSeconds(30) };
+        Admin = new HttpClient { BaseAddress = new Uri(ManagementUrl), Timeout = TimeSpan.FromSeconds(30) };
+        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+    }
+
+    public RunningEmulator Emulator { get; }
+
+    public string ProxyUrl { get; }
+
+    public string ManagementUrl { get; }
+
+    public string ClientKey { get; }
+
+    public string AccountId { get; }
+
+    /// <summary>Client traffic, without credentials (tests add them per request).</summary>
+    public HttpClient Http { get; }
+
+    /// <summary>The management port with the admin token.</summary>
+    public HttpClient Admin { get; }
+
+    public IUsageStore Usage => _app.Services.GetRequiredService<IUsageStore>();
+
+    public IAccountStore Accounts => _app.Services.GetRequiredService<IAccountStore>();
+
+    public static async Task<TestAgent> StartAsync(EmulatorOptions? emulatorOptions = null, IDictionary<string, string?>? settings = null)
+    {
+        var emulator = await RunningEmulator.StartAsync(emulatorOptions ?? new EmulatorOptions { RequiredApiKey = UpstreamKey });
+        var directory = Directory.CreateTempSubdirectory("meteragent-it-").FullName;
+        var proxyPort = FreePort.Next();
+        var managementPort = FreePort.Next();
+        var config = new Dictionary<string, string?>
+        {
+            ["MeterAgent:ProxyPort"] = proxyPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MeterAgent:ManagementPort"] = managementPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MeterAgent:AdminToken"] = AdminToken,
+            ["MeterAgent:Upstreams:openai:ApiKey"] = UpstreamKey,
+            ["MeterAgent:Upstreams:anthropic:ApiKey"] = UpstreamKey,
+            ["MeterAgent:Upstreams:anthropic:Scheme"] = "XApiKey",
+            ["ReverseProxy:Clusters:openai:Destinations:primary:Address"] = emulator.Url,
+            ["ReverseProxy:Clusters:anthropic:Destinations:primary:Address"] = emulator.Url,
+            ["Store:Path"] = Path.Combine(directory, "meteragent.db"),
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
+        {
+            config[name] = value;
+        }
+
+        var app = MeterAgentHost.Build([], builder => builder.AddInMemoryCollection(config));
+        await app.StartAsync();
+        var accounts = app.Services.GetRequiredService<IAccountStore>();
+        var account = await accounts.CreateAccountAsync("integration");
+        var key = await accounts.IssueKeyAsync(account.Id) ?? throw new InvalidOperationException("account vanished");
+        return new TestAgent(app, emulator, directory, proxyPort, managementPort, key.Secret, account.Id);
+    }
+
+    /// <summary>A JSON POST with the client key as an OpenAI SDK sends it.</summary>
+    public HttpRequestMessage OpenAIRequest(string path, string json, string? key = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key ?? ClientKey);
+        return request;
+    }
+
+    /// <summary>A JSON POST with the client key as an Anthropic SDK sends it.</summary>
+    public HttpRequestMessage AnthropicRequest(string json, string? key = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Add("x-api-key", key ?? ClientKey);
+        request.Headers.Add("anthropic-version", "2023-06-01");
+        return request;
+    }
+
+    /// <summary>The record the response names in its usage-id header.</summary>
+    public async Task<UsageRecord> RecordForAsync(HttpResponseMessage response)
+    {
+        Assert.True(response.Headers.TryGetValues("x-meteragent-usage-id", out var values), "response has no x-meteragent-usage-id header");
+        return await RecordAsync(values.Single());
+    }
+
+    public async Task<UsageRecord> RecordAsync(string usageId)
+    {
+        // Closing happens after the client has its last byte: give it a moment.
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var record = await Usage.GetAsync(usageId);
+            if (record is { Status: not UsageStatus.Open })
+            {
+                return record;
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new Xunit.Sdk.XunitException($"usage record {usageId} was not closed");
+    }
+
+    /// <summary>The account's only record, once closed: for SDK calls whose result hides response headers.</summary>
+    public async Task<UsageRecord> OnlyRecordAsync()
+    {
+        var records = await Usage.QueryAsync(new UsageQuery(AccountId, Limit: 10));
+        Assert.Single(records);
+        return await RecordAsync(records[0].Id);
+    }
+
+    public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
+        await response.Content.ReadFromJsonAsync<JsonElement>();
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        Admin.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await Emulator.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless.
+        }
+    }
+}
