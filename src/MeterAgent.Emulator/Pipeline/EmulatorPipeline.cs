@@ -15,6 +15,8 @@ internal sealed class EmulatorPipeline(IOptions<EmulatorOptions> options, Emulat
     public const string TokensPerEventHeader = "x-emulator-tokens-per-event";
     public const string LatencyHeader = "x-emulator-latency-ms";
 
+    private static readonly TimeSpan DisconnectDrain = TimeSpan.FromMilliseconds(200);
+
     public async Task HandleAsync(HttpContext context, ApiSurface surface)
     {
         var settings = options.Value;
@@ -130,7 +132,7 @@ internal sealed class EmulatorPipeline(IOptions<EmulatorOptions> options, Emulat
             // Announce the full length, send half, then cut: the client sees a truncated transfer, not a short body.
             response.ContentLength = body.Length;
             await response.BodyWriter.WriteAsync(body[..(body.Length / 2)], aborted);
-            context.Abort();
+            await AbortAfterDrainAsync(context, aborted);
             return false;
         }
 
@@ -173,7 +175,7 @@ internal sealed class EmulatorPipeline(IOptions<EmulatorOptions> options, Emulat
 
             if (e == faultAt && fault.Disconnect)
             {
-                context.Abort();
+                await AbortAfterDrainAsync(context, aborted);
                 return false;
             }
 
@@ -192,6 +194,18 @@ internal sealed class EmulatorPipeline(IOptions<EmulatorOptions> options, Emulat
         surface.WriteStreamEnd(sse, request);
         await sse.FlushAsync(aborted);
         return !fault.Malformed;
+    }
+
+    /// <summary>
+    /// A flush only hands bytes to Kestrel's transport, whose send loop runs on the thread pool; aborting
+    /// discards whatever it has not sent yet, and on a busy machine that was most of the stream even 50 ms
+    /// later. A pause lets the sent part reach the client before the connection is cut, so "half the
+    /// stream" means half, not a race.
+    /// </summary>
+    private static async Task AbortAfterDrainAsync(HttpContext context, CancellationToken aborted)
+    {
+        await Task.Delay(DisconnectDrain, aborted);
+        context.Abort();
     }
 
     private async Task RejectAsync(HttpContext context, ApiSurface surface, RequestError error)
