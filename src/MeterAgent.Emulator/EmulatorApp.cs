@@ -12,6 +12,14 @@ public static class EmulatorApp
     public static WebApplication Build(EmulatorOptions options, params string[] urls)
     {
         ArgumentNullException.ThrowIfNull(options);
+
+        // Options given as an object bypass the DI validation pipeline; check them the same way here.
+        var validation = new EmulatorOptionsValidator().Validate(Options.DefaultName, options);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(EmulatorOptions), validation.Failures);
+        }
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(urls);
 

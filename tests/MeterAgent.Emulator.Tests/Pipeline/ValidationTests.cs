@@ -74,4 +74,14 @@ public sealed class ValidationTests
         Assert.Equal(0, usage.GetProperty("input_tokens").GetInt32());
         Assert.Equal(0, usage.GetProperty("cache_read_input_tokens").GetInt32());
     }
+
+    [Fact]
+    public void Invalid_options_name_the_bad_key()
+    {
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => EmulatorApp.Build(new EmulatorOptions { TokensPerEvent = 0, Fault = "boom" }, "http://127.0.0.1:0"));
+
+        Assert.Contains("Emulator:TokensPerEvent", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Emulator:Fault", error.Message, StringComparison.Ordinal);
+    }
 }
