@@ -64,4 +64,21 @@ public sealed class UsageRecord
 
     /// <summary>Reference tokenizer identity: "o200k_base" plus the SHA-256 of its rank data.</summary>
     public string? ReferenceTokenizer { get; set; }
+
+    /// <summary>The contract the request was redeemed under; null when no credit covered it.</summary>
+    public string? ContractId { get; set; }
+
+    public int? ContractVersion { get; set; }
+
+    /// <summary>What the request cost in that contract's units (micro-units), from the counts above.</summary>
+    public long? UnitsMicro { get; set; }
+
+    /// <summary>Redeemed from credit lots (micro-units). UnitsMicro = RedeemedMicro + OverageMicro.</summary>
+    public long? RedeemedMicro { get; set; }
+
+    /// <summary>Beyond what credits covered: for the provider to bill at spot (micro-units).</summary>
+    public long? OverageMicro { get; set; }
+
+    /// <summary>The credit lots the request drew on, in draw order.</summary>
+    public IReadOnlyList<string> LotIds { get; set; } = [];
 }

@@ -1,0 +1,49 @@
+using MeterAgent.Contracts.Deliveries;
+
+namespace MeterAgent.Ledger.Credits;
+
+/// <summary>
+/// Credit lots and two-phase reservations. Every operation is atomic and idempotent by its id, so it maps onto one
+/// Redis Lua script in distributed mode.
+/// </summary>
+public interface ICreditLedger
+{
+    /// <summary>Applies a verified delivery exactly once (by delivery id; same payload digest = replay).</summary>
+    Task<DeliveryOutcome> ApplyDeliveryAsync(DeliveryNotice notice, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reserves the estimate from open lots of eligible contracts: earliest window end first, then oldest delivery.
+    /// The account's overage policy decides when credits fall short. The same reservation id again returns the first outcome.
+    /// </summary>
+    Task<ReserveOutcome> ReserveAsync(ReserveRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Posts the actual amount (in the reservation's contract units): up to the reserved amount is redeemed across its
+    /// lots in draw order, the rest of the reservation released; any excess is overage. Idempotent: a resolved
+    /// reservation returns its final state.
+    /// </summary>
+    Task<Reservation> PostAsync(string reservationId, long actualMicro, CancellationToken cancellationToken = default);
+
+    /// <summary>Releases everything reserved (upstream failure). Idempotent.</summary>
+    Task<Reservation> VoidAsync(string reservationId, CancellationToken cancellationToken = default);
+
+    /// <summary>Releases pending reservations whose ExpiresAt has passed (a crashed replica's); returns how many.</summary>
+    Task<int> ExpireAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    Task<Reservation?> GetReservationAsync(string reservationId, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<CreditLot>> GetLotsAsync(string accountId, CancellationToken cancellationToken = default);
+
+    Task<OveragePolicy> GetPolicyAsync(string accountId, CancellationToken cancellationToken = default);
+
+    Task SetPolicyAsync(string accountId, OveragePolicy policy, CancellationToken cancellationToken = default);
+
+    /// <summary>The account's overage not yet billed (sum of posted overage).</summary>
+    Task<long> GetOverageMicroAsync(string accountId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Provider's correction of a lot's delivered amount (positive or negative), kept with its reason for audit.
+    /// Refused (null) when it would make the lot's available amount negative.
+    /// </summary>
+    Task<CreditLot?> CorrectAsync(string lotId, long deltaMicro, string reason, DateTimeOffset now, CancellationToken cancellationToken = default);
+}
