@@ -1,0 +1,77 @@
+using System.Globalization;
+
+namespace MeterAgent.LoadHarness;
+
+/// <summary>Command line: --duration S --warmup S --concurrency 1,32 --scenarios small,stream --out FILE.</summary>
+internal sealed record HarnessOptions(
+    TimeSpan Duration,
+    TimeSpan Warmup,
+    IReadOnlyList<int> Concurrency,
+    IReadOnlyList<ScenarioKind> Scenarios,
+    string OutputPath)
+{
+    // Ignored by git (BenchmarkDotNet's folder), so a run never dirties the tree; a chosen run is copied into docs by hand.
+    public const string DefaultOutput = "BenchmarkDotNet.Artifacts/load-harness/results.md";
+
+    public const string Usage = """
+        MeterAgent load harness: direct to the emulator, bare YARP and MeterAgent, side by side on loopback.
+          --duration SECONDS     measured time per cell run (default 10)
+          --warmup SECONDS       warm-up before each cell run, not measured (default 2)
+          --concurrency LIST     concurrent workers, comma-separated (default 1,32)
+          --scenarios LIST       small, stream (default small,stream)
+          --out FILE             Markdown report (default BenchmarkDotNet.Artifacts/load-harness/results.md)
+        """;
+
+    public static HarnessOptions Parse(string[] args)
+    {
+        var duration = TimeSpan.FromSeconds(10);
+        var warmup = TimeSpan.FromSeconds(2);
+        IReadOnlyList<int> concurrency = [1, 32];
+        IReadOnlyList<ScenarioKind> scenarios = [ScenarioKind.Small, ScenarioKind.Stream];
+        var output = DefaultOutput;
+
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value.");
+            switch (name)
+            {
+                case "--duration":
+                    duration = Seconds(name, Value(), min: 0.5);
+                    break;
+                case "--warmup":
+                    warmup = Seconds(name, Value(), min: 0);
+                    break;
+                case "--concurrency":
+                    concurrency = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(c =>
+                        int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 1024
+                            ? n
+                            : throw new ArgumentException($"--concurrency: '{c}' is not a count from 1 to 1024."))];
+                    break;
+                case "--scenarios":
+                    scenarios = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s =>
+                        Enum.TryParse<ScenarioKind>(s, ignoreCase: true, out var kind) && Enum.IsDefined(kind)
+                            ? kind
+                            : throw new ArgumentException($"--scenarios: '{s}' is not one of small, stream."))];
+                    break;
+                case "--out":
+                    output = Value();
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown option '{name}'.");
+            }
+        }
+
+        if (concurrency.Count == 0 || scenarios.Count == 0)
+        {
+            throw new ArgumentException("--concurrency and --scenarios need at least one value.");
+        }
+
+        return new HarnessOptions(duration, warmup, concurrency, scenarios, output);
+    }
+
+    private static TimeSpan Seconds(string name, string text, double min) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s >= min && s <= 600
+            ? TimeSpan.FromSeconds(s)
+            : throw new ArgumentException($"{name}: '{text}' is not a number of seconds from {min} to 600.");
+}

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using System.Net;
+using MeterAgent.LoadHarness;
+
+HarnessOptions options;
+try
+{
+    options = HarnessOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(HarnessOptions.Usage);
+    return 2;
+}
+
+TargetKind[] order = [TargetKind.Direct, TargetKind.BareYarp, TargetKind.MeterAgent, TargetKind.MeterAgent, TargetKind.BareYarp, TargetKind.Direct];
+var cells = options.Scenarios.Count * options.Concurrency.Count * order.Length;
+var planned = cells * (options.Warmup + options.Duration);
+
+// Everything is bounded: past twice the plan (plus start-up) the run is cancelled, and a minute after that the process ends.
+var budget = planned * 2 + TimeSpan.FromSeconds(60);
+using var stop = new CancellationTokenSource(budget);
+using var watchdog = new Timer(_ =>
+{
+    Console.Error.WriteLine($"Load harness exceeded its time budget ({budget}); exiting.");
+    Environment.Exit(3);
+}, null, budget + TimeSpan.FromSeconds(60), Timeout.InfiniteTimeSpan);
+
+Console.Error.WriteLine($"{cells} cell runs, about {planned.TotalMinutes:0.0} min; budget {budget.TotalMinutes:0.0} min.");
+var total = Stopwatch.StartNew();
+await using var servers = await Servers.StartAsync(stop.Token);
+
+using var handler = new SocketsHttpHandler
+{
+    MaxConnectionsPerServer = int.MaxValue,
+    PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+    AutomaticDecompression = DecompressionMethods.None,
+    UseProxy = false,
+    UseCookies = false,
+};
+using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+var generator = new LoadGenerator(client);
+
+var runs = new List<CellRun>();
+foreach (var kind in options.Scenarios)
+{
+    var scenario = Scenario.Create(kind);
+    foreach (var concurrency in options.Concurrency)
+    {
+        foreach (var targetKind in order)
+        {
+            var target = servers.Targets.Single(t => t.Kind == targetKind);
+            var run = await generator.RunCellAsync(target, scenario, concurrency, options.Warmup, options.Duration, stop.Token);
+            runs.Add(run);
+            Console.Error.WriteLine($"{kind,-6} c={concurrency,-3} {targetKind,-10} {run.Requests,8} req {run.Throughput,8:0} req/s  errors {run.Errors}");
+        }
+    }
+}
+
+var report = Report.Render(options, runs, total.Elapsed);
+Console.WriteLine(report);
+var directory = Path.GetDirectoryName(Path.GetFullPath(options.OutputPath));
+if (directory is not null)
+{
+    Directory.CreateDirectory(directory);
+}
+
+await File.WriteAllTextAsync(options.OutputPath, report);
+Console.Error.WriteLine($"Report written to {Path.GetFullPath(options.OutputPath)}");
+return runs.Any(r => r.Errors > 0) ? 1 : 0;

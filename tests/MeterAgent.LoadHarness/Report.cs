@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace MeterAgent.LoadHarness;
+
+/// <summary>The Markdown report: one table per scenario and concurrency, then MeterAgent against the issue's targets.</summary>
+internal static class Report
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static string Render(HarnessOptions options, IReadOnlyList<CellRun> runs, TimeSpan total)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("# MeterAgent load harness results").AppendLine();
+        md.AppendLine(Invariant, $"- Run: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {total.TotalMinutes:0.0} min in all");
+        md.AppendLine(Invariant, $"- Machine: {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
+        md.AppendLine(Invariant, $"- GC: {(GCSettings.IsServerGC ? "Server" : "Workstation")}, concurrent {AppContext.TryGetSwitch("System.GC.Concurrent", out var concurrent) && concurrent}, latency mode {GCSettings.LatencyMode}; tiered compilation and PGO at runtime defaults");
+        md.AppendLine(Invariant, $"- Each cell: {options.Warmup.TotalSeconds:0.#} s warm-up + {options.Duration.TotalSeconds:0.#} s measured, run twice in mirrored order (direct, YARP, agent, agent, YARP, direct); figures pool both runs");
+        md.AppendLine("- Client, emulator and servers share this one process and its CPUs: throughput is of the whole loop, so a ratio shows what the proxy costs out of that budget");
+        md.AppendLine("- Alloc/req and CPU/req are process-wide deltas per request; the proxy's own share is the target's figure minus the direct cell's (same client and emulator work)");
+        md.AppendLine();
+
+        foreach (var group in runs.GroupBy(r => (r.Scenario, r.Concurrency)))
+        {
+            var scenario = Scenario.Create(group.Key.Scenario);
+            var stream = scenario.Stream;
+            var byTarget = group.GroupBy(r => r.Target).ToDictionary(g => g.Key, g => Pool([.. g]));
+            md.AppendLine(Invariant, $"## {group.Key.Scenario.ToString().ToLowerInvariant()}, concurrency {group.Key.Concurrency}").AppendLine();
+            md.AppendLine(Invariant, $"{scenario.Description}.").AppendLine();
+            md.Append("| Target | Requests | Errors | req/s (run 1 / run 2) | p50 ms | p99 ms |");
+            md.Append(stream ? " TTFT p50 ms | TTFT p99 ms |" : "");
+            md.AppendLine(" Alloc/req (process) | Alloc/req (proxy) | CPU/req (process) | CPU/req (proxy) | GCs g0/g1/g2 |");
+            md.Append("|---|---:|---:|---:|---:|---:|");
+            md.Append(stream ? "---:|---:|" : "");
+            md.AppendLine("---:|---:|---:|---:|---:|");
+
+            byTarget.TryGetValue(TargetKind.Direct, out var direct);
+            foreach (var (kind, pooled) in byTarget.OrderBy(p => p.Key))
+            {
+                var proxyAlloc = direct is null || kind == TargetKind.Direct ? "—" : Bytes(pooled.AllocPerRequest - direct.AllocPerRequest);
+                var proxyCpu = direct is null || kind == TargetKind.Direct ? "—" : Micros(pooled.CpuPerRequest - direct.CpuPerRequest);
+                md.Append(Invariant, $"| {Name(kind)} | {pooled.Requests} | {pooled.Errors} | {pooled.Throughput:0} ({string.Join(" / ", pooled.RunThroughputs.Select(t => t.ToString("0", Invariant)))}) ");
+                md.Append(Invariant, $"| {Ms(Percentile(pooled.Latency, 50))} | {Ms(Percentile(pooled.Latency, 99))} |");
+                if (stream)
+                {
+                    md.Append(Invariant, $" {Ms(Percentile(pooled.Ttft, 50))} | {Ms(Percentile(pooled.Ttft, 99))} |");
+                }
+
+                md.AppendLine(Invariant, $" {Bytes(pooled.AllocPerRequest)} | {proxyAlloc} | {Micros(pooled.CpuPerRequest)} | {proxyCpu} | {pooled.Gen0}/{pooled.Gen1}/{pooled.Gen2} |");
+            }
+
+            md.AppendLine();
+            if (byTarget.TryGetValue(TargetKind.MeterAgent, out var agent))
+            {
+                md.AppendLine("| MeterAgent against | Δ p50 ms | Δ p99 ms |" + (stream ? " Δ TTFT p50 ms | Δ TTFT p99 ms |" : "") + " Throughput ratio |");
+                md.AppendLine("|---|---:|---:|" + (stream ? "---:|---:|" : "") + "---:|");
+                foreach (var baseline in new[] { TargetKind.Direct, TargetKind.BareYarp })
+                {
+                    if (!byTarget.TryGetValue(baseline, out var other))
+                    {
+                        continue;
+                    }
+
+                    md.Append(Invariant, $"| {Name(baseline)} | {Delta(agent.Latency, other.Latency, 50)} | {Delta(agent.Latency, other.Latency, 99)} |");
+                    if (stream)
+                    {
+                        md.Append(Invariant, $" {Delta(agent.Ttft, other.Ttft, 50)} | {Delta(agent.Ttft, other.Ttft, 99)} |");
+                    }
+
+                    md.AppendLine(Invariant, $" {agent.Throughput / other.Throughput:0.00}x |");
+                }
+
+                md.AppendLine();
+            }
+
+            foreach (var failed in group.Where(r => r.LastError is not null))
+            {
+                md.AppendLine(Invariant, $"- {Name(failed.Target)}: {failed.Errors} errors, last: `{failed.LastError}`");
+            }
+        }
+
+        md.AppendLine("## Against the targets (MeterAgent vs bare YARP)").AppendLine();
+        AppendTargets(md, runs);
+        return md.ToString();
+    }
+
+    private static void AppendTargets(StringBuilder md, IReadOnlyList<CellRun> runs)
+    {
+        Pooled? Find(ScenarioKind scenario, int concurrency, TargetKind target)
+        {
+            var matching = runs.Where(r => r.Scenario == scenario && r.Concurrency == concurrency && r.Target == target).ToArray();
+            return matching.Length == 0 ? null : Pool(matching);
+        }
+
+        foreach (var concurrency in runs.Select(r => r.Concurrency).Distinct().Order())
+        {
+            if (Find(ScenarioKind.Small, concurrency, TargetKind.MeterAgent) is { } agent && Find(ScenarioKind.Small, concurrency, TargetKind.BareYarp) is { } yarp)
+            {
+                var ratio = agent.Throughput / yarp.Throughput;
+                md.AppendLine(Invariant, $"- Throughput ≥ 0.8x bare YARP, small, concurrency {concurrency}: {ratio:0.00}x — {(ratio >= 0.8 ? "met" : "NOT met")}");
+                if (concurrency == 1)
+                {
+                    var added = Ms(Percentile(agent.Latency, 99) - Percentile(yarp.Latency, 99));
+                    md.AppendLine(Invariant, $"- Added p99 < 1 ms at concurrency 1, small: {added} ms — {(Percentile(agent.Latency, 99) - Percentile(yarp.Latency, 99) < OneMs ? "met" : "NOT met")}");
+                }
+            }
+
+            if (Find(ScenarioKind.Stream, concurrency, TargetKind.MeterAgent) is { } agentStream && Find(ScenarioKind.Stream, concurrency, TargetKind.BareYarp) is { } yarpStream)
+            {
+                var added = Percentile(agentStream.Ttft, 99) - Percentile(yarpStream.Ttft, 99);
+                md.AppendLine(Invariant, $"- Added TTFT p99 < 1 ms, stream, concurrency {concurrency}: {Ms(added)} ms — {(added < OneMs ? "met" : "NOT met")}");
+            }
+        }
+    }
+
+    private static long OneMs => Stopwatch.Frequency / 1000;
+
+    private static Pooled Pool(CellRun[] runs)
+    {
+        var requests = runs.Sum(r => r.Requests);
+        var latency = runs.SelectMany(r => r.LatencyTicks).Order().ToArray();
+        var ttft = runs.SelectMany(r => r.TtftTicks).Order().ToArray();
+        return new Pooled(
+            requests,
+            runs.Sum(r => r.Errors),
+            requests / runs.Sum(r => r.Elapsed.TotalSeconds),
+            [.. runs.Select(r => r.Throughput)],
+            latency,
+            ttft,
+            requests == 0 ? 0 : (double)runs.Sum(r => r.AllocatedBytes) / requests,
+            requests == 0 ? 0 : runs.Sum(r => r.CpuTime.TotalMicroseconds) / requests,
+            runs.Sum(r => r.Gen0),
+            runs.Sum(r => r.Gen1),
+            runs.Sum(r => r.Gen2));
+    }
+
+    /// <summary>Nearest-rank percentile of sorted ticks; 0 when empty.</summary>
+    private static long Percentile(long[] sorted, double percentile) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(percentile / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    private static string Delta(long[] a, long[] b, double percentile)
+    {
+        var delta = Percentile(a, percentile) - Percentile(b, percentile);
+        return (delta >= 0 ? "+" : "") + Ms(delta);
+    }
+
+    private static string Ms(long ticks) => (ticks * 1000.0 / Stopwatch.Frequency).ToString("0.000", Invariant);
+
+    private static string Bytes(double bytes) => Math.Abs(bytes) >= 1024
+        ? (bytes / 1024).ToString("0.0", Invariant) + " KB"
+        : bytes.ToString("0", Invariant) + " B";
+
+    private static string Micros(double micros) => micros.ToString("0", Invariant) + " µs";
+
+    private static string Name(TargetKind kind) => kind switch
+    {
+        TargetKind.Direct => "direct (emulator)",
+        TargetKind.BareYarp => "bare YARP",
+        _ => "MeterAgent",
+    };
+
+    private sealed record Pooled(
+        long Requests,
+        long Errors,
+        double Throughput,
+        double[] RunThroughputs,
+        long[] Latency,
+        long[] Ttft,
+        double AllocPerRequest,
+        double CpuPerRequest,
+        int Gen0,
+        int Gen1,
+        int Gen2);
+}
