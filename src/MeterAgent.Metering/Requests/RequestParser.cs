@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text.Json;
+using MeterAgent.Metering.Canonical;
 using MeterAgent.Metering.Surfaces;
 
 namespace MeterAgent.Metering.Requests;
@@ -5,6 +8,91 @@ namespace MeterAgent.Metering.Requests;
 /// <summary>Reads model, stream flag, max output and the canonical input text from a request body with Utf8JsonReader / JsonDocument.</summary>
 public static class RequestParser
 {
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 256 };
+
     /// <summary>Malformed JSON, a non-object body or a missing/empty "model" give an invalid result with a message a client can act on.</summary>
-    public static RequestParseResult Parse(ApiSurface surface, ReadOnlySpan<byte> utf8Json) => throw new NotImplementedException();
+    public static RequestParseResult Parse(ApiSurface surface, ReadOnlySpan<byte> utf8Json)
+    {
+        if (utf8Json.IsEmpty)
+        {
+            return RequestParseResult.Invalid("The request body is empty; expected a JSON object.");
+        }
+
+        // JsonDocument needs memory it can keep while it is alive: a pooled copy, returned when done.
+        var buffer = ArrayPool<byte>.Shared.Rent(utf8Json.Length);
+        try
+        {
+            utf8Json.CopyTo(buffer);
+            using var document = JsonDocument.Parse(buffer.AsMemory(0, utf8Json.Length), DocumentOptions);
+            return Read(surface, document.RootElement);
+        }
+        catch (JsonException exception)
+        {
+            return RequestParseResult.Invalid($"The request body is not valid JSON: {exception.Message}");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static RequestParseResult Read(ApiSurface surface, JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return RequestParseResult.Invalid($"The request body must be a JSON object, not {Describe(root.ValueKind)}.");
+        }
+
+        if (!root.TryGetProperty("model"u8, out var modelElement) || modelElement.ValueKind == JsonValueKind.Null)
+        {
+            return RequestParseResult.Invalid("You must provide a 'model' parameter.", "model");
+        }
+
+        if (modelElement.ValueKind != JsonValueKind.String)
+        {
+            return RequestParseResult.Invalid($"The 'model' parameter must be a string, not {Describe(modelElement.ValueKind)}.", "model");
+        }
+
+        var model = modelElement.GetString();
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            return RequestParseResult.Invalid("The 'model' parameter must not be empty.", "model");
+        }
+
+        var stream = Json.TryGet(root, "stream"u8, JsonValueKind.True, out _);
+        var clientUsage = Json.TryGet(root, "stream_options"u8, JsonValueKind.Object, out var streamOptions)
+            && Json.TryGet(streamOptions, "include_usage"u8, JsonValueKind.True, out _);
+
+        var segments = new SegmentList();
+        InputText.Collect(surface, root, segments);
+
+        return RequestParseResult.Ok(new ParsedRequest
+        {
+            Surface = surface,
+            Model = model,
+            Stream = stream,
+            MaxOutputTokens = MaxOutputTokens(surface, root),
+            ClientRequestedStreamUsage = clientUsage,
+            InputSegments = segments.Segments,
+            HasNonTextInput = segments.HasNonText,
+        });
+    }
+
+    private static long? MaxOutputTokens(ApiSurface surface, JsonElement root) => surface switch
+    {
+        ApiSurface.OpenAIResponses => Json.OptionalLong(root, "max_output_tokens"u8),
+        ApiSurface.OpenAIEmbeddings => null,
+        // max_completion_tokens replaced max_tokens in chat completions; when both are sent it is the one that binds.
+        _ => Json.OptionalLong(root, "max_completion_tokens"u8) ?? Json.OptionalLong(root, "max_tokens"u8),
+    };
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "an object",
+    };
 }

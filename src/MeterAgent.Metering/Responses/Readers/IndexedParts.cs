@@ -1,0 +1,37 @@
+namespace MeterAgent.Metering.Responses.Readers;
+
+/// <summary>Output text keyed by the index the upstream gives it (choice, tool call, content block, output item), kept in index order.</summary>
+internal sealed class IndexedParts<T>
+    where T : class
+{
+    private readonly List<(int Index, T Part)> _parts = new(2);
+
+    public int Count => _parts.Count;
+
+    public T this[int position] => _parts[position].Part;
+
+    public T GetOrAdd(int index, Func<T> create)
+    {
+        // Streams almost always append at the end; search from there.
+        for (var i = _parts.Count - 1; i >= 0; i--)
+        {
+            if (_parts[i].Index == index)
+            {
+                return _parts[i].Part;
+            }
+
+            if (_parts[i].Index < index)
+            {
+                var added = create();
+                _parts.Insert(i + 1, (index, added));
+                return added;
+            }
+        }
+
+        var first = create();
+        _parts.Insert(0, (index, first));
+        return first;
+    }
+
+    public void Clear() => _parts.Clear();
+}

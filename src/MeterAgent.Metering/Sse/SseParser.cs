@@ -1,0 +1,142 @@
+using MeterAgent.Metering.Buffers;
+
+namespace MeterAgent.Metering.Sse;
+
+/// <summary>
+/// Incremental text/event-stream parser (WHATWG HTML "event stream interpretation") over raw bytes, so a chunk may end
+/// anywhere: mid-line, between \r and \n, or inside a UTF-8 sequence (nothing is decoded until an event is whole).
+/// Only the data and event fields matter for metering; id and retry are ignored.
+/// </summary>
+internal sealed class SseParser : IDisposable
+{
+    private readonly PooledBuffer _line = new();
+    private readonly PooledBuffer _data = new();
+    private readonly PooledBuffer _eventName = new();
+    private bool _afterCarriageReturn;
+    private bool _dispatched;
+
+    /// <summary>After <see cref="Advance"/> returned true: whether the blank line completed an event (data was set).</summary>
+    public bool HasEvent { get; private set; }
+
+    /// <summary>The dispatched event's type ("message" when absent is left to the caller: this is empty then).</summary>
+    public ReadOnlySpan<byte> EventName => _eventName.Span;
+
+    /// <summary>The dispatched event's data lines joined with \n.</summary>
+    public ReadOnlyMemory<byte> Data => _data.Memory;
+
+    /// <summary>The last line ended with a lone \r so far: a \n that comes next still belongs to that line ending.</summary>
+    public bool EndedWithCarriageReturn => _afterCarriageReturn;
+
+    /// <summary>
+    /// Consumes <paramref name="chunk"/> from <paramref name="position"/> up to and including the next blank line, or to its end.
+    /// Returns true when a blank line was consumed (<paramref name="position"/> is then just past it).
+    /// </summary>
+    public bool Advance(ReadOnlySpan<byte> chunk, ref int position)
+    {
+        if (_dispatched)
+        {
+            _dispatched = false;
+            HasEvent = false;
+            _data.Clear();
+            _eventName.Clear();
+        }
+
+        while (position < chunk.Length)
+        {
+            if (_afterCarriageReturn)
+            {
+                _afterCarriageReturn = false;
+                if (chunk[position] == (byte)'\n')
+                {
+                    position++;
+                    continue;
+                }
+            }
+
+            var rest = chunk[position..];
+            var end = rest.IndexOfAny((byte)'\r', (byte)'\n');
+            if (end < 0)
+            {
+                _line.Append(rest);
+                position = chunk.Length;
+                return false;
+            }
+
+            position += end + 1;
+            _afterCarriageReturn = rest[end] == (byte)'\r';
+            bool blank;
+            if (_line.Length == 0)
+            {
+                blank = ProcessLine(rest[..end]);
+            }
+            else
+            {
+                _line.Append(rest[..end]);
+                blank = ProcessLine(_line.Span);
+                _line.Clear();
+            }
+
+            if (blank)
+            {
+                _dispatched = true;
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public void Dispose()
+    {
+        _line.Dispose();
+        _data.Dispose();
+        _eventName.Dispose();
+    }
+
+    /// <returns>True for a blank line (dispatch).</returns>
+    private bool ProcessLine(ReadOnlySpan<byte> line)
+    {
+        if (line.IsEmpty)
+        {
+            if (_data.Length == 0)
+            {
+                // No data: nothing is dispatched and the event type is forgotten.
+                _eventName.Clear();
+                HasEvent = false;
+            }
+            else
+            {
+                _data.TrimLast();
+                HasEvent = true;
+            }
+
+            return true;
+        }
+
+        if (line[0] == (byte)':')
+        {
+            return false;
+        }
+
+        var colon = line.IndexOf((byte)':');
+        var field = colon < 0 ? line : line[..colon];
+        var value = colon < 0 ? [] : line[(colon + 1)..];
+        if (!value.IsEmpty && value[0] == (byte)' ')
+        {
+            value = value[1..];
+        }
+
+        if (field.SequenceEqual("data"u8))
+        {
+            _data.Append(value);
+            _data.Append((byte)'\n');
+        }
+        else if (field.SequenceEqual("event"u8))
+        {
+            _eventName.Clear();
+            _eventName.Append(value);
+        }
+
+        return false;
+    }
+}
