@@ -24,8 +24,8 @@ public sealed class ResponseMeter
     private readonly PooledBuffer? _held;
     private readonly PooledBuffer? _output;
 
-    // A hidden event ended with \r at a chunk's end; a \n first in the next chunk still belongs to it.
-    private bool _dropLineFeed;
+    // An event ended with \r at a chunk's end: a \n first in the next chunk still belongs to it.
+    private LineFeed _lineFeedOfLastEvent;
     private bool _malformed;
     private bool _bodyComplete;
     private bool _completed;
@@ -52,6 +52,13 @@ public sealed class ResponseMeter
         {
             _body = new PooledBuffer();
         }
+    }
+
+    private enum LineFeed
+    {
+        None,
+        Pass,
+        Drop,
     }
 
     private enum Mode
@@ -174,20 +181,27 @@ public sealed class ResponseMeter
         var output = _output!;
         output.Clear();
 
+        // The output is chunk[..released] as long as nothing had to be copied (the zero-copy case).
+        var copying = held.Length > 0;
+        var released = 0;
         var regionStart = 0;
-        if (_dropLineFeed)
+        var pending = _lineFeedOfLastEvent;
+        _lineFeedOfLastEvent = LineFeed.None;
+        if (pending != LineFeed.None && !span.IsEmpty && span[0] == (byte)'\n')
         {
-            _dropLineFeed = false;
-            if (!span.IsEmpty && span[0] == (byte)'\n')
+            // The \n completing the \r\n that ended the previous chunk's last event goes (or not) with that event.
+            regionStart = 1;
+            if (pending == LineFeed.Pass)
             {
-                regionStart = 1;
+                released = 1;
+            }
+            else
+            {
+                copying = true;
             }
         }
 
-        // The output is chunk[regionStart..released] as long as nothing has been copied (the zero-copy case).
-        var copying = held.Length > 0 || regionStart > 0;
-        var released = regionStart;
-        var position = regionStart;
+        var position = 0;
         while (position < span.Length)
         {
             if (!_sse!.Advance(span, ref position))
@@ -196,49 +210,43 @@ public sealed class ResponseMeter
             }
 
             var hidden = _sse.HasEvent && Dispatch();
+
+            // An event's bytes end after its blank line, including the \n of a \r\n that the parser skips on its own.
+            var end = position;
+            if (_sse.EndedWithCarriageReturn)
+            {
+                if (position == span.Length)
+                {
+                    _lineFeedOfLastEvent = hidden ? LineFeed.Drop : LineFeed.Pass;
+                }
+                else if (span[position] == (byte)'\n')
+                {
+                    end = position + 1;
+                }
+            }
+
             if (!hidden)
             {
                 if (copying)
                 {
                     output.Append(held.Span);
-                    output.Append(span[regionStart..position]);
+                    output.Append(span[regionStart..end]);
                 }
 
-                released = position;
+                released = end;
             }
-            else
+            else if (!copying)
             {
-                if (!copying)
-                {
-                    output.Append(span[..released]);
-                    copying = true;
-                }
-
+                output.Append(span[..released]);
+                copying = true;
             }
 
             held.Clear();
-            regionStart = position;
-            if (hidden && _sse.EndedWithCarriageReturn)
-            {
-                // The parser itself skips that \n as the rest of the line ending; the client must not get it either.
-                if (position == span.Length)
-                {
-                    _dropLineFeed = true;
-                }
-                else if (span[position] == (byte)'\n')
-                {
-                    regionStart = position + 1;
-                }
-            }
+            regionStart = end;
         }
 
         held.Append(span[regionStart..]);
-        if (!copying)
-        {
-            return chunk[..released];
-        }
-
-        return output.Memory;
+        return copying ? output.Memory : chunk[..released];
     }
 
     /// <returns>True when the event is to be hidden from the client.</returns>
