@@ -30,5 +30,14 @@ internal static class Tap
     public static (byte[] Client, MeteredResponse Result) Whole(ApiSurface surface, string contentType, string body, bool hide = false) =>
         Run(surface, contentType, hide, Encoding.UTF8.GetBytes(body), []);
 
+    /// <summary>The meter's own first-token flag after the whole body (JSON sets it only for a complete, non-error body).</summary>
+    public static bool SawFirstToken(ApiSurface surface, string contentType, string body)
+    {
+        var meter = new ResponseMeter(surface, contentType, hideUsageChunk: false);
+        meter.Process(Encoding.UTF8.GetBytes(body));
+        meter.Complete();
+        return meter.SawFirstToken;
+    }
+
     public static IEnumerable<int> SingleBytes(int length) => Enumerable.Range(1, Math.Max(0, length - 1));
 }
