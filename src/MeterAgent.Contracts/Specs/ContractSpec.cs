@@ -25,5 +25,21 @@ public sealed class ContractSpec
     /// <summary>The file it was loaded from (for error messages and audit).</summary>
     public string? SourceFile { get; init; }
 
-    public bool CoversModel(string model) => throw new NotImplementedException();
+    /// <summary>Whether any eligible pattern matches the whole model name.</summary>
+    public bool CoversModel(string model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+
+        // Indexed loop: this runs per request per contract, and IReadOnlyList's enumerator would box.
+        var patterns = EligibleModels;
+        for (var i = 0; i < patterns.Count; i++)
+        {
+            if (ModelPattern.IsMatch(patterns[i], model))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }
