@@ -4,8 +4,8 @@ namespace MeterAgent.Ledger.Sqlite;
 
 /// <summary>
 /// Forward-only migrations, tracked in <c>PRAGMA user_version</c>. Each step runs in its own transaction with the
-/// version bump, so a crash mid-migration leaves the previous version intact. Append new steps (credit lots,
-/// reservations); never edit a shipped one.
+/// version bump, so a crash mid-migration leaves the previous version intact. Append new steps; never edit a shipped
+/// one.
 /// </summary>
 internal static class SqliteSchema
 {
@@ -64,13 +64,101 @@ internal static class SqliteSchema
         -- Partial: recovery scans only the few records left open, whatever the table's size.
         CREATE INDEX ix_usage_records_open ON usage_records (status) WHERE status = 'open';
         """,
+
+        // 2: credit lots, deliveries applied exactly once, two-phase reservations, overage policies; usage records
+        // learn what they were redeemed under. Amounts are INTEGER micro-units, times unix microseconds.
+        """
+        CREATE TABLE credit_lots (
+            lot_id           TEXT NOT NULL PRIMARY KEY,
+            account_id       TEXT NOT NULL REFERENCES accounts (account_id),
+            contract_id      TEXT NOT NULL,
+            contract_version INTEGER NOT NULL,
+            delivery_id      TEXT NOT NULL UNIQUE,
+            delivered        INTEGER NOT NULL,
+            available        INTEGER NOT NULL CHECK (available >= 0),
+            pending          INTEGER NOT NULL CHECK (pending >= 0),
+            redeemed         INTEGER NOT NULL CHECK (redeemed >= 0),
+            window_start     INTEGER NOT NULL,
+            window_end       INTEGER NOT NULL,
+            delivered_at     INTEGER NOT NULL,
+            CHECK (available + pending + redeemed = delivered)
+        ) STRICT;
+
+        -- Redemption order within an account: earliest window end, then oldest delivery.
+        CREATE INDEX ix_credit_lots_redemption ON credit_lots (account_id, window_end, delivered_at, lot_id);
+
+        CREATE TABLE deliveries (
+            delivery_id    TEXT NOT NULL PRIMARY KEY,
+            payload_sha256 TEXT NOT NULL,
+            lot_id         TEXT NOT NULL REFERENCES credit_lots (lot_id),
+            applied_at     INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE reservations (
+            reservation_id TEXT NOT NULL PRIMARY KEY,
+            account_id     TEXT NOT NULL REFERENCES accounts (account_id),
+            contract_id    TEXT,
+            state          TEXT NOT NULL,
+            reserved       INTEGER NOT NULL,
+            posted         INTEGER NOT NULL,
+            overage        INTEGER NOT NULL,
+            created_at     INTEGER NOT NULL,
+            expires_at     INTEGER NOT NULL
+        ) STRICT;
+
+        -- The expiry sweep scans pending reservations by deadline.
+        CREATE INDEX ix_reservations_state_expires ON reservations (state, expires_at);
+
+        CREATE TABLE reservation_draws (
+            reservation_id TEXT NOT NULL REFERENCES reservations (reservation_id),
+            seq            INTEGER NOT NULL,
+            lot_id         TEXT NOT NULL REFERENCES credit_lots (lot_id),
+            reserved       INTEGER NOT NULL,
+            posted         INTEGER NOT NULL,
+            PRIMARY KEY (reservation_id, seq)
+        ) STRICT, WITHOUT ROWID;
+
+        -- "limit" is an SQL keyword; a suffixed name spares quoting it in every statement.
+        CREATE TABLE account_policies (
+            account_id  TEXT NOT NULL PRIMARY KEY REFERENCES accounts (account_id),
+            kind        TEXT NOT NULL,
+            limit_micro INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE account_overage (
+            account_id TEXT NOT NULL PRIMARY KEY REFERENCES accounts (account_id),
+            overage    INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE lot_corrections (
+            id     INTEGER PRIMARY KEY,
+            lot_id TEXT NOT NULL REFERENCES credit_lots (lot_id),
+            delta  INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            at     INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE INDEX ix_lot_corrections_lot ON lot_corrections (lot_id, id);
+
+        ALTER TABLE usage_records ADD COLUMN contract_id TEXT;
+        ALTER TABLE usage_records ADD COLUMN contract_version INTEGER;
+        ALTER TABLE usage_records ADD COLUMN units_micro INTEGER;
+        ALTER TABLE usage_records ADD COLUMN redeemed_micro INTEGER;
+        ALTER TABLE usage_records ADD COLUMN overage_micro INTEGER;
+        ALTER TABLE usage_records ADD COLUMN lot_ids TEXT NOT NULL DEFAULT '[]';
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;
 
-    /// <summary>Applies the steps this file lacks; returns the version it started from.</summary>
-    public static int Migrate(SqliteConnection connection)
+    /// <summary>
+    /// Applies the steps this file lacks, up to <paramref name="target"/> (tests build older files with it); returns
+    /// the version it started from.
+    /// </summary>
+    public static int Migrate(SqliteConnection connection, int? target = null)
     {
+        var to = target ?? CurrentVersion;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(to, CurrentVersion, nameof(target));
         var from = ReadVersion(connection);
         if (from > CurrentVersion)
         {
@@ -79,7 +167,7 @@ internal static class SqliteSchema
         }
 
         int version;
-        while ((version = ReadVersion(connection)) < CurrentVersion)
+        while ((version = ReadVersion(connection)) < to)
         {
             using var transaction = connection.BeginTransaction();
 

@@ -14,7 +14,7 @@ public static class SqliteStoreServiceCollectionExtensions
     /// (keys: <c>Store:Path</c>, <c>Store:Synchronous</c>, <c>Store:MaxBatchSize</c>, <c>Store:KeyCacheTtl</c>,
     /// <c>Store:KeyCacheCapacity</c>, <c>Store:BusyTimeout</c>; see <see cref="SqliteStoreOptions"/>). Also registers a
     /// hosted service that closes records a previous run left open (<see cref="IUsageStore.RecoverOpenAsync"/>) at start.
-    /// The container's disposal flushes queued usage writes and checkpoints the WAL.
+    /// The container's disposal flushes queued writes (<see cref="SqliteWriter"/>) and checkpoints the WAL.
     /// </summary>
     public static IServiceCollection AddSqliteStore(this IServiceCollection services)
     {
@@ -28,6 +28,7 @@ public static class SqliteStoreServiceCollectionExtensions
 
         services.TryAddSingleton<SqliteDatabase>();
         services.TryAddSingleton<SqliteAccountStore>();
+        services.TryAddSingleton<SqliteWriter>();
         services.TryAddSingleton<SqliteUsageStore>();
         services.TryAddSingleton<IAccountStore>(sp => sp.GetRequiredService<SqliteAccountStore>());
         services.TryAddSingleton<IUsageStore>(sp => sp.GetRequiredService<SqliteUsageStore>());

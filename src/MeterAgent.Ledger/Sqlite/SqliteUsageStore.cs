@@ -1,73 +1,46 @@
 using System.Text;
-using System.Threading.Channels;
 using MeterAgent.Ledger.Usage;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace MeterAgent.Ledger.Sqlite;
 
 /// <summary>
-/// Usage records in SQLite with group commit: one background writer owns the only write connection and commits up to
-/// <see cref="SqliteStoreOptions.MaxBatchSize"/> queued writes per transaction, so a thousand concurrent requests
-/// cost a handful of commits (and fsyncs under <c>Synchronous=Full</c>) rather than a thousand. Each caller's task
-/// completes only after the transaction holding its record has committed. Reads use their own connections.
+/// Usage records in SQLite. Writes go through the shared <see cref="SqliteWriter"/>, which group-commits them (with
+/// the credit ledger's mutations); each caller's task completes only after the transaction holding its record has
+/// committed. Reads use their own connections.
 /// </summary>
-public sealed partial class SqliteUsageStore : IUsageStore, IAsyncDisposable, IDisposable
+public sealed partial class SqliteUsageStore : IUsageStore
 {
     /// <summary>The most records one query returns; callers page on with <see cref="UsageQuery.Before"/>.</summary>
     public const int MaxQueryLimit = 1000;
 
     internal const string InterruptedError = "agent stopped before the request ended";
 
+    private readonly SqliteWriter _writer;
     private readonly SqliteDatabase _database;
     private readonly TimeProvider _time;
     private readonly ILogger<SqliteUsageStore> _logger;
-    private readonly int _maxBatchSize;
-    private readonly Channel<UsageWrite> _queue;
-    private readonly SqliteConnection _writeConnection;
-    private readonly SqliteCommand _open;
-    private readonly SqliteCommand _close;
-    private readonly SqliteCommand _recover;
-    private readonly Task _writer;
-    private long _transactions;
-    private long _committedWrites;
-    private int _largestBatch;
-    private int _disposed;
 
-    public SqliteUsageStore(SqliteDatabase database, TimeProvider time, ILogger<SqliteUsageStore> logger)
+    public SqliteUsageStore(SqliteWriter writer, SqliteDatabase database, TimeProvider time, ILogger<SqliteUsageStore> logger)
     {
+        ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
+        _writer = writer;
         _database = database;
         _time = time;
         _logger = logger;
-        _maxBatchSize = database.Options.MaxBatchSize;
-        _queue = Channel.CreateUnbounded<UsageWrite>(new UnboundedChannelOptions { SingleReader = true });
-
-        _writeConnection = database.OpenConnection();
-        _open = UsageRecordSql.CreateWriteCommand(_writeConnection, UsageRecordSql.Open);
-        _close = UsageRecordSql.CreateWriteCommand(_writeConnection, UsageRecordSql.Close);
-        _recover = _writeConnection.CreateCommand();
-        _recover.CommandText = $"""
-            UPDATE usage_records SET status = '{UsageStatusNames.Interrupted}', ended_at = @now, error = @error
-            WHERE status = '{UsageStatusNames.Open}';
-            """;
-        _recover.Parameters.Add(new SqliteParameter { ParameterName = "@now" });
-        _recover.Parameters.Add(new SqliteParameter { ParameterName = "@error", Value = InterruptedError });
-        _recover.Prepare();
-
-        _writer = Task.Run(RunWriterAsync);
     }
 
-    /// <summary>Transactions the writer committed; with concurrent callers, far fewer than the writes.</summary>
-    internal long TransactionCount => Interlocked.Read(ref _transactions);
+    /// <summary>Transactions the shared writer committed; with concurrent callers, far fewer than the writes.</summary>
+    internal long TransactionCount => _writer.TransactionCount;
 
-    /// <summary>Writes committed (opens, closes, recoveries).</summary>
-    internal long CommittedWriteCount => Interlocked.Read(ref _committedWrites);
+    /// <summary>Writes the shared writer committed (usage writes and ledger operations alike).</summary>
+    internal long CommittedWriteCount => _writer.CommittedWriteCount;
 
     /// <summary>The most writes one transaction has held.</summary>
-    internal int LargestBatch => Volatile.Read(ref _largestBatch);
+    internal int LargestBatch => _writer.LargestBatch;
 
     /// <remarks>
     /// Cancelling stops the wait, not the write: once queued the record may still be committed. A caller that gives
@@ -76,14 +49,14 @@ public sealed partial class SqliteUsageStore : IUsageStore, IAsyncDisposable, ID
     public async ValueTask OpenAsync(UsageRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        await EnqueueAsync(new UsageWrite(UsageWriteKind.Open, record), cancellationToken);
+        await _writer.SubmitAsync(UsageWrite.Open(record), cancellationToken);
     }
 
     /// <inheritdoc cref="OpenAsync"/>
     public async ValueTask CloseAsync(UsageRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        await EnqueueAsync(new UsageWrite(UsageWriteKind.Close, record), cancellationToken);
+        await _writer.SubmitAsync(UsageWrite.Close(record), cancellationToken);
     }
 
     /// <summary>
@@ -92,7 +65,7 @@ public sealed partial class SqliteUsageStore : IUsageStore, IAsyncDisposable, ID
     /// </summary>
     public async Task<int> RecoverOpenAsync(CancellationToken cancellationToken = default)
     {
-        var closed = await EnqueueAsync(new UsageWrite(UsageWriteKind.RecoverOpen, record: null), cancellationToken);
+        var closed = await _writer.SubmitAsync(UsageWrite.RecoverOpen(_time.GetUtcNow()), cancellationToken);
         if (closed > 0)
         {
             LogRecovered(closed);
@@ -174,160 +147,7 @@ public sealed partial class SqliteUsageStore : IUsageStore, IAsyncDisposable, ID
         return Task.FromResult<IReadOnlyList<UsageRecord>>(records);
     }
 
-    /// <summary>Stops taking writes, commits everything queued, checkpoints the WAL into the database file.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        _queue.Writer.TryComplete();
-        await _writer;
-
-        try
-        {
-            using var checkpoint = _writeConnection.CreateCommand();
-            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
-            checkpoint.ExecuteNonQuery();
-        }
-        catch (SqliteException ex)
-        {
-            // Not fatal: every commit is already in the WAL, and the next open replays it.
-            LogCheckpointFailed(ex);
-        }
-
-        _open.Dispose();
-        _close.Dispose();
-        _recover.Dispose();
-        await _writeConnection.DisposeAsync();
-        LogStopped(TransactionCount, CommittedWriteCount);
-    }
-
-    /// <summary>For containers disposed synchronously: blocks until the queued writes are committed.</summary>
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
-
-    private async Task<int> EnqueueAsync(UsageWrite write, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        if (!_queue.Writer.TryWrite(write))
-        {
-            throw new ObjectDisposedException(nameof(SqliteUsageStore), "The usage store is stopped; the record was not written.");
-        }
-
-        return await write.Completion.Task.WaitAsync(cancellationToken);
-    }
-
-    private async Task RunWriterAsync()
-    {
-        var batch = new List<UsageWrite>(_maxBatchSize);
-        while (await _queue.Reader.WaitToReadAsync())
-        {
-            while (batch.Count < _maxBatchSize && _queue.Reader.TryRead(out var write))
-            {
-                batch.Add(write);
-            }
-
-            WriteBatch(batch);
-            batch.Clear();
-        }
-    }
-
-    private void WriteBatch(List<UsageWrite> batch)
-    {
-        try
-        {
-            Commit(batch);
-            foreach (var write in batch)
-            {
-                write.Completion.TrySetResult(write.Result);
-            }
-
-            return;
-        }
-        catch (Exception ex) when (batch.Count > 1)
-        {
-            // One bad record must not fail the others that happened to share its transaction: retry one by one.
-            LogBatchFailed(ex, batch.Count);
-        }
-        catch (Exception ex)
-        {
-            LogWriteFailed(ex, batch[0].Kind, batch[0].Record?.Id);
-            batch[0].Completion.TrySetException(ex);
-            return;
-        }
-
-        var single = new List<UsageWrite>(1);
-        foreach (var write in batch)
-        {
-            single.Add(write);
-            try
-            {
-                Commit(single);
-                write.Completion.TrySetResult(write.Result);
-            }
-            catch (Exception ex)
-            {
-                LogWriteFailed(ex, write.Kind, write.Record?.Id);
-                write.Completion.TrySetException(ex);
-            }
-
-            single.Clear();
-        }
-    }
-
-    private void Commit(List<UsageWrite> batch)
-    {
-        using var transaction = _writeConnection.BeginTransaction();
-        _open.Transaction = transaction;
-        _close.Transaction = transaction;
-        _recover.Transaction = transaction;
-
-        foreach (var write in batch)
-        {
-            switch (write.Kind)
-            {
-                case UsageWriteKind.Open:
-                    UsageRecordSql.Bind(_open, write.Record!, UsageStatus.Open);
-                    write.Result = _open.ExecuteNonQuery();
-                    break;
-                case UsageWriteKind.Close:
-                    UsageRecordSql.Bind(_close, write.Record!, write.Record!.Status);
-                    write.Result = _close.ExecuteNonQuery();
-                    break;
-                case UsageWriteKind.RecoverOpen:
-                    _recover.Parameters[0].Value = SqliteTime.ToUnixMicroseconds(_time.GetUtcNow());
-                    write.Result = _recover.ExecuteNonQuery();
-                    break;
-                default:
-                    throw new InvalidOperationException($"Unknown write kind {write.Kind}.");
-            }
-        }
-
-        transaction.Commit();
-        Interlocked.Increment(ref _transactions);
-        Interlocked.Add(ref _committedWrites, batch.Count);
-        if (batch.Count > _largestBatch)
-        {
-            Volatile.Write(ref _largestBatch, batch.Count);
-        }
-    }
-
-    [LoggerMessage(EventId = 1110, Level = LogLevel.Warning,
-        Message = "A group commit of {Count} usage writes failed; retrying them one by one")]
-    private partial void LogBatchFailed(Exception exception, int count);
-
-    [LoggerMessage(EventId = 1111, Level = LogLevel.Error, Message = "Usage write {Kind} for record {RecordId} failed")]
-    private partial void LogWriteFailed(Exception exception, UsageWriteKind kind, string? recordId);
-
     [LoggerMessage(EventId = 1112, Level = LogLevel.Warning,
         Message = "Closed {Count} usage records left open by a previous run as interrupted")]
     private partial void LogRecovered(int count);
-
-    [LoggerMessage(EventId = 1113, Level = LogLevel.Warning, Message = "WAL checkpoint at shutdown failed")]
-    private partial void LogCheckpointFailed(Exception exception);
-
-    [LoggerMessage(EventId = 1114, Level = LogLevel.Information,
-        Message = "Usage store stopped after {Transactions} transactions holding {Writes} writes")]
-    private partial void LogStopped(long transactions, long writes);
 }

@@ -12,8 +12,11 @@ internal static class UsageRecordSql
         "started_at", "first_token_at", "ended_at", "status", "http_status", "error", "native_reported",
         "native_input_tokens", "native_cached_input_tokens", "native_cache_write_tokens", "native_output_tokens",
         "native_reasoning_tokens", "reference_input_tokens", "reference_output_tokens", "quality", "non_text_input",
-        "reference_tokenizer",
+        "reference_tokenizer", "contract_id", "contract_version", "units_micro", "redeemed_micro", "overage_micro", "lot_ids",
     ];
+
+    /// <summary>One parameter per column, in column order.</summary>
+    public static readonly string[] ParameterNames = [.. Columns.Select(c => "@" + c)];
 
     // Identity fields are init-only on the record: a close never moves a record to another account or start time.
     private static readonly HashSet<string> Immutable = new(StringComparer.Ordinal) { "id", "account_id", "key_id", "surface", "started_at" };
@@ -21,7 +24,7 @@ internal static class UsageRecordSql
     public static readonly string SelectColumns = string.Join(", ", Columns);
 
     private static readonly string InsertValues =
-        $"INSERT INTO usage_records ({SelectColumns}) VALUES ({string.Join(", ", Columns.Select(c => "@" + c))})";
+        $"INSERT INTO usage_records ({SelectColumns}) VALUES ({string.Join(", ", ParameterNames)})";
 
     /// <summary>
     /// A repeated open (a retry) leaves the row as it is: it must neither fail nor reopen a record already closed.
@@ -32,20 +35,6 @@ internal static class UsageRecordSql
     public static readonly string Close =
         InsertValues + " ON CONFLICT (id) DO UPDATE SET "
         + string.Join(", ", Columns.Where(c => !Immutable.Contains(c)).Select(c => $"{c} = excluded.{c}")) + ";";
-
-    /// <summary>A command whose parameters are created once; each record only sets their values.</summary>
-    public static SqliteCommand CreateWriteCommand(SqliteConnection connection, string sql)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var column in Columns)
-        {
-            command.Parameters.Add(new SqliteParameter { ParameterName = "@" + column });
-        }
-
-        command.Prepare();
-        return command;
-    }
 
     public static void Bind(SqliteCommand command, UsageRecord record, UsageStatus status)
     {
@@ -76,6 +65,12 @@ internal static class UsageRecordSql
         p[23].Value = record.Quality;
         p[24].Value = record.NonTextInput ? 1L : 0L;
         p[25].Value = (object?)record.ReferenceTokenizer ?? DBNull.Value;
+        p[26].Value = (object?)record.ContractId ?? DBNull.Value;
+        p[27].Value = record.ContractVersion is { } version ? (long)version : DBNull.Value;
+        p[28].Value = Nullable(record.UnitsMicro);
+        p[29].Value = Nullable(record.RedeemedMicro);
+        p[30].Value = Nullable(record.OverageMicro);
+        p[31].Value = LotIdsJson.Write(record.LotIds);
     }
 
     /// <summary>Reads a row selected with <see cref="SelectColumns"/>.</summary>
@@ -107,6 +102,12 @@ internal static class UsageRecordSql
         Quality = r.GetString(23),
         NonTextInput = r.GetInt64(24) != 0,
         ReferenceTokenizer = NullableString(r, 25),
+        ContractId = NullableString(r, 26),
+        ContractVersion = r.IsDBNull(27) ? null : r.GetInt32(27),
+        UnitsMicro = NullableLong(r, 28),
+        RedeemedMicro = NullableLong(r, 29),
+        OverageMicro = NullableLong(r, 30),
+        LotIds = LotIdsJson.Read(r.GetString(31)),
     };
 
     private static object Nullable(long? value) => value is { } v ? v : DBNull.Value;

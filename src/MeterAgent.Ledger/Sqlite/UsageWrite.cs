@@ -2,16 +2,56 @@ using MeterAgent.Ledger.Usage;
 
 namespace MeterAgent.Ledger.Sqlite;
 
-/// <summary>One queued write for the group-commit writer, completed once the transaction holding it commits.</summary>
-internal sealed class UsageWrite(UsageWriteKind kind, UsageRecord? record)
+/// <summary>One usage write for the shared writer: an open, a close, or the start-up recovery of open records.</summary>
+internal sealed class UsageWrite : SqliteWriteOperation<int>
 {
-    public UsageWriteKind Kind { get; } = kind;
+    private static readonly string Recover = $"""
+        UPDATE usage_records SET status = '{UsageStatusNames.Interrupted}', ended_at = @now, error = @error
+        WHERE status = '{UsageStatusNames.Open}';
+        """;
 
-    public UsageRecord? Record { get; } = record;
+    private UsageWrite(UsageWriteKind kind, UsageRecord? record, DateTimeOffset now)
+    {
+        Kind = kind;
+        Record = record;
+        Now = now;
+    }
 
-    /// <summary>Rows changed, known only once committed (recovery reports how many it closed).</summary>
-    public int Result { get; set; }
+    public UsageWriteKind Kind { get; }
 
-    // Asynchronous continuations: callers must never run on, and stall, the single writer.
-    public TaskCompletionSource<int> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public UsageRecord? Record { get; }
+
+    /// <summary>When recovery closes the records left open.</summary>
+    public DateTimeOffset Now { get; }
+
+    public override string Description => $"usage {Kind} {Record?.Id}";
+
+    public static UsageWrite Open(UsageRecord record) => new(UsageWriteKind.Open, record, default);
+
+    public static UsageWrite Close(UsageRecord record) => new(UsageWriteKind.Close, record, default);
+
+    public static UsageWrite RecoverOpen(DateTimeOffset now) => new(UsageWriteKind.RecoverOpen, null, now);
+
+    /// <returns>Rows changed (recovery reports how many it closed).</returns>
+    protected override int Run(SqliteWriteContext context)
+    {
+        switch (Kind)
+        {
+            case UsageWriteKind.Open:
+                var open = context.Command(UsageRecordSql.Open, UsageRecordSql.ParameterNames);
+                UsageRecordSql.Bind(open, Record!, UsageStatus.Open);
+                return open.ExecuteNonQuery();
+            case UsageWriteKind.Close:
+                var close = context.Command(UsageRecordSql.Close, UsageRecordSql.ParameterNames);
+                UsageRecordSql.Bind(close, Record!, Record!.Status);
+                return close.ExecuteNonQuery();
+            case UsageWriteKind.RecoverOpen:
+                var recover = context.Command(Recover, "@now", "@error");
+                recover.Parameters[0].Value = SqliteTime.ToUnixMicroseconds(Now);
+                recover.Parameters[1].Value = SqliteUsageStore.InterruptedError;
+                return recover.ExecuteNonQuery();
+            default:
+                throw new InvalidOperationException($"Unknown write kind {Kind}.");
+        }
+    }
 }

@@ -21,7 +21,7 @@ public sealed class SqliteDatabaseTests
 
         Assert.True(File.Exists(path));
         Assert.Equal("wal", Scalar(store.Database, "PRAGMA journal_mode;"));
-        Assert.Equal(1L, Scalar(store.Database, "PRAGMA user_version;"));
+        Assert.Equal((long)SqliteSchema.CurrentVersion, Scalar(store.Database, "PRAGMA user_version;"));
         Assert.Equal(1L, Scalar(store.Database, "PRAGMA synchronous;"));
         Assert.Equal(5000L, Scalar(store.Database, "PRAGMA busy_timeout;"));
     }
@@ -47,7 +47,7 @@ public sealed class SqliteDatabaseTests
 
         await using var second = TestStore.Open(dir.DbPath);
         Assert.Equal("Acme", (await second.Accounts.GetAccountAsync(accountId))!.Name);
-        Assert.Equal(1L, Scalar(second.Database, "PRAGMA user_version;"));
+        Assert.Equal((long)SqliteSchema.CurrentVersion, Scalar(second.Database, "PRAGMA user_version;"));
     }
 
     [Fact]

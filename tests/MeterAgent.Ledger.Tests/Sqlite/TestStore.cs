@@ -4,17 +4,20 @@ using Microsoft.Extensions.Options;
 
 namespace MeterAgent.Ledger.Tests.Sqlite;
 
-/// <summary>The three store objects over one file, wired as the DI extension wires them.</summary>
+/// <summary>The store objects over one file, wired as the DI extension wires them: one writer shared by all.</summary>
 internal sealed class TestStore : IAsyncDisposable
 {
-    private TestStore(SqliteDatabase database, SqliteAccountStore accounts, SqliteUsageStore usage)
+    private TestStore(SqliteDatabase database, SqliteWriter writer, SqliteAccountStore accounts, SqliteUsageStore usage)
     {
         Database = database;
+        Writer = writer;
         Accounts = accounts;
         Usage = usage;
     }
 
     public SqliteDatabase Database { get; }
+
+    public SqliteWriter Writer { get; }
 
     public SqliteAccountStore Accounts { get; }
 
@@ -26,15 +29,17 @@ internal sealed class TestStore : IAsyncDisposable
         configure?.Invoke(options);
         time ??= TimeProvider.System;
         var database = new SqliteDatabase(Options.Create(options), NullLogger<SqliteDatabase>.Instance);
+        var writer = new SqliteWriter(database, NullLogger<SqliteWriter>.Instance);
         return new TestStore(
             database,
+            writer,
             new SqliteAccountStore(database, time),
-            new SqliteUsageStore(database, time, NullLogger<SqliteUsageStore>.Instance));
+            new SqliteUsageStore(writer, database, time, NullLogger<SqliteUsageStore>.Instance));
     }
 
     public async ValueTask DisposeAsync()
     {
-        await Usage.DisposeAsync();
+        await Writer.DisposeAsync();
         Database.Dispose();
     }
 }

@@ -53,6 +53,12 @@ internal static class UsageRecords
         Quality = "native",
         NonTextInput = true,
         ReferenceTokenizer = "o200k_base:sha256:abc123",
+        ContractId = "acme-gpt4o-2026q1",
+        ContractVersion = 3,
+        UnitsMicro = 2_500_000,
+        RedeemedMicro = 2_000_000,
+        OverageMicro = 500_000,
+        LotIds = ["lot_00000000000000a1", "lot_00000000000000a2"],
     };
 
     public static PropertyInfo[] Properties { get; } = typeof(UsageRecord).GetProperties(BindingFlags.Public | BindingFlags.Instance);
@@ -65,6 +71,17 @@ internal static class UsageRecords
         {
             var want = property.GetValue(expected);
             var got = property.GetValue(actual);
+
+            // Lists come back as new instances: compare their elements, in order.
+            if (want is IEnumerable<string> wantItems && want is not string)
+            {
+                Assert.True(got is IEnumerable<string>, $"{property.Name}: expected a list, got <{got}>");
+                Assert.True(
+                    wantItems.SequenceEqual((IEnumerable<string>)got!),
+                    $"{property.Name}: expected [{string.Join(", ", wantItems)}], got [{string.Join(", ", (IEnumerable<string>)got!)}]");
+                continue;
+            }
+
             Assert.True(Equals(want, got), $"{property.Name}: expected <{want}>, got <{got}>");
         }
     }

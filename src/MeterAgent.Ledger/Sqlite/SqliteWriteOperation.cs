@@ -1,0 +1,24 @@
+namespace MeterAgent.Ledger.Sqlite;
+
+/// <summary>
+/// One unit of work for <see cref="SqliteWriter"/>. It runs on the writer thread inside the batch transaction, under
+/// its own savepoint, so it may read, decide and write atomically; its caller learns the outcome only once the
+/// transaction has committed. A batch whose commit fails is retried one operation per transaction, so
+/// <see cref="Execute"/> may run more than once: it must keep no state outside the database between runs.
+/// </summary>
+internal abstract class SqliteWriteOperation
+{
+    /// <summary>For logs: what this is and on what (no secrets, no content).</summary>
+    public abstract string Description { get; }
+
+    /// <summary>The operation's own failure (its savepoint was rolled back); the batch commits without it.</summary>
+    public Exception? Error { get; set; }
+
+    public abstract void Execute(SqliteWriteContext context);
+
+    /// <summary>After the commit: hands the caller its result, or its own <see cref="Error"/>.</summary>
+    public abstract void Complete();
+
+    /// <summary>The transaction holding it did not commit.</summary>
+    public abstract void Fail(Exception exception);
+}

@@ -1,0 +1,233 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace MeterAgent.Ledger.Sqlite;
+
+/// <summary>
+/// The store's single writer: one background loop owns the only write connection and commits up to
+/// <see cref="SqliteStoreOptions.MaxBatchSize"/> queued operations per transaction, so a thousand concurrent requests
+/// cost a handful of commits (and fsyncs under <c>Synchronous=Full</c>) rather than a thousand. Usage writes and
+/// credit-ledger mutations share it: a reservation's read-modify-write runs serialised with every other write, so no
+/// interleaving can spend a lot twice, and it rides the same group commit as the usage records.
+/// </summary>
+/// <remarks>
+/// Each operation runs under its own savepoint: one that throws is rolled back alone and only its caller sees the
+/// error. If the commit itself fails, the batch is retried one operation per transaction, so one bad write cannot
+/// fail the others that happened to share its transaction.
+/// </remarks>
+public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
+{
+    private readonly ILogger<SqliteWriter> _logger;
+    private readonly int _maxBatchSize;
+    private readonly Channel<SqliteWriteOperation> _queue;
+    private readonly SqliteConnection _connection;
+    private readonly SqliteWriteContext _context;
+    private readonly SqliteCommand _savepoint;
+    private readonly SqliteCommand _release;
+    private readonly SqliteCommand _rollbackToSavepoint;
+    private readonly Task _loop;
+    private long _transactions;
+    private long _committedWrites;
+    private int _largestBatch;
+    private int _disposed;
+
+    public SqliteWriter(SqliteDatabase database, ILogger<SqliteWriter> logger)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        ArgumentNullException.ThrowIfNull(logger);
+        _logger = logger;
+        _maxBatchSize = database.Options.MaxBatchSize;
+        _queue = Channel.CreateUnbounded<SqliteWriteOperation>(new UnboundedChannelOptions { SingleReader = true });
+
+        _connection = database.OpenConnection();
+        _context = new SqliteWriteContext(_connection);
+        _savepoint = _context.Command("SAVEPOINT op;");
+        _release = _context.Command("RELEASE op;");
+        _rollbackToSavepoint = _context.Command("ROLLBACK TO op;");
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Transactions committed; with concurrent callers, far fewer than the writes.</summary>
+    internal long TransactionCount => Interlocked.Read(ref _transactions);
+
+    /// <summary>Operations committed (failed ones, rolled back to their savepoint, included).</summary>
+    internal long CommittedWriteCount => Interlocked.Read(ref _committedWrites);
+
+    /// <summary>The most operations one transaction has held.</summary>
+    internal int LargestBatch => Volatile.Read(ref _largestBatch);
+
+    /// <summary>
+    /// Queues the operation and waits for the commit that holds it. Cancelling stops the wait, not the write: once
+    /// queued, the operation may still be committed.
+    /// </summary>
+    internal async Task<T> SubmitAsync<T>(SqliteWriteOperation<T> operation, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_queue.Writer.TryWrite(operation))
+        {
+            throw new ObjectDisposedException(nameof(SqliteWriter), "The store is stopped; nothing was written.");
+        }
+
+        return await operation.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Stops taking writes, commits everything queued, checkpoints the WAL into the database file.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete();
+        await _loop;
+
+        try
+        {
+            using var checkpoint = _connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            checkpoint.ExecuteNonQuery();
+        }
+        catch (SqliteException ex)
+        {
+            // Not fatal: every commit is already in the WAL, and the next open replays it.
+            LogCheckpointFailed(ex);
+        }
+
+        _context.Dispose();
+        await _connection.DisposeAsync();
+        LogStopped(TransactionCount, CommittedWriteCount);
+    }
+
+    /// <summary>For containers disposed synchronously: blocks until the queued writes are committed.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private async Task RunAsync()
+    {
+        var batch = new List<SqliteWriteOperation>(_maxBatchSize);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < _maxBatchSize && _queue.Reader.TryRead(out var operation))
+            {
+                batch.Add(operation);
+            }
+
+            WriteBatch(batch);
+            batch.Clear();
+        }
+    }
+
+    private void WriteBatch(List<SqliteWriteOperation> batch)
+    {
+        try
+        {
+            Commit(batch);
+            Complete(batch);
+            return;
+        }
+        catch (Exception ex) when (batch.Count > 1)
+        {
+            LogBatchFailed(ex, batch.Count);
+        }
+        catch (Exception ex)
+        {
+            var error = batch[0].Error ?? ex;
+            LogWriteFailed(error, batch[0].Description);
+            batch[0].Fail(error);
+            return;
+        }
+
+        var single = new List<SqliteWriteOperation>(1);
+        foreach (var operation in batch)
+        {
+            single.Add(operation);
+            try
+            {
+                Commit(single);
+                Complete(single);
+            }
+            catch (Exception ex)
+            {
+                // The operation's own error, when it caused the failure, says more than the rollback's.
+                var error = operation.Error ?? ex;
+                LogWriteFailed(error, operation.Description);
+                operation.Fail(error);
+            }
+
+            single.Clear();
+        }
+    }
+
+    private void Commit(List<SqliteWriteOperation> batch)
+    {
+        using var transaction = _connection.BeginTransaction();
+        _context.Begin(transaction);
+        try
+        {
+            foreach (var operation in batch)
+            {
+                // A retry runs the operation again from scratch; forget what the failed batch said about it.
+                operation.Error = null;
+                _savepoint.ExecuteNonQuery();
+                try
+                {
+                    operation.Execute(_context);
+                }
+                catch (Exception ex)
+                {
+                    // Only this operation is undone; the failure is its caller's, reported after the commit. After
+                    // SQLITE_FULL, IOERR or NOMEM SQLite may already have rolled back the whole transaction, savepoint
+                    // included: then this throws, and the batch is retried one operation per transaction.
+                    operation.Error = ex;
+                    _rollbackToSavepoint.ExecuteNonQuery();
+                }
+
+                _release.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+        finally
+        {
+            _context.End();
+        }
+
+        Interlocked.Increment(ref _transactions);
+        Interlocked.Add(ref _committedWrites, batch.Count);
+        if (batch.Count > _largestBatch)
+        {
+            Volatile.Write(ref _largestBatch, batch.Count);
+        }
+    }
+
+    private void Complete(List<SqliteWriteOperation> batch)
+    {
+        foreach (var operation in batch)
+        {
+            if (operation.Error is { } error && !IsCallerError(error))
+            {
+                LogWriteFailed(error, operation.Description);
+            }
+
+            operation.Complete();
+        }
+    }
+
+    // The caller asked for something that is not there or not allowed: its answer, not a store fault worth an error log.
+    private static bool IsCallerError(Exception exception) => exception is KeyNotFoundException or ArgumentException;
+
+    [LoggerMessage(EventId = 1110, Level = LogLevel.Warning,
+        Message = "A group commit of {Count} writes failed; retrying them one by one")]
+    private partial void LogBatchFailed(Exception exception, int count);
+
+    [LoggerMessage(EventId = 1111, Level = LogLevel.Error, Message = "Write {Operation} failed")]
+    private partial void LogWriteFailed(Exception exception, string operation);
+
+    [LoggerMessage(EventId = 1113, Level = LogLevel.Warning, Message = "WAL checkpoint at shutdown failed")]
+    private partial void LogCheckpointFailed(Exception exception);
+
+    [LoggerMessage(EventId = 1114, Level = LogLevel.Information,
+        Message = "Store writer stopped after {Transactions} transactions holding {Writes} writes")]
+    private partial void LogStopped(long transactions, long writes);
+}
