@@ -100,6 +100,6 @@ public sealed class AnthropicSdkTests : IAsyncLifetime
             MaxTokens = 5,
             Messages = [new UserMessageParam("hi")],
         }));
-        Assert.Contains("401", error.Message, StringComparison.Ordinal);
+        Assert.Contains("authentication_error", error.Message, StringComparison.Ordinal);
     }
 }

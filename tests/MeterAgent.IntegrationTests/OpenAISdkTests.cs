@@ -121,7 +121,7 @@ public sealed class OpenAISdkTests : IAsyncLifetime
         var responses = Client().GetResponsesClient();
         var text = new System.Text.StringBuilder();
         ResponseTokenUsage? usage = null;
-        var updates = await responses.CreateResponseStreamingAsync(new CreateResponseOptions("emu-resp", [ResponseItem.CreateUserMessageItem("Describe a forward curve.")]));
+        var updates = await responses.CreateResponseStreamingAsync(new CreateResponseOptions("emu-resp", [ResponseItem.CreateUserMessageItem("Describe a forward curve.")]) { StreamingEnabled = true });
         await foreach (var update in updates)
         {
             if (update is StreamingResponseOutputTextDeltaUpdate delta)
