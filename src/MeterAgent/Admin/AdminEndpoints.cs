@@ -1,9 +1,6 @@
-using System.Security.Cryptography;
-using System.Text;
 using MeterAgent.Hosting;
 using MeterAgent.Ledger.Accounts;
 using MeterAgent.Ledger.Usage;
-using Microsoft.Extensions.Options;
 
 namespace MeterAgent.Admin;
 
@@ -12,7 +9,7 @@ internal static class AdminEndpoints
 {
     public static void MapAdminApi(this IEndpointRouteBuilder endpoints)
     {
-        var admin = endpoints.MapGroup("/admin").OnManagementPort().AddEndpointFilter(RequireAdminToken);
+        var admin = endpoints.MapGroup("/admin").OnManagementPort().AddEndpointFilter(AdminEndpointsFilter.RequireAdminToken);
 
         admin.MapPost("/accounts", async (CreateAccountRequest? body, IAccountStore accounts, CancellationToken ct) =>
         {
@@ -77,26 +74,5 @@ internal static class AdminEndpoints
             await usage.GetAsync(usageId, ct) is { } record
                 ? Results.Ok(record)
                 : Results.Problem($"No usage record '{usageId}'.", statusCode: StatusCodes.Status404NotFound));
-    }
-
-    private static async ValueTask<object?> RequireAdminToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var http = context.HttpContext;
-        var expected = http.RequestServices.GetRequiredService<IOptionsMonitor<MeterAgentOptions>>().CurrentValue.AdminToken;
-        if (string.IsNullOrEmpty(expected))
-        {
-            return Results.Problem("The admin API is disabled: set MeterAgent:AdminToken.", statusCode: StatusCodes.Status403Forbidden);
-        }
-
-        var header = http.Request.Headers.Authorization.ToString();
-        var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : string.Empty;
-        if (!CryptographicOperations.FixedTimeEquals(
-                SHA256.HashData(Encoding.UTF8.GetBytes(presented)),
-                SHA256.HashData(Encoding.UTF8.GetBytes(expected))))
-        {
-            return Results.Problem("Missing or wrong admin token.", statusCode: StatusCodes.Status401Unauthorized);
-        }
-
-        return await next(context);
     }
 }

@@ -17,6 +17,14 @@ namespace MeterAgent.Admin;
 [JsonSerializable(typeof(IReadOnlyList<ApiKeyInfo>))]
 [JsonSerializable(typeof(UsageRecord))]
 [JsonSerializable(typeof(UsagePage))]
+[JsonSerializable(typeof(Credits.LotView))]
+[JsonSerializable(typeof(IReadOnlyList<Credits.LotView>))]
+[JsonSerializable(typeof(Credits.PolicyView))]
+[JsonSerializable(typeof(Credits.BalanceView))]
+[JsonSerializable(typeof(Credits.DeliveryResultView))]
+[JsonSerializable(typeof(Credits.DeliveryRequest))]
+[JsonSerializable(typeof(Credits.CorrectionRequest))]
+[JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;
 
 /// <summary>Statuses on the wire as the records store them: client_aborted, upstream_failed, ...</summary>

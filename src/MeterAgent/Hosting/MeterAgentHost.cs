@@ -1,5 +1,8 @@
 using System.Net;
 using MeterAgent.Admin;
+using MeterAgent.Contracts.Deliveries;
+using MeterAgent.Contracts.Specs;
+using MeterAgent.Credits;
 using MeterAgent.Health;
 using MeterAgent.Ledger.Sqlite;
 using MeterAgent.Proxy;
@@ -59,19 +62,31 @@ public static class MeterAgentHost
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSqliteStore();
+        builder.Services.AddCredits();
         builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default));
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            // The management and account APIs speak snake_case, as the OpenAI and Anthropic APIs do.
+            json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            json.SerializerOptions.Converters.Add(new UsageStatusJsonConverter());
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default);
+        });
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddTransforms(UpstreamCredentialTransform.Apply);
 
         var app = builder.Build();
+
+        // Contract specs and trusted keys load now: a bad file stops start-up with its name and field.
+        app.Services.GetRequiredService<ContractCatalog>();
+        app.Services.GetRequiredService<DeliveryVerifier>();
         app.UseRouting();
         app.Use(KeepListenersApart);
 
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false }).OnManagementPort();
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).OnManagementPort();
         app.MapAdminApi();
+        app.MapCredits();
 
         app.MapReverseProxy(proxy => proxy.UseMiddleware<MeteringMiddleware>());
         app.MapFallback(context => ApiError.WriteAsync(context, ApiError.GuessFamily(context.Request),

@@ -1,4 +1,6 @@
+using MeterAgent.Credits;
 using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Metering.Requests;
 using MeterAgent.Metering.Surfaces;
@@ -21,6 +23,7 @@ internal sealed partial class MeteringMiddleware
     private readonly RequestDelegate _next;
     private readonly IAccountStore _accounts;
     private readonly IUsageStore _usage;
+    private readonly CreditRedemption _credits;
     private readonly IOptionsMonitor<MeterAgentOptions> _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<MeteringMiddleware> _logger;
@@ -31,6 +34,7 @@ internal sealed partial class MeteringMiddleware
         RequestDelegate next,
         IAccountStore accounts,
         IUsageStore usage,
+        CreditRedemption credits,
         IOptionsMonitor<MeterAgentOptions> options,
         TimeProvider clock,
         ILogger<MeteringMiddleware> logger)
@@ -38,6 +42,7 @@ internal sealed partial class MeteringMiddleware
         _next = next;
         _accounts = accounts;
         _usage = usage;
+        _credits = credits;
         _options = options;
         _clock = clock;
         _logger = logger;
@@ -131,6 +136,20 @@ internal sealed partial class MeteringMiddleware
         record.NonTextInput = parsedRequest.HasNonTextInput;
         record.ReferenceInputTokens = _tokenizer.CountTokens(parsedRequest.InputSegments);
 
+        Reservation? reservation = null;
+        if (_credits.Enabled)
+        {
+            var outcome = await _credits.ReserveAsync(record, parsedRequest.MaxOutputTokens, context.RequestAborted);
+            if (outcome.Reservation is not { } granted || !outcome.Granted)
+            {
+                await RejectAsync(context, record, family, StatusCodes.Status402PaymentRequired, ApiErrorKind.InsufficientQuota,
+                    "Insufficient credits for this request under the account's overage policy (insufficient_quota).");
+                return;
+            }
+
+            reservation = granted;
+        }
+
         // OpenAI streams report usage only when asked; ask on the client's behalf and hide the extra chunk from it.
         var askForUsage = parsedRequest.Stream
             && !parsedRequest.ClientRequestedStreamUsage
@@ -156,10 +175,10 @@ internal sealed partial class MeteringMiddleware
             context.Response.Body = clientBody;
         }
 
-        await SettleAsync(context, record, tap, family);
+        await SettleAsync(context, record, reservation, tap, family);
     }
 
-    private async Task SettleAsync(HttpContext context, UsageRecord record, MeteringResponseStream tap, ApiFamily family)
+    private async Task SettleAsync(HttpContext context, UsageRecord record, Reservation? reservation, MeteringResponseStream tap, ApiFamily family)
     {
         var error = context.GetForwarderErrorFeature();
         var clientGone = context.RequestAborted.IsCancellationRequested
@@ -237,6 +256,10 @@ internal sealed partial class MeteringMiddleware
         }
 
         record.EndedAt = _clock.GetUtcNow();
+        if (reservation is not null)
+        {
+            await _credits.SettleAsync(record, reservation);
+        }
 
         // The client may be gone; the record must still be written.
         await _usage.CloseAsync(record, CancellationToken.None);

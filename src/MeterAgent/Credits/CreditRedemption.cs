@@ -1,0 +1,80 @@
+using MeterAgent.Contracts.Specs;
+using MeterAgent.Contracts.Units;
+using MeterAgent.Ledger.Credits;
+using MeterAgent.Ledger.Usage;
+using Microsoft.Extensions.Options;
+
+namespace MeterAgent.Credits;
+
+/// <summary>
+/// Reserve before, settle after: turns a metered request into ledger operations in its contract's units.
+/// </summary>
+internal sealed class CreditRedemption(ICreditLedger ledger, ContractCatalog catalog, IOptions<CreditsOptions> options, TimeProvider clock)
+{
+    private readonly CreditsOptions _options = options.Value;
+
+    public bool Enabled => _options.Enabled;
+
+    /// <summary>Reserves the request's estimate under every contract that covers the model; the ledger picks the lots.</summary>
+    public Task<ReserveOutcome> ReserveAsync(UsageRecord record, long? maxOutputTokens, CancellationToken cancellationToken)
+    {
+        var model = record.RequestedModel ?? string.Empty;
+        var maxOutput = maxOutputTokens ?? _options.DefaultMaxOutputTokens;
+        var estimates = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var spec in catalog.All)
+        {
+            // Several versions of one contract: the catalog's newest version prices the request.
+            if (spec.CoversModel(model) && ReferenceEquals(catalog.Find(spec.Id), spec))
+            {
+                estimates[spec.Id] = ContractUnits.Estimate(spec, record.ReferenceInputTokens, maxOutput);
+            }
+        }
+
+        var now = clock.GetUtcNow();
+        return ledger.ReserveAsync(new ReserveRequest(record.Id, record.AccountId, estimates, now, now + _options.ReservationTimeout), cancellationToken);
+    }
+
+    /// <summary>
+    /// Posts what was delivered (a client that left pays for what it got), or voids the reservation when the upstream
+    /// failed: the provider's failure is not the client's bill. Fills the record's redemption fields.
+    /// </summary>
+    public async Task SettleAsync(UsageRecord record, Reservation reservation)
+    {
+        var spec = reservation.ContractId is null ? null : catalog.Find(reservation.ContractId);
+        long? units = spec is null
+            ? null
+            : ContractUnits.Actual(spec, new MeteredCounts(
+                record.ReferenceInputTokens,
+                record.ReferenceOutputTokens,
+                record.NativeInputTokens,
+                record.NativeCachedInputTokens,
+                record.NativeCacheWriteTokens,
+                record.NativeOutputTokens,
+                record.NativeReasoningTokens));
+
+        var voided = record.Status is UsageStatus.UpstreamFailed or UsageStatus.UpstreamError;
+        var final = voided
+            ? await ledger.VoidAsync(reservation.ReservationId, CancellationToken.None)
+            : await ledger.PostAsync(reservation.ReservationId, units ?? 0, CancellationToken.None);
+
+        record.ContractId = reservation.ContractId;
+        record.ContractVersion = spec?.Version;
+        record.UnitsMicro = units;
+        record.RedeemedMicro = final.PostedMicro;
+        record.OverageMicro = final.State switch
+        {
+            ReservationState.Posted => final.OverageMicro,
+            // The request outlived its reservation: nothing was redeemed, all of it is unpaid.
+            ReservationState.Expired when !voided => units,
+            _ => 0,
+        };
+
+        var lots = new string[final.Draws.Count];
+        for (var i = 0; i < lots.Length; i++)
+        {
+            lots[i] = final.Draws[i].LotId;
+        }
+
+        record.LotIds = lots;
+    }
+}

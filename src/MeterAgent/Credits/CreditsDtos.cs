@@ -1,0 +1,45 @@
+using MeterAgent.Contracts.Units;
+using MeterAgent.Ledger.Credits;
+
+namespace MeterAgent.Credits;
+
+/// <summary>A lot on the wire: amounts in contract units (decimal), not the ledger's micro-units.</summary>
+internal sealed record LotView(
+    string LotId,
+    string ContractId,
+    int ContractVersion,
+    string DeliveryId,
+    decimal Delivered,
+    decimal Available,
+    decimal Pending,
+    decimal Redeemed,
+    DateTimeOffset WindowStart,
+    DateTimeOffset WindowEnd,
+    DateTimeOffset DeliveredAt)
+{
+    public static LotView From(CreditLot lot) => new(
+        lot.LotId, lot.ContractId, lot.ContractVersion, lot.DeliveryId,
+        ContractUnits.FromMicro(lot.DeliveredMicro), ContractUnits.FromMicro(lot.AvailableMicro),
+        ContractUnits.FromMicro(lot.PendingMicro), ContractUnits.FromMicro(lot.RedeemedMicro),
+        lot.WindowStart, lot.WindowEnd, lot.DeliveredAt);
+}
+
+internal sealed record PolicyView(string Kind, decimal? Limit)
+{
+    public static PolicyView From(OveragePolicy policy) => new(
+        policy.Kind switch
+        {
+            OveragePolicyKind.Allow => "allow",
+            OveragePolicyKind.AllowUpTo => "allow_up_to",
+            _ => "reject",
+        },
+        policy.Kind == OveragePolicyKind.AllowUpTo ? ContractUnits.FromMicro(policy.LimitMicro) : null);
+}
+
+internal sealed record BalanceView(string AccountId, IReadOnlyList<LotView> Lots, decimal Overage, PolicyView Policy);
+
+internal sealed record DeliveryResultView(string Outcome, LotView Lot);
+
+internal sealed record DeliveryRequest(string? Notice);
+
+internal sealed record CorrectionRequest(decimal? Delta, string? Reason);

@@ -1,0 +1,177 @@
+using MeterAgent.Admin;
+using MeterAgent.Contracts.Deliveries;
+using MeterAgent.Contracts.Specs;
+using MeterAgent.Contracts.Units;
+using MeterAgent.Hosting;
+using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.Credits;
+using MeterAgent.Ledger.Usage;
+using MeterAgent.Metering.Surfaces;
+using MeterAgent.Proxy;
+
+namespace MeterAgent.Credits;
+
+/// <summary>
+/// The clearing API (deliveries, management port), the provider's credit admin (management port), and the account's
+/// own view of its balance and usage (client port, with the account's key).
+/// </summary>
+internal static class CreditsEndpoints
+{
+    public static void MapCredits(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/clearing/deliveries", ApplyDeliveryAsync).OnManagementPort();
+
+        var admin = endpoints.MapGroup("/admin").OnManagementPort().AddEndpointFilter(AdminEndpointsFilter.RequireAdminToken);
+        admin.MapGet("/accounts/{accountId}/lots", async (string accountId, ICreditLedger ledger, CancellationToken ct) =>
+            Results.Ok(await LotsAsync(ledger, accountId, ct)));
+        admin.MapGet("/accounts/{accountId}/policy", async (string accountId, ICreditLedger ledger, CancellationToken ct) =>
+            Results.Ok(PolicyView.From(await ledger.GetPolicyAsync(accountId, ct))));
+        admin.MapPut("/accounts/{accountId}/policy", SetPolicyAsync);
+        admin.MapPost("/lots/{lotId}/corrections", CorrectAsync);
+
+        var account = endpoints.MapGroup("/v1/meteragent");
+        account.MapGet("/balance", BalanceAsync);
+        account.MapGet("/usage", UsageAsync);
+    }
+
+    private static async Task<IResult> ApplyDeliveryAsync(
+        HttpRequest request, DeliveryVerifier verifier, ContractCatalog catalog, ICreditLedger ledger, TimeProvider clock, CancellationToken ct)
+    {
+        string? jws;
+        if (request.HasJsonContentType())
+        {
+            jws = (await request.ReadFromJsonAsync(AdminJsonContext.Default.DeliveryRequest, ct))?.Notice;
+        }
+        else
+        {
+            using var reader = new StreamReader(request.Body);
+            jws = await reader.ReadToEndAsync(ct);
+        }
+
+        if (string.IsNullOrWhiteSpace(jws))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "malformed", "The body must be a compact JWS (application/jose) or {\"notice\":\"<jws>\"}.");
+        }
+
+        var now = clock.GetUtcNow();
+        var verification = verifier.Verify(jws.Trim(), catalog, now);
+        if (verification.Notice is not { } notice)
+        {
+            var status = verification.ErrorCode switch
+            {
+                "bad_signature" or "unknown_key" or "unsupported_alg" => StatusCodes.Status401Unauthorized,
+                "malformed" => StatusCodes.Status400BadRequest,
+                _ => StatusCodes.Status422UnprocessableEntity,
+            };
+            return Problem(status, verification.ErrorCode ?? "invalid", verification.Message ?? "The delivery notice was refused.");
+        }
+
+        var outcome = await ledger.ApplyDeliveryAsync(notice, now, ct);
+        return outcome.Kind switch
+        {
+            DeliveryOutcomeKind.Applied => Results.Created($"/admin/accounts/{notice.AccountId}/lots", new DeliveryResultView("applied", LotView.From(outcome.Lot!))),
+            DeliveryOutcomeKind.Replayed => Results.Ok(new DeliveryResultView("replayed", LotView.From(outcome.Lot!))),
+            DeliveryOutcomeKind.Conflict => Problem(StatusCodes.Status409Conflict, "conflict", $"Delivery '{notice.DeliveryId}' was already applied with a different payload."),
+            _ => Problem(StatusCodes.Status422UnprocessableEntity, "unknown_account", $"No account '{notice.AccountId}'."),
+        };
+    }
+
+    private static async Task<IResult> SetPolicyAsync(string accountId, PolicyView body, IAccountStore accounts, ICreditLedger ledger, CancellationToken ct)
+    {
+        if (await accounts.GetAccountAsync(accountId, ct) is null)
+        {
+            return Results.Problem($"No account '{accountId}'.", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        OveragePolicy? policy = body.Kind switch
+        {
+            "reject" => OveragePolicy.Reject,
+            "allow" => new OveragePolicy(OveragePolicyKind.Allow),
+            "allow_up_to" when body.Limit is >= 0 => new OveragePolicy(OveragePolicyKind.AllowUpTo, ContractUnits.ToMicro(body.Limit.Value)),
+            _ => null,
+        };
+        if (policy is null)
+        {
+            return Results.Problem("'kind' must be reject, allow or allow_up_to (with a non-negative 'limit' in contract units).", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        await ledger.SetPolicyAsync(accountId, policy, ct);
+        return Results.Ok(PolicyView.From(policy));
+    }
+
+    private static async Task<IResult> CorrectAsync(string lotId, CorrectionRequest body, ICreditLedger ledger, TimeProvider clock, CancellationToken ct)
+    {
+        if (body.Delta is not { } delta || delta == 0 || string.IsNullOrWhiteSpace(body.Reason))
+        {
+            return Results.Problem("A correction needs a non-zero 'delta' (contract units) and a 'reason'.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var lot = await ledger.CorrectAsync(lotId, ContractUnits.ToMicro(Math.Abs(delta)) * Math.Sign(delta), body.Reason.Trim(), clock.GetUtcNow(), ct);
+        return lot is null
+            ? Results.Problem($"No lot '{lotId}', or the correction would take its available credit below zero.", statusCode: StatusCodes.Status409Conflict)
+            : Results.Ok(LotView.From(lot));
+    }
+
+    private static async Task BalanceAsync(HttpContext context, IAccountStore accounts, ICreditLedger ledger)
+    {
+        if (await AuthenticateAsync(context, accounts) is not { } key)
+        {
+            return;
+        }
+
+        var ct = context.RequestAborted;
+        var balance = new BalanceView(
+            key.AccountId,
+            await LotsAsync(ledger, key.AccountId, ct),
+            ContractUnits.FromMicro(await ledger.GetOverageMicroAsync(key.AccountId, ct)),
+            PolicyView.From(await ledger.GetPolicyAsync(key.AccountId, ct)));
+        await context.Response.WriteAsJsonAsync(balance, AdminJsonContext.Default.BalanceView, cancellationToken: ct);
+    }
+
+    private static async Task UsageAsync(HttpContext context, IAccountStore accounts, IUsageStore usage, string? model, DateTimeOffset? from, DateTimeOffset? to, string? before, int? limit)
+    {
+        if (await AuthenticateAsync(context, accounts) is not { } key)
+        {
+            return;
+        }
+
+        var pageSize = limit ?? 100;
+        if (pageSize is < 1 or > 1000)
+        {
+            await ApiError.WriteAsync(context, ApiFamily.OpenAI, StatusCodes.Status400BadRequest, ApiErrorKind.InvalidRequest, "'limit' must be 1-1000.", "limit");
+            return;
+        }
+
+        var records = await usage.QueryAsync(new UsageQuery(key.AccountId, model, from, to, before, pageSize), context.RequestAborted);
+        var page = new UsagePage(records, records.Count == pageSize ? records[^1].Id : null);
+        await context.Response.WriteAsJsonAsync(page, AdminJsonContext.Default.UsagePage, cancellationToken: context.RequestAborted);
+    }
+
+    private static async Task<ApiKeyInfo?> AuthenticateAsync(HttpContext context, IAccountStore accounts)
+    {
+        var presented = ClientCredentials.Extract(context.Request);
+        var key = presented is null ? null : await accounts.AuthenticateAsync(presented, context.RequestAborted);
+        if (key is null)
+        {
+            await ApiError.WriteAsync(context, ApiError.GuessFamily(context.Request), StatusCodes.Status401Unauthorized, ApiErrorKind.Authentication,
+                presented is null ? "Missing API key." : "Invalid API key.");
+        }
+
+        return key;
+    }
+
+    private static async Task<IReadOnlyList<LotView>> LotsAsync(ICreditLedger ledger, string accountId, CancellationToken ct)
+    {
+        var lots = await ledger.GetLotsAsync(accountId, ct);
+        var views = new LotView[lots.Count];
+        for (var i = 0; i < views.Length; i++)
+        {
+            views[i] = LotView.From(lots[i]);
+        }
+
+        return views;
+    }
+
+    private static IResult Problem(int status, string code, string detail) =>
+        Results.Problem(detail, statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = code });
+}
