@@ -1,0 +1,436 @@
+using System.Buffers.Text;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using MeterAgent.Contracts.Specs;
+using MeterAgent.Contracts.Units;
+using Microsoft.IdentityModel.Tokens;
+
+namespace MeterAgent.Contracts.Deliveries;
+
+/// <summary>
+/// Verifies delivery notices (compact JWS, ES256) against the clearing house's trusted keys and the contract catalog.
+/// Only keys configured here are used: keys or key URLs a token carries in its header (jwk, jku, x5u) are ignored.
+/// </summary>
+public sealed class DeliveryVerifier
+{
+    private readonly Dictionary<string, ECDsaSecurityKey> _keys = new(StringComparer.Ordinal);
+
+    /// <summary>Trusts every key in the set; each must be a public P-256 signing key with a unique kid. An empty set refuses every notice.</summary>
+    public DeliveryVerifier(JsonWebKeySet trustedKeys)
+    {
+        ArgumentNullException.ThrowIfNull(trustedKeys);
+        foreach (var jwk in trustedKeys.Keys)
+        {
+            var key = ToSecurityKey(jwk);
+            if (!_keys.TryAdd(key.KeyId, key))
+            {
+                throw new ArgumentException($"Trusted key '{key.KeyId}' appears twice: a kid must name one key.", nameof(trustedKeys));
+            }
+        }
+    }
+
+    /// <summary>The trusted key ids.</summary>
+    public IReadOnlyCollection<string> KeyIds => _keys.Keys;
+
+    /// <summary>Reads a JWK Set file. A file that trusts no key is refused: it can only be a configuration mistake.</summary>
+    public static DeliveryVerifier FromJwksFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var json = File.ReadAllText(path);
+        try
+        {
+            var set = new JsonWebKeySet(json);
+            if (set.Keys.Count == 0)
+            {
+                throw new ArgumentException("it holds no keys.");
+            }
+
+            return new DeliveryVerifier(set);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"Trusted keys file '{path}': {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Checks signature, header, claims and the contract; a failure carries one of <see cref="DeliveryErrorCodes"/>.</summary>
+    public DeliveryVerification Verify(string compactJws, ContractCatalog catalog, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+
+        if (string.IsNullOrEmpty(compactJws) || compactJws.Length > DeliveryFormat.MaxCompactLength)
+        {
+            return Malformed($"A notice is a compact JWS of 1 to {DeliveryFormat.MaxCompactLength} characters.");
+        }
+
+        var firstDot = compactJws.IndexOf('.', StringComparison.Ordinal);
+        var secondDot = firstDot < 0 ? -1 : compactJws.IndexOf('.', firstDot + 1);
+        if (secondDot < 0 || compactJws.IndexOf('.', secondDot + 1) >= 0)
+        {
+            return Malformed("A notice is a compact JWS: three base64url segments separated by dots (encrypted tokens are not accepted).");
+        }
+
+        if (!TryDecode(compactJws.AsSpan(0, firstDot), out var headerBytes))
+        {
+            return Malformed("The JWS header segment is not valid base64url.");
+        }
+
+        var header = Parse(headerBytes, DeliveryJsonContext.Default.JoseHeaderDocument);
+        if (header is null)
+        {
+            return Malformed("The JWS header is not a JSON object of the expected members.");
+        }
+
+        if (header.Alg is null)
+        {
+            return Malformed("The JWS header has no alg.");
+        }
+
+        if (!string.Equals(header.Alg, DeliveryFormat.Algorithm, StringComparison.Ordinal))
+        {
+            return DeliveryVerification.Fail(DeliveryErrorCodes.UnsupportedAlg, $"alg '{header.Alg}' is not accepted: notices are signed with {DeliveryFormat.Algorithm}.");
+        }
+
+        // RFC 7515 §4.1.11: a recipient must refuse critical extensions it does not understand, and it understands none.
+        if (header.Crit is not null)
+        {
+            return Malformed("The JWS header lists critical extensions (crit), which are not supported.");
+        }
+
+        if (!IsDeliveryType(header.Typ))
+        {
+            return Malformed($"The JWS header typ must be '{DeliveryFormat.Type}', not '{header.Typ}'.");
+        }
+
+        if (header.Kid is null || !_keys.TryGetValue(header.Kid, out var key))
+        {
+            return DeliveryVerification.Fail(DeliveryErrorCodes.UnknownKey, $"No trusted clearing-house key has kid '{header.Kid}'.");
+        }
+
+        if (!TryDecode(compactJws.AsSpan(firstDot + 1, secondDot - firstDot - 1), out var payloadBytes))
+        {
+            return Malformed("The JWS payload segment is not valid base64url.");
+        }
+
+        // An empty signature segment is a stripped token, not a malformed one: it is answered as a bad signature.
+        var signatureSegment = compactJws.AsSpan(secondDot + 1);
+        var signature = Array.Empty<byte>();
+        if (!signatureSegment.IsEmpty && !TryDecode(signatureSegment, out signature))
+        {
+            return Malformed("The JWS signature segment is not valid base64url.");
+        }
+
+        if (!SignatureVerifies(key, Encoding.ASCII.GetBytes(compactJws, 0, secondDot), signature))
+        {
+            return DeliveryVerification.Fail(DeliveryErrorCodes.BadSignature, $"The signature does not verify with trusted key '{key.KeyId}'.");
+        }
+
+        // Only a signed payload is read: nothing the sender wrote is interpreted before it is known to be theirs.
+        return VerifyClaims(payloadBytes, catalog, now);
+    }
+
+    private static DeliveryVerification VerifyClaims(byte[] payloadBytes, ContractCatalog catalog, DateTimeOffset now)
+    {
+        var payload = Parse(payloadBytes, DeliveryJsonContext.Default.DeliveryPayloadDocument);
+        if (payload is null)
+        {
+            return Malformed("The payload is not a JSON object of the expected claims and types.");
+        }
+
+        if (!IsId(payload.DeliveryId))
+        {
+            return Malformed($"delivery_id must be a string of 1 to {DeliveryFormat.MaxIdLength} characters without control characters.");
+        }
+
+        if (!IsId(payload.AccountId))
+        {
+            return Malformed($"account_id must be a string of 1 to {DeliveryFormat.MaxIdLength} characters without control characters.");
+        }
+
+        if (string.IsNullOrEmpty(payload.ContractId) || payload.ContractVersion is not { } version)
+        {
+            return Malformed("contract_id (string) and contract_version (integer) are required.");
+        }
+
+        if (payload.Quantity is not { ValueKind: JsonValueKind.String or JsonValueKind.Number } quantity)
+        {
+            return Malformed("quantity is required, as a JSON string (preferred) or number.");
+        }
+
+        if (!Rfc3339.TryParse(payload.WindowStart, out var windowStart) || !Rfc3339.TryParse(payload.WindowEnd, out var windowEnd))
+        {
+            return Malformed("window_start and window_end must be RFC 3339 timestamps with an offset.");
+        }
+
+        if (payload.Iat is not { } iat || iat < 0 || iat > DateTimeOffset.MaxValue.ToUnixTimeSeconds())
+        {
+            return Malformed("iat must be a number of seconds since the Unix epoch.");
+        }
+
+        var spec = catalog.Find(payload.ContractId, version);
+        if (spec is null)
+        {
+            return DeliveryVerification.Fail(DeliveryErrorCodes.UnknownContract, $"No contract '{payload.ContractId}' version {version} is configured.");
+        }
+
+        if (!TryReadQuantity(quantity, out var quantityMicro, out var quantityProblem))
+        {
+            return DeliveryVerification.Fail(DeliveryErrorCodes.InvalidQuantity, quantityProblem);
+        }
+
+        if (windowStart >= windowEnd)
+        {
+            return DeliveryVerification.Fail(DeliveryErrorCodes.InvalidWindow, $"window_start ({windowStart:O}) must be before window_end ({windowEnd:O}).");
+        }
+
+        if (windowStart < spec.DeliveryStart || windowEnd > spec.DeliveryEnd)
+        {
+            return DeliveryVerification.Fail(
+                DeliveryErrorCodes.InvalidWindow,
+                $"The window {windowStart:O}..{windowEnd:O} is not inside contract '{spec.Id}' v{spec.Version}'s delivery window {spec.DeliveryStart:O}..{spec.DeliveryEnd:O}.");
+        }
+
+        if (windowEnd <= now)
+        {
+            return DeliveryVerification.Fail(DeliveryErrorCodes.ExpiredWindow, $"The window ended at {windowEnd:O}: nothing is left to redeem.");
+        }
+
+        return DeliveryVerification.Ok(new DeliveryNotice(
+            payload.DeliveryId,
+            payload.ContractId,
+            version,
+            payload.AccountId,
+            quantityMicro,
+            windowStart,
+            windowEnd,
+            DateTimeOffset.FromUnixTimeSeconds(iat),
+            Convert.ToHexStringLower(SHA256.HashData(payloadBytes))));
+    }
+
+    private static bool TryReadQuantity(JsonElement element, out long micro, out string problem)
+    {
+        micro = 0;
+
+        // Judged on the text as sent, not a parsed value: a decimal parser rounds past 28 digits, and "1.0000000000000000000000000000001"
+        // must be refused as too precise, not accepted as 1.
+        var text = element.ValueKind == JsonValueKind.String ? element.GetString()! : element.GetRawText();
+        if (!IsPlainDecimal(text, out var fractionDigits))
+        {
+            problem = $"quantity '{text}' must be a decimal number of contract units in plain notation (digits, optional sign and fraction, no exponent).";
+            return false;
+        }
+
+        if (fractionDigits > ContractSpecValidator.MaxDecimals)
+        {
+            problem = $"quantity {text} has more than {ContractSpecValidator.MaxDecimals} decimals: the smallest amount is one micro-unit.";
+            return false;
+        }
+
+        if (!decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value))
+        {
+            problem = $"quantity {text} is too large.";
+            return false;
+        }
+
+        if (value <= 0)
+        {
+            problem = $"quantity must be above 0, not {text}.";
+            return false;
+        }
+
+        try
+        {
+            micro = ContractUnits.ToMicro(value);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            problem = $"quantity {text} is too large.";
+            return false;
+        }
+
+        problem = string.Empty;
+        return true;
+    }
+
+    /// <summary>Digits with an optional leading minus and fraction; counts fraction digits other than trailing zeros.</summary>
+    private static bool IsPlainDecimal(string text, out int fractionDigits)
+    {
+        fractionDigits = 0;
+        var i = text.StartsWith('-') ? 1 : 0;
+        var integerDigits = 0;
+        while (i < text.Length && char.IsAsciiDigit(text[i]))
+        {
+            integerDigits++;
+            i++;
+        }
+
+        if (integerDigits == 0)
+        {
+            return false;
+        }
+
+        if (i == text.Length)
+        {
+            return true;
+        }
+
+        if (text[i] != '.' || i == text.Length - 1)
+        {
+            return false;
+        }
+
+        for (var j = i + 1; j < text.Length; j++)
+        {
+            if (!char.IsAsciiDigit(text[j]))
+            {
+                return false;
+            }
+
+            if (text[j] != '0')
+            {
+                fractionDigits = j - i;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsId([NotNullWhen(true)] string? id)
+    {
+        if (string.IsNullOrEmpty(id) || id.Length > DeliveryFormat.MaxIdLength)
+        {
+            return false;
+        }
+
+        foreach (var c in id)
+        {
+            if (char.IsControl(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsDeliveryType(string? typ) =>
+        // RFC 7515 §4.1.9: media types compare case-insensitively and "application/" may be omitted.
+        string.Equals(typ, DeliveryFormat.Type, StringComparison.OrdinalIgnoreCase)
+        || string.Equals(typ, "application/" + DeliveryFormat.Type, StringComparison.OrdinalIgnoreCase);
+
+    private static bool SignatureVerifies(ECDsaSecurityKey key, byte[] signingInput, byte[] signature)
+    {
+        if (signature.Length == 0)
+        {
+            return false;
+        }
+
+        var factory = key.CryptoProviderFactory;
+        var provider = factory.CreateForVerifying(key, SecurityAlgorithms.EcdsaSha256);
+        try
+        {
+            return provider.Verify(signingInput, signature);
+        }
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+        {
+            // A signature of the wrong length or encoding is a wrong signature, not a server fault.
+            return false;
+        }
+        finally
+        {
+            factory.ReleaseSignatureProvider(provider);
+        }
+    }
+
+    private static T? Parse<T>(byte[] utf8Json, JsonTypeInfo<T> typeInfo)
+        where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(utf8Json, typeInfo);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static bool TryDecode(ReadOnlySpan<char> segment, out byte[] bytes)
+    {
+        bytes = [];
+        if (segment.IsEmpty)
+        {
+            return false;
+        }
+
+        try
+        {
+            bytes = Base64Url.DecodeFromChars(segment);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static ECDsaSecurityKey ToSecurityKey(JsonWebKey jwk)
+    {
+        var kid = jwk.Kid;
+        if (string.IsNullOrEmpty(kid))
+        {
+            throw new ArgumentException("Every trusted key needs a kid: notices name their key by it.", nameof(jwk));
+        }
+
+        if (jwk.Kty != JsonWebAlgorithmsKeyTypes.EllipticCurve || jwk.Crv != JsonWebKeyECTypes.P256)
+        {
+            throw new ArgumentException($"Trusted key '{kid}' must be an EC P-256 key (kty EC, crv P-256), not kty '{jwk.Kty}' crv '{jwk.Crv}'.", nameof(jwk));
+        }
+
+        if (!string.IsNullOrEmpty(jwk.D))
+        {
+            throw new ArgumentException($"Trusted key '{kid}' contains a private key (d): a trust file holds public keys only.", nameof(jwk));
+        }
+
+        if (jwk.Alg is { Length: > 0 } alg && alg != DeliveryFormat.Algorithm)
+        {
+            throw new ArgumentException($"Trusted key '{kid}' is for alg '{alg}', not {DeliveryFormat.Algorithm}.", nameof(jwk));
+        }
+
+        if (jwk.Use is { Length: > 0 } use && use != JsonWebKeyUseNames.Sig)
+        {
+            throw new ArgumentException($"Trusted key '{kid}' has use '{use}', not sig.", nameof(jwk));
+        }
+
+        if (!TryDecode(jwk.X, out var x) || !TryDecode(jwk.Y, out var y) || x.Length != 32 || y.Length != 32)
+        {
+            throw new ArgumentException($"Trusted key '{kid}' needs x and y as 32-byte base64url coordinates.", nameof(jwk));
+        }
+
+        var ecdsa = ECDsa.Create();
+        try
+        {
+            // Importing checks the point is on the curve, so a corrupt key fails here at start-up, not at the first notice.
+            ecdsa.ImportParameters(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = x, Y = y } });
+        }
+        catch (CryptographicException ex)
+        {
+            ecdsa.Dispose();
+            throw new ArgumentException($"Trusted key '{kid}' is not a valid P-256 public key: {ex.Message}", nameof(jwk), ex);
+        }
+
+        return new ECDsaSecurityKey(ecdsa) { KeyId = kid };
+    }
+
+    private static bool TryDecode(string? text, out byte[] bytes)
+    {
+        bytes = [];
+        return text is not null && TryDecode(text.AsSpan(), out bytes);
+    }
+
+    private static DeliveryVerification Malformed(string message) => DeliveryVerification.Fail(DeliveryErrorCodes.Malformed, message);
+}
