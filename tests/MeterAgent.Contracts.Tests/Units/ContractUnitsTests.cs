@@ -164,6 +164,25 @@ public sealed class ContractUnitsTests
         Assert.True(actual > estimate);
     }
 
+    [Fact]
+    public void The_worked_examples_in_the_docs_hold_for_the_shipped_specs()
+    {
+        var catalog = ContractCatalog.LoadFolder(Path.Combine(RepoRoot.Path, "contracts"));
+        var claude = catalog.Find("claude-native-2026q4")!;
+        var general = catalog.Find("o200k-std-2026q4")!;
+        Assert.True(claude.CoversModel("claude-sonnet-4-5"));
+        Assert.True(general.CoversModel("o3"));
+
+        Assert.Equal(7_870_000_000, ContractUnits.Estimate(claude, 2750, 1024));
+        Assert.Equal(3_125_000_000, ContractUnits.Actual(claude, new MeteredCounts(2750, 390, 2800, 2000, 500, 400, null)));
+
+        Assert.Equal(9_200_000_000, ContractUnits.Estimate(general, 1200, 2000));
+        Assert.Equal(5_800_000_000, ContractUnits.Actual(general, new MeteredCounts(1200, 350, 1300, 1000, null, 1150, 800)));
+
+        var fine = Spec(UnitBasis.Native, new TokenWeights(0.000003m, 0.000001m, 0m, 0.000015m, 0m));
+        Assert.Equal(24, ContractUnits.Actual(fine, new MeteredCounts(0, 0, 10, 3, 0, 0, null)));
+    }
+
     [Theory]
     [InlineData("0", 0L)]
     [InlineData("1", 1_000_000L)]
