@@ -92,7 +92,7 @@ public sealed class DeliveryVerifier
 
         if (!string.Equals(header.Alg, DeliveryFormat.Algorithm, StringComparison.Ordinal))
         {
-            return DeliveryVerification.Fail(DeliveryErrorCodes.UnsupportedAlg, $"alg '{header.Alg}' is not accepted: notices are signed with {DeliveryFormat.Algorithm}.");
+            return DeliveryVerification.Fail(DeliveryErrorCodes.UnsupportedAlg, $"alg {Quote(header.Alg)} is not accepted: notices are signed with {DeliveryFormat.Algorithm}.");
         }
 
         // RFC 7515 §4.1.11: a recipient must refuse critical extensions it does not understand, and it understands none.
@@ -103,12 +103,12 @@ public sealed class DeliveryVerifier
 
         if (!IsDeliveryType(header.Typ))
         {
-            return Malformed($"The JWS header typ must be '{DeliveryFormat.Type}', not '{header.Typ}'.");
+            return Malformed($"The JWS header typ must be '{DeliveryFormat.Type}', not {Quote(header.Typ)}.");
         }
 
         if (header.Kid is null || !_keys.TryGetValue(header.Kid, out var key))
         {
-            return DeliveryVerification.Fail(DeliveryErrorCodes.UnknownKey, $"No trusted clearing-house key has kid '{header.Kid}'.");
+            return DeliveryVerification.Fail(DeliveryErrorCodes.UnknownKey, $"No trusted clearing-house key has kid {Quote(header.Kid)}.");
         }
 
         if (!TryDecode(compactJws.AsSpan(firstDot + 1, secondDot - firstDot - 1), out var payloadBytes))
@@ -174,7 +174,7 @@ public sealed class DeliveryVerifier
         var spec = catalog.Find(payload.ContractId, version);
         if (spec is null)
         {
-            return DeliveryVerification.Fail(DeliveryErrorCodes.UnknownContract, $"No contract '{payload.ContractId}' version {version} is configured.");
+            return DeliveryVerification.Fail(DeliveryErrorCodes.UnknownContract, $"No contract {Quote(payload.ContractId)} version {version} is configured.");
         }
 
         if (!TryReadQuantity(quantity, out var quantityMicro, out var quantityProblem))
@@ -220,25 +220,25 @@ public sealed class DeliveryVerifier
         var text = element.ValueKind == JsonValueKind.String ? element.GetString()! : element.GetRawText();
         if (!IsPlainDecimal(text, out var fractionDigits))
         {
-            problem = $"quantity '{text}' must be a decimal number of contract units in plain notation (digits, optional sign and fraction, no exponent).";
+            problem = $"quantity {Quote(text)} must be a decimal number of contract units in plain notation (digits, optional sign and fraction, no exponent).";
             return false;
         }
 
         if (fractionDigits > ContractSpecValidator.MaxDecimals)
         {
-            problem = $"quantity {text} has more than {ContractSpecValidator.MaxDecimals} decimals: the smallest amount is one micro-unit.";
+            problem = $"quantity {Quote(text)} has more than {ContractSpecValidator.MaxDecimals} decimals: the smallest amount is one micro-unit.";
             return false;
         }
 
         if (!decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value))
         {
-            problem = $"quantity {text} is too large.";
+            problem = $"quantity {Quote(text)} is too large.";
             return false;
         }
 
         if (value <= 0)
         {
-            problem = $"quantity must be above 0, not {text}.";
+            problem = $"quantity must be above 0, not {Quote(text)}.";
             return false;
         }
 
@@ -248,7 +248,7 @@ public sealed class DeliveryVerifier
         }
         catch (ArgumentOutOfRangeException)
         {
-            problem = $"quantity {text} is too large.";
+            problem = $"quantity {Quote(text)} is too large.";
             return false;
         }
 
@@ -430,6 +430,27 @@ public sealed class DeliveryVerifier
     {
         bytes = [];
         return text is not null && TryDecode(text.AsSpan(), out bytes);
+    }
+
+    /// <summary>
+    /// Sender-controlled text quoted in a message, which goes back in an HTTP response and into logs: shortened and
+    /// stripped of control characters so a notice cannot forge log lines or bloat the answer.
+    /// </summary>
+    private static string Quote(string? text)
+    {
+        if (text is null)
+        {
+            return "(none)";
+        }
+
+        const int MaxQuoted = 64;
+        var builder = new StringBuilder(Math.Min(text.Length, MaxQuoted) + 5).Append('\'');
+        foreach (var c in text.Length > MaxQuoted ? text.AsSpan(0, MaxQuoted) : text.AsSpan())
+        {
+            builder.Append(char.IsControl(c) ? '?' : c);
+        }
+
+        return builder.Append(text.Length > MaxQuoted ? "...'" : "'").ToString();
     }
 
     private static DeliveryVerification Malformed(string message) => DeliveryVerification.Fail(DeliveryErrorCodes.Malformed, message);

@@ -170,6 +170,18 @@ public sealed class DeliveryVerifierTests : IDisposable
     }
 
     [Fact]
+    public void Sender_text_in_messages_is_shortened_and_stripped_of_control_characters()
+    {
+        var kid = "forged\nINFO admin logged in " + new string('x', 500);
+        var result = _verifier.Verify(SignWithHeader(_signer, $$"""{"alg":"ES256","kid":"{{kid.Replace("\n", "\\n", StringComparison.Ordinal)}}","typ":"meteragent-delivery+jwt"}""", Payload()), Catalog, Now);
+
+        AssertFails(result, DeliveryErrorCodes.UnknownKey);
+        Assert.DoesNotContain('\n', result.Message!);
+        Assert.Contains("'forged?INFO admin", result.Message, StringComparison.Ordinal);
+        Assert.True(result.Message!.Length < 200, result.Message);
+    }
+
+    [Fact]
     public void A_missing_kid_is_an_unknown_key()
     {
         AssertFails(_verifier.Verify(SignWithHeader(_signer, """{"alg":"ES256","typ":"meteragent-delivery+jwt"}""", Payload()), Catalog, Now), DeliveryErrorCodes.UnknownKey);
