@@ -117,3 +117,93 @@ public sealed class CrashRecoveryTests
         }
     }
 }
+
+/// <summary>A crashed agent's pending reservations come back to the account by themselves.</summary>
+public sealed class ReservationExpiryTests
+{
+    [Fact]
+    public async Task Reservations_left_by_kill_9_expire_and_the_credits_return()
+    {
+        using var house = ClearingHouse.Create();
+        await using var emulator = await RunningEmulator.StartAsync(new EmulatorOptions
+        {
+            RequiredApiKey = TestAgent.UpstreamKey,
+            TokensPerSecond = 10,
+        });
+        var directory = Directory.CreateTempSubdirectory("meteragent-expiry-").FullName;
+        var database = Path.Combine(directory, "meteragent.db");
+        var proxyPort = FreePort.Next();
+        var managementPort = FreePort.Next();
+        var settings = house.AgentSettings(("Credits:ReservationTimeout", "00:00:03"), ("Store:ReservationSweepInterval", "00:00:00.500"))
+            .Select(pair => $"--{pair.Key}={pair.Value}").ToArray();
+
+        string accountId;
+        await using (var agent = await AgentProcess.StartAsync(database, emulator.Url, proxyPort, managementPort, settings))
+        {
+            using var admin = agent.AdminClient();
+            var account = await (await admin.PostAsJsonAsync("admin/accounts", new { name = "expiry" })).Content.ReadFromJsonAsync<JsonElement>();
+            accountId = account.GetProperty("id").GetString()!;
+            var key = (await (await admin.PostAsync($"admin/accounts/{accountId}/keys", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+            await ClearingHouse.DeliverAsync(admin, house.Notice(accountId, 10_000));
+
+            // Slow streams (10 tokens/s): all still running when the agent dies.
+            using var client = new HttpClient { BaseAddress = new Uri(agent.ProxyUrl) };
+            var streams = Enumerable.Range(0, 4).Select(async _ =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+                {
+                    Content = new StringContent("""{"model":"emu-chat","stream":true,"max_tokens":64,"messages":[{"role":"user","content":"slow"}]}""", Encoding.UTF8, "application/json"),
+                };
+                request.Headers.Authorization = new("Bearer", key);
+                try
+                {
+                    using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                    await response.Content.ReadAsStringAsync();
+                }
+                catch (Exception ex) when (ex is HttpRequestException or IOException)
+                {
+                    // The agent died under us: expected.
+                }
+            }).ToArray();
+
+            var pendingSeen = false;
+            for (var attempt = 0; attempt < 100 && !pendingSeen; attempt++)
+            {
+                var lots = await admin.GetFromJsonAsync<JsonElement>($"admin/accounts/{accountId}/lots");
+                pendingSeen = ClearingHouse.Units(lots[0], "pending") > 0;
+                await Task.Delay(50);
+            }
+
+            Assert.True(pendingSeen, "the streams hold reservations before the crash");
+            agent.KillHard();
+            await Task.WhenAll(streams);
+        }
+
+        await using var restarted = await AgentProcess.StartAsync(database, emulator.Url, proxyPort, managementPort, settings);
+        using var restartedAdmin = restarted.AdminClient();
+        JsonElement lot = default;
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            lot = (await restartedAdmin.GetFromJsonAsync<JsonElement>($"admin/accounts/{accountId}/lots"))[0];
+            if (ClearingHouse.Units(lot, "pending") == 0)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(0m, ClearingHouse.Units(lot, "pending"));
+        Assert.Equal(0m, ClearingHouse.Units(lot, "redeemed"));
+        Assert.Equal(10_000m, ClearingHouse.Units(lot, "available"));
+
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless.
+        }
+    }
+}

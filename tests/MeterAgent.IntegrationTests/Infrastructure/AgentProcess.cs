@@ -20,7 +20,7 @@ internal sealed class AgentProcess : IAsyncDisposable
 
     public string ManagementUrl { get; }
 
-    public static async Task<AgentProcess> StartAsync(string databasePath, string upstreamUrl, int proxyPort, int managementPort)
+    public static async Task<AgentProcess> StartAsync(string databasePath, string upstreamUrl, int proxyPort, int managementPort, params string[] extraSettings)
     {
         // The agent's build output is copied beside the tests as a referenced project.
         var agentDll = Path.Combine(AppContext.BaseDirectory, "MeterAgent.dll");
@@ -41,7 +41,7 @@ internal sealed class AgentProcess : IAsyncDisposable
                      $"--ReverseProxy:Clusters:openai:Destinations:primary:Address={upstreamUrl}",
                      $"--Store:Path={databasePath}",
                      "--Logging:LogLevel:Default=Warning",
-                 })
+                 }.Concat(extraSettings))
         {
             start.ArgumentList.Add(setting);
         }

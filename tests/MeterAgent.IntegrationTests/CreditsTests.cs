@@ -1,0 +1,243 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using MeterAgent.Contracts.Deliveries;
+using MeterAgent.Contracts.Units;
+using MeterAgent.IntegrationTests.Infrastructure;
+using MeterAgent.Ledger.Usage;
+
+namespace MeterAgent.IntegrationTests;
+
+/// <summary>Futures credits end to end: signed deliveries in, redemption against real usage through the proxy.</summary>
+public sealed class CreditsTests : IAsyncLifetime
+{
+    private ClearingHouse _house = null!;
+    private TestAgent _agent = null!;
+
+    public async Task InitializeAsync()
+    {
+        _house = ClearingHouse.Create();
+        _agent = await TestAgent.StartAsync(settings: _house.AgentSettings());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _agent.DisposeAsync();
+        _house.Dispose();
+    }
+
+    private HttpRequestMessage Chat(bool stream, int maxTokens = 32) => _agent.OpenAIRequest("v1/chat/completions",
+        $$"""{"model":"emu-chat","stream":{{(stream ? "true" : "false")}},"max_tokens":{{maxTokens}},"messages":[{"role":"user","content":"Price the strip."}]}""");
+
+    private async Task<JsonElement> BalanceAsync()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "v1/meteragent/balance");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _agent.ClientKey);
+        using var response = await _agent.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    [Fact]
+    public async Task A_delivery_lands_once_and_its_replay_changes_nothing()
+    {
+        var notice = _house.Notice(_agent.AccountId, 1000.5m, "dlv-once");
+        var applied = await ClearingHouse.DeliverAsync(_agent.Admin, notice);
+        Assert.Equal("applied", applied.GetProperty("outcome").GetString());
+        Assert.Equal(1000.5m, ClearingHouse.Units(applied.GetProperty("lot"), "delivered"));
+
+        using var replay = await ClearingHouse.PostAsync(_agent.Admin, notice);
+        Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+        var replayed = await replay.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("replayed", replayed.GetProperty("outcome").GetString());
+        Assert.Equal(applied.GetProperty("lot").GetProperty("lot_id").GetString(), replayed.GetProperty("lot").GetProperty("lot_id").GetString());
+
+        var lots = (await BalanceAsync()).GetProperty("lots");
+        Assert.Equal(1, lots.GetArrayLength());
+        Assert.Equal(1000.5m, ClearingHouse.Units(lots[0], "available"));
+    }
+
+    [Fact]
+    public async Task Refused_deliveries_say_why_and_change_nothing()
+    {
+        await ClearingHouse.DeliverAsync(_agent.Admin, _house.Notice(_agent.AccountId, 10, "dlv-base"));
+
+        // The same id with another quantity.
+        using var conflict = await ClearingHouse.PostAsync(_agent.Admin, _house.Notice(_agent.AccountId, 99, "dlv-base"));
+        Assert.Equal(HttpStatusCode.Conflict, conflict.StatusCode);
+
+        // A payload changed after signing.
+        var good = _house.Notice(_agent.AccountId, 10, "dlv-tampered");
+        var parts = good.Split('.');
+        var payload = Encoding.UTF8.GetString(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.DecodeBytes(parts[1])).Replace("\"10\"", "\"10000\"", StringComparison.Ordinal);
+        var tampered = $"{parts[0]}.{Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(Encoding.UTF8.GetBytes(payload))}.{parts[2]}";
+        await AssertRefusedAsync(tampered, HttpStatusCode.Unauthorized, "bad_signature");
+
+        // Signed by a key the agent does not trust, under the trusted key's id.
+        var (stranger, _) = DeliverySigner.CreateNew(_house.Signer.KeyId);
+        using (stranger)
+        {
+            await AssertRefusedAsync(stranger.Sign(new DeliveryNoticeClaims("dlv-stranger", ClearingHouse.ContractId, 1, _agent.AccountId, 10,
+                _house.WindowStart, _house.WindowEnd, DateTimeOffset.UtcNow)), HttpStatusCode.Unauthorized, "bad_signature");
+        }
+
+        await AssertRefusedAsync(_house.Notice(_agent.AccountId, 10, "dlv-expired", windowEnd: DateTimeOffset.UtcNow.AddMinutes(-1)), HttpStatusCode.UnprocessableEntity, "expired_window");
+        await AssertRefusedAsync(_house.Notice(_agent.AccountId, 0, "dlv-zero"), HttpStatusCode.UnprocessableEntity, "invalid_quantity");
+        await AssertRefusedAsync(_house.Notice("acct_nobody", 10, "dlv-nobody"), HttpStatusCode.UnprocessableEntity, "unknown_account");
+
+        var lots = (await BalanceAsync()).GetProperty("lots");
+        Assert.Equal(1, lots.GetArrayLength());
+        Assert.Equal(10m, ClearingHouse.Units(lots[0], "delivered"));
+    }
+
+    private async Task AssertRefusedAsync(string jws, HttpStatusCode status, string code)
+    {
+        using var response = await ClearingHouse.PostAsync(_agent.Admin, jws);
+        Assert.Equal(status, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(code, problem.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Without_credits_a_reject_account_gets_402_in_each_apis_shape_before_anything_goes_upstream()
+    {
+        var before = _agent.Emulator.Stats.RequestsReceived;
+        using var openAi = await _agent.Http.SendAsync(Chat(stream: false));
+        Assert.Equal(HttpStatusCode.PaymentRequired, openAi.StatusCode);
+        var error = (await TestAgent.JsonAsync(openAi)).GetProperty("error");
+        Assert.Equal("insufficient_quota", error.GetProperty("code").GetString());
+        Assert.Equal("insufficient_quota", error.GetProperty("type").GetString());
+
+        using var anthropic = await _agent.Http.SendAsync(_agent.AnthropicRequest("""{"model":"emu-claude","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}"""));
+        Assert.Equal(HttpStatusCode.PaymentRequired, anthropic.StatusCode);
+        Assert.Equal("error", (await TestAgent.JsonAsync(anthropic)).GetProperty("type").GetString());
+
+        Assert.Equal(before, _agent.Emulator.Stats.RequestsReceived);
+        var record = await _agent.RecordForAsync(openAi);
+        Assert.Equal(UsageStatus.Rejected, record.Status);
+        Assert.Equal(402, record.HttpStatus);
+    }
+
+    [Fact]
+    public async Task A_request_redeems_exactly_its_units_and_the_record_names_the_lot()
+    {
+        var lot = (await ClearingHouse.DeliverAsync(_agent.Admin, _house.Notice(_agent.AccountId, 5000))).GetProperty("lot");
+        using var response = await _agent.Http.SendAsync(Chat(stream: true));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await response.Content.ReadAsStringAsync();
+
+        var record = await _agent.RecordForAsync(response);
+        Assert.Equal(ClearingHouse.ContractId, record.ContractId);
+        var expected = ContractUnits.ToMicro(record.ReferenceInputTokens * 1m + record.ReferenceOutputTokens * 2m);
+        Assert.Equal(expected, record.UnitsMicro);
+        Assert.Equal(expected, record.RedeemedMicro);
+        Assert.Equal(0, record.OverageMicro);
+        Assert.Equal([lot.GetProperty("lot_id").GetString()!], record.LotIds);
+
+        var balance = (await BalanceAsync()).GetProperty("lots")[0];
+        Assert.Equal(ContractUnits.FromMicro(expected), ClearingHouse.Units(balance, "redeemed"));
+        Assert.Equal(0m, ClearingHouse.Units(balance, "pending"));
+        Assert.Equal(5000m - ContractUnits.FromMicro(expected), ClearingHouse.Units(balance, "available"));
+    }
+
+    [Fact]
+    public async Task An_upstream_failure_voids_the_reservation()
+    {
+        await ClearingHouse.DeliverAsync(_agent.Admin, _house.Notice(_agent.AccountId, 5000));
+        var request = Chat(stream: false);
+        request.Headers.Add("x-emulator-fault", "error:500");
+        using var response = await _agent.Http.SendAsync(request);
+        var record = await _agent.RecordForAsync(response);
+        Assert.Equal(UsageStatus.UpstreamError, record.Status);
+        Assert.Equal(0, record.RedeemedMicro);
+
+        var balance = (await BalanceAsync()).GetProperty("lots")[0];
+        Assert.Equal(5000m, ClearingHouse.Units(balance, "available"));
+        Assert.Equal(0m, ClearingHouse.Units(balance, "pending"));
+    }
+
+    [Theory]
+    [InlineData("reject")]
+    [InlineData("allow")]
+    public async Task Sixty_four_concurrent_streams_on_credits_that_cover_only_some(string policy)
+    {
+        using (var set = await _agent.Admin.PutAsJsonAsync($"admin/accounts/{_agent.AccountId}/policy", new { kind = policy }))
+        {
+            Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        }
+
+        // Each request reserves about 10 + 2 x 64 units: 1,500 units cover about ten at a time, far from 64.
+        const decimal delivered = 1500m;
+        await ClearingHouse.DeliverAsync(_agent.Admin, _house.Notice(_agent.AccountId, delivered));
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 64).Select(async _ =>
+        {
+            using var request = Chat(stream: true, maxTokens: 64);
+            request.Headers.Add("x-emulator-tokens-per-second", "400");
+            using var response = await _agent.Http.SendAsync(request);
+            await response.Content.ReadAsStringAsync();
+            return response.StatusCode;
+        }));
+
+        var served = outcomes.Count(s => s == HttpStatusCode.OK);
+        var refused = outcomes.Count(s => s == HttpStatusCode.PaymentRequired);
+        Assert.Equal(64, served + refused);
+        if (policy == "reject")
+        {
+            Assert.True(refused > 0, "credits for about ten cannot serve 64 under reject");
+            Assert.True(served > 0, "the credits that exist must be used");
+        }
+        else
+        {
+            Assert.Equal(64, served);
+        }
+
+        var records = await _agent.Usage.QueryAsync(new UsageQuery(_agent.AccountId, Limit: 1000));
+        Assert.Equal(64, records.Count);
+        Assert.DoesNotContain(records, r => r.Status == UsageStatus.Open);
+        var charged = records.Where(r => r.Status == UsageStatus.Completed).ToList();
+        Assert.Equal(served, charged.Count);
+
+        var balance = await BalanceAsync();
+        var lot = balance.GetProperty("lots")[0];
+        var redeemed = ContractUnits.ToMicro(ClearingHouse.Units(lot, "redeemed"));
+        Assert.True(redeemed <= ContractUnits.ToMicro(delivered), "never more redeemed than delivered");
+        Assert.Equal(0m, ClearingHouse.Units(lot, "pending"));
+        Assert.Equal(delivered, ClearingHouse.Units(lot, "available") + ClearingHouse.Units(lot, "redeemed"));
+
+        // The records add up to the ledger: every unit used is either redeemed or overage.
+        Assert.Equal(redeemed, charged.Sum(r => r.RedeemedMicro ?? 0));
+        Assert.Equal(charged.Sum(r => r.UnitsMicro ?? 0), charged.Sum(r => (r.RedeemedMicro ?? 0) + (r.OverageMicro ?? 0)));
+        Assert.Equal(ContractUnits.ToMicro(ClearingHouse.Units(balance, "overage")), charged.Sum(r => r.OverageMicro ?? 0));
+        if (policy == "allow")
+        {
+            Assert.True(charged.Sum(r => r.OverageMicro ?? 0) > 0, "usage beyond the credits is overage under allow");
+        }
+    }
+
+    [Fact]
+    public async Task The_account_sees_only_its_own_usage()
+    {
+        await ClearingHouse.DeliverAsync(_agent.Admin, _house.Notice(_agent.AccountId, 5000));
+        using (var mine = await _agent.Http.SendAsync(Chat(stream: false)))
+        {
+            Assert.Equal(HttpStatusCode.OK, mine.StatusCode);
+        }
+
+        var other = await _agent.Accounts.CreateAccountAsync("other");
+        var otherKey = (await _agent.Accounts.IssueKeyAsync(other.Id))!.Secret;
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "v1/meteragent/usage");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", otherKey);
+        using var response = await _agent.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(0, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("records").GetArrayLength());
+
+        using var ownRequest = new HttpRequestMessage(HttpMethod.Get, "v1/meteragent/usage");
+        ownRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _agent.ClientKey);
+        using var own = await _agent.Http.SendAsync(ownRequest);
+        Assert.Equal(1, (await own.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("records").GetArrayLength());
+    }
+}
