@@ -194,7 +194,14 @@ public sealed class CreditsTests : IAsyncLifetime
             Assert.Equal(64, served);
         }
 
+        // Records close just after the client has its last byte: wait for the last ones.
         var records = await _agent.Usage.QueryAsync(new UsageQuery(_agent.AccountId, Limit: 1000));
+        for (var attempt = 0; attempt < 100 && records.Any(r => r.Status == UsageStatus.Open); attempt++)
+        {
+            await Task.Delay(20);
+            records = await _agent.Usage.QueryAsync(new UsageQuery(_agent.AccountId, Limit: 1000));
+        }
+
         Assert.Equal(64, records.Count);
         Assert.DoesNotContain(records, r => r.Status == UsageStatus.Open);
         var charged = records.Where(r => r.Status == UsageStatus.Completed).ToList();
