@@ -10,6 +10,8 @@ namespace MeterAgent.Ledger.Sqlite;
 /// Revocation on this node evicts at once; other nodes see it within this time.</item>
 /// <item><c>Store:KeyCacheCapacity</c> — most cached key lookups (default 10000).</item>
 /// <item><c>Store:BusyTimeout</c> — how long a connection waits for a lock held by another (default <c>00:00:05</c>).</item>
+/// <item><c>Store:ReservationSweepInterval</c> — how often reservations past their deadline are released (default
+/// <c>00:00:05</c>, from 00:00:00.100 to 01:00:00).</item>
 /// </list>
 /// </summary>
 public sealed class SqliteStoreOptions
@@ -27,4 +29,6 @@ public sealed class SqliteStoreOptions
     public int KeyCacheCapacity { get; set; } = 10_000;
 
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan ReservationSweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

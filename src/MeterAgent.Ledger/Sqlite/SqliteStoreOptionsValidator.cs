@@ -41,6 +41,11 @@ public sealed class SqliteStoreOptionsValidator : IValidateOptions<SqliteStoreOp
             failures.Add($"{Section}:BusyTimeout must be between 00:00:00 and 00:05:00 (was {options.BusyTimeout}).");
         }
 
+        if (options.ReservationSweepInterval < TimeSpan.FromMilliseconds(100) || options.ReservationSweepInterval > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{Section}:ReservationSweepInterval must be between 00:00:00.100 and 01:00:00 (was {options.ReservationSweepInterval}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

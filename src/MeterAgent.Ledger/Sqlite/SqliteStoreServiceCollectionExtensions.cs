@@ -1,4 +1,5 @@
 using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Usage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -9,12 +10,14 @@ namespace MeterAgent.Ledger.Sqlite;
 public static class SqliteStoreServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the embedded SQLite store as the <see cref="IAccountStore"/> and <see cref="IUsageStore"/> singletons,
-    /// with <see cref="SqliteStoreOptions"/> bound from the configuration section <c>Store</c> and validated at start
-    /// (keys: <c>Store:Path</c>, <c>Store:Synchronous</c>, <c>Store:MaxBatchSize</c>, <c>Store:KeyCacheTtl</c>,
-    /// <c>Store:KeyCacheCapacity</c>, <c>Store:BusyTimeout</c>; see <see cref="SqliteStoreOptions"/>). Also registers a
-    /// hosted service that closes records a previous run left open (<see cref="IUsageStore.RecoverOpenAsync"/>) at start.
-    /// The container's disposal flushes queued writes (<see cref="SqliteWriter"/>) and checkpoints the WAL.
+    /// Registers the embedded SQLite store as the <see cref="IAccountStore"/>, <see cref="IUsageStore"/> and
+    /// <see cref="ICreditLedger"/> singletons, sharing one <see cref="SqliteWriter"/>, with <see cref="SqliteStoreOptions"/>
+    /// bound from the configuration section <c>Store</c> and validated at start (keys: <c>Store:Path</c>,
+    /// <c>Store:Synchronous</c>, <c>Store:MaxBatchSize</c>, <c>Store:KeyCacheTtl</c>, <c>Store:KeyCacheCapacity</c>,
+    /// <c>Store:BusyTimeout</c>, <c>Store:ReservationSweepInterval</c>; see <see cref="SqliteStoreOptions"/>). Also
+    /// registers hosted services that close records a previous run left open (<see cref="IUsageStore.RecoverOpenAsync"/>)
+    /// at start, and release expired reservations (<see cref="ICreditLedger.ExpireAsync"/>) at start and then
+    /// periodically. The container's disposal flushes queued writes and checkpoints the WAL.
     /// </summary>
     public static IServiceCollection AddSqliteStore(this IServiceCollection services)
     {
@@ -30,9 +33,12 @@ public static class SqliteStoreServiceCollectionExtensions
         services.TryAddSingleton<SqliteAccountStore>();
         services.TryAddSingleton<SqliteWriter>();
         services.TryAddSingleton<SqliteUsageStore>();
+        services.TryAddSingleton<SqliteCreditLedger>();
         services.TryAddSingleton<IAccountStore>(sp => sp.GetRequiredService<SqliteAccountStore>());
         services.TryAddSingleton<IUsageStore>(sp => sp.GetRequiredService<SqliteUsageStore>());
+        services.TryAddSingleton<ICreditLedger>(sp => sp.GetRequiredService<SqliteCreditLedger>());
         services.AddHostedService<UsageRecoveryService>();
+        services.AddHostedService<ReservationExpiryService>();
         return services;
     }
 }

@@ -1,0 +1,207 @@
+using MeterAgent.Ledger.Credits;
+using Microsoft.Data.Sqlite;
+
+namespace MeterAgent.Ledger.Sqlite;
+
+/// <summary>
+/// The credit ledger's statements and row mappings, shared by the writer's operations (prepared once on the write
+/// connection) and the readers (on their own connections). Every value is a parameter, bound by position.
+/// </summary>
+internal static class CreditLedgerSql
+{
+    private const string LotColumns =
+        "lot_id, account_id, contract_id, contract_version, delivery_id, delivered, available, pending, redeemed, "
+        + "window_start, window_end, delivered_at";
+
+    private const string ReservationColumns =
+        "reservation_id, account_id, contract_id, state, reserved, posted, overage, created_at, expires_at";
+
+    /// <summary>Redemption order: earliest window end, then oldest delivery, then lot id so ties are stable.</summary>
+    private const string RedemptionOrder = "ORDER BY window_end, delivered_at, lot_id";
+
+    public const string SelectLot = $"SELECT {LotColumns} FROM credit_lots WHERE lot_id = @lot_id;";
+
+    public const string SelectLotsByAccount = $"SELECT {LotColumns} FROM credit_lots WHERE account_id = @account_id {RedemptionOrder};";
+
+    /// <summary>Open lots with something left, in redemption order; the caller keeps only eligible contracts.</summary>
+    public const string SelectEligibleLots = $"""
+        SELECT lot_id, contract_id, available FROM credit_lots
+        WHERE account_id = @account_id AND available > 0 AND window_start <= @now AND window_end > @now
+        {RedemptionOrder};
+        """;
+
+    public const string InsertLot = $"""
+        INSERT INTO credit_lots ({LotColumns})
+        VALUES (@lot_id, @account_id, @contract_id, @contract_version, @delivery_id, @delivered, @delivered, 0, 0,
+                @window_start, @window_end, @delivered_at);
+        """;
+
+    public const string SelectDelivery = "SELECT payload_sha256, lot_id FROM deliveries WHERE delivery_id = @delivery_id;";
+
+    public const string InsertDelivery = """
+        INSERT INTO deliveries (delivery_id, payload_sha256, lot_id, applied_at)
+        VALUES (@delivery_id, @payload_sha256, @lot_id, @applied_at);
+        """;
+
+    public const string AccountExists = "SELECT 1 FROM accounts WHERE account_id = @account_id;";
+
+    public const string SelectReservation = $"SELECT {ReservationColumns} FROM reservations WHERE reservation_id = @reservation_id;";
+
+    public const string SelectDraws = "SELECT lot_id, reserved, posted FROM reservation_draws WHERE reservation_id = @reservation_id ORDER BY seq;";
+
+    public const string InsertReservation = $"""
+        INSERT INTO reservations ({ReservationColumns})
+        VALUES (@reservation_id, @account_id, @contract_id, '{ReservationStateNames.Pending}', @reserved, 0, 0, @created_at, @expires_at);
+        """;
+
+    public const string InsertDraw = """
+        INSERT INTO reservation_draws (reservation_id, seq, lot_id, reserved, posted)
+        VALUES (@reservation_id, @seq, @lot_id, @reserved, 0);
+        """;
+
+    /// <summary>Guarded: touches the lot only if it still holds the amount (0 rows otherwise).</summary>
+    public const string ReserveFromLot = """
+        UPDATE credit_lots SET available = available - @amount, pending = pending + @amount
+        WHERE lot_id = @lot_id AND available >= @amount;
+        """;
+
+    /// <summary>Settles one draw: its reservation leaves pending, the posted part is redeemed, the rest is available again.</summary>
+    public const string SettleDraw = """
+        UPDATE credit_lots
+        SET pending = pending - @reserved, redeemed = redeemed + @posted, available = available + @reserved - @posted
+        WHERE lot_id = @lot_id AND pending >= @reserved;
+        """;
+
+    public const string SetDrawPosted = "UPDATE reservation_draws SET posted = @posted WHERE reservation_id = @reservation_id AND seq = @seq;";
+
+    /// <summary>Guarded on pending, so a reservation is resolved once whatever the caller believes.</summary>
+    public const string ResolveReservation = $"""
+        UPDATE reservations SET state = @state, posted = @posted, overage = @overage
+        WHERE reservation_id = @reservation_id AND state = '{ReservationStateNames.Pending}';
+        """;
+
+    public const string SelectExpired = $"""
+        SELECT reservation_id FROM reservations
+        WHERE state = '{ReservationStateNames.Pending}' AND expires_at <= @now ORDER BY expires_at, reservation_id;
+        """;
+
+    public const string SelectPolicy = "SELECT kind, limit_micro FROM account_policies WHERE account_id = @account_id;";
+
+    public const string UpsertPolicy = """
+        INSERT INTO account_policies (account_id, kind, limit_micro) VALUES (@account_id, @kind, @limit_micro)
+        ON CONFLICT (account_id) DO UPDATE SET kind = excluded.kind, limit_micro = excluded.limit_micro;
+        """;
+
+    public const string SelectOverage = "SELECT overage FROM account_overage WHERE account_id = @account_id;";
+
+    public const string AddOverage = """
+        INSERT INTO account_overage (account_id, overage) VALUES (@account_id, @overage)
+        ON CONFLICT (account_id) DO UPDATE SET overage = overage + excluded.overage;
+        """;
+
+    public const string CorrectLot = """
+        UPDATE credit_lots SET delivered = delivered + @delta, available = available + @delta
+        WHERE lot_id = @lot_id AND available + @delta >= 0;
+        """;
+
+    public const string InsertCorrection = "INSERT INTO lot_corrections (lot_id, delta, reason, at) VALUES (@lot_id, @delta, @reason, @at);";
+
+    /// <summary>A command on a reader's own connection, with parameters in the order given.</summary>
+    public static SqliteCommand Create(SqliteConnection connection, string sql, params ReadOnlySpan<string> parameterNames)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameterNames)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        return command;
+    }
+
+    /// <summary>Reads a lot selected with <see cref="SelectLot"/> or <see cref="SelectLotsByAccount"/>.</summary>
+    public static CreditLot ReadLot(SqliteDataReader r) => new(
+        LotId: r.GetString(0),
+        AccountId: r.GetString(1),
+        ContractId: r.GetString(2),
+        ContractVersion: r.GetInt32(3),
+        DeliveryId: r.GetString(4),
+        DeliveredMicro: r.GetInt64(5),
+        AvailableMicro: r.GetInt64(6),
+        PendingMicro: r.GetInt64(7),
+        RedeemedMicro: r.GetInt64(8),
+        WindowStart: SqliteTime.FromUnixMicroseconds(r.GetInt64(9)),
+        WindowEnd: SqliteTime.FromUnixMicroseconds(r.GetInt64(10)),
+        DeliveredAt: SqliteTime.FromUnixMicroseconds(r.GetInt64(11)));
+
+    /// <summary>One lot by id through a command for <see cref="SelectLot"/>; null when there is none.</summary>
+    public static CreditLot? ReadLot(SqliteCommand selectLot, string lotId)
+    {
+        selectLot.Parameters[0].Value = lotId;
+        using var reader = selectLot.ExecuteReader();
+        return reader.Read() ? ReadLot(reader) : null;
+    }
+
+    /// <summary>A reservation with its draws, through commands for <see cref="SelectReservation"/> and <see cref="SelectDraws"/>.</summary>
+    public static Reservation? ReadReservation(SqliteCommand selectReservation, SqliteCommand selectDraws, string reservationId)
+    {
+        selectReservation.Parameters[0].Value = reservationId;
+        selectDraws.Parameters[0].Value = reservationId;
+
+        string accountId, state;
+        string? contractId;
+        long reserved, posted, overage, createdAt, expiresAt;
+        using (var r = selectReservation.ExecuteReader())
+        {
+            if (!r.Read())
+            {
+                return null;
+            }
+
+            accountId = r.GetString(1);
+            contractId = r.IsDBNull(2) ? null : r.GetString(2);
+            state = r.GetString(3);
+            reserved = r.GetInt64(4);
+            posted = r.GetInt64(5);
+            overage = r.GetInt64(6);
+            createdAt = r.GetInt64(7);
+            expiresAt = r.GetInt64(8);
+        }
+
+        var draws = new List<LotDraw>();
+        using (var r = selectDraws.ExecuteReader())
+        {
+            while (r.Read())
+            {
+                draws.Add(new LotDraw(r.GetString(0), r.GetInt64(1), r.GetInt64(2)));
+            }
+        }
+
+        return new Reservation(
+            reservationId,
+            accountId,
+            contractId,
+            ReservationStateNames.FromName(state),
+            reserved,
+            posted,
+            overage,
+            draws,
+            SqliteTime.FromUnixMicroseconds(createdAt),
+            SqliteTime.FromUnixMicroseconds(expiresAt));
+    }
+
+    /// <summary>The account's policy through a command for <see cref="SelectPolicy"/>; Reject when none was set.</summary>
+    public static OveragePolicy ReadPolicy(SqliteCommand selectPolicy, string accountId)
+    {
+        selectPolicy.Parameters[0].Value = accountId;
+        using var r = selectPolicy.ExecuteReader();
+        return r.Read() ? new OveragePolicy(OveragePolicyNames.FromName(r.GetString(0)), r.GetInt64(1)) : OveragePolicy.Reject;
+    }
+
+    /// <summary>The account's overage through a command for <see cref="SelectOverage"/>; 0 when there is none.</summary>
+    public static long ReadOverage(SqliteCommand selectOverage, string accountId)
+    {
+        selectOverage.Parameters[0].Value = accountId;
+        return selectOverage.ExecuteScalar() is long overage ? overage : 0;
+    }
+}

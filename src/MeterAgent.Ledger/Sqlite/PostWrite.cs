@@ -1,0 +1,34 @@
+using MeterAgent.Ledger.Credits;
+
+namespace MeterAgent.Ledger.Sqlite;
+
+/// <summary>
+/// Posts a pending reservation's actual amount: up to what was reserved is redeemed across its draws in order, the
+/// rest released, any excess is the account's overage. A resolved reservation comes back as it is.
+/// </summary>
+internal sealed class PostWrite(string reservationId, long actualMicro) : SqliteWriteOperation<Reservation>
+{
+    public override string Description => $"credit post {reservationId}";
+
+    protected override Reservation Run(SqliteWriteContext context)
+    {
+        var reservation = CreditWriteSteps.LoadReservation(context, reservationId)
+            ?? throw new KeyNotFoundException($"No reservation '{reservationId}'.");
+        if (reservation.State != ReservationState.Pending)
+        {
+            return reservation;
+        }
+
+        var remaining = Math.Min(actualMicro, reservation.ReservedMicro);
+        var postedPerDraw = new long[reservation.Draws.Count];
+        for (var i = 0; i < postedPerDraw.Length; i++)
+        {
+            var posted = Math.Min(reservation.Draws[i].ReservedMicro, remaining);
+            postedPerDraw[i] = posted;
+            remaining -= posted;
+        }
+
+        var overage = actualMicro - Math.Min(actualMicro, reservation.ReservedMicro);
+        return CreditWriteSteps.Resolve(context, reservation, ReservationState.Posted, postedPerDraw, overage);
+    }
+}

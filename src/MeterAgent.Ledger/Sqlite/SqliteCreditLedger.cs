@@ -1,0 +1,156 @@
+using MeterAgent.Contracts.Deliveries;
+using MeterAgent.Ledger.Credits;
+
+namespace MeterAgent.Ledger.Sqlite;
+
+/// <summary>
+/// The credit ledger in the embedded store. Every mutation is an operation on the shared <see cref="SqliteWriter"/>:
+/// its read-modify-write runs serialised with every other write, atomic under its own savepoint, and group-committed
+/// with the usage records, so a reservation costs one shared commit rather than one of its own. Reads use their own
+/// connections and see what has been committed.
+/// </summary>
+/// <remarks>
+/// Choices the interface leaves open: a reservation that finds no eligible lot is counted under the contract with the
+/// cheapest estimate (null when no contract covers the request) and always goes to the account's policy, even with a
+/// zero estimate; a delivery conflict returns the lot the first payload created; <see cref="PostAsync"/>,
+/// <see cref="VoidAsync"/> and <see cref="CorrectAsync"/> throw <see cref="KeyNotFoundException"/> for an unknown id,
+/// and <see cref="SetPolicyAsync"/> for an unknown account.
+/// </remarks>
+public sealed class SqliteCreditLedger : ICreditLedger
+{
+    private readonly SqliteWriter _writer;
+    private readonly SqliteDatabase _database;
+
+    public SqliteCreditLedger(SqliteWriter writer, SqliteDatabase database)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(database);
+        _writer = writer;
+        _database = database;
+    }
+
+    public Task<DeliveryOutcome> ApplyDeliveryAsync(DeliveryNotice notice, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(notice);
+        ArgumentException.ThrowIfNullOrEmpty(notice.DeliveryId, nameof(notice));
+        ArgumentException.ThrowIfNullOrEmpty(notice.AccountId, nameof(notice));
+        ArgumentException.ThrowIfNullOrEmpty(notice.ContractId, nameof(notice));
+        ArgumentException.ThrowIfNullOrEmpty(notice.PayloadSha256, nameof(notice));
+        ArgumentOutOfRangeException.ThrowIfNegative(notice.QuantityMicro, nameof(notice));
+        if (notice.WindowEnd <= notice.WindowStart)
+        {
+            throw new ArgumentException($"Delivery {notice.DeliveryId}: the window ends ({notice.WindowEnd:O}) before it starts ({notice.WindowStart:O}).", nameof(notice));
+        }
+
+        return _writer.SubmitAsync(new ApplyDeliveryWrite(notice, now), cancellationToken);
+    }
+
+    public Task<ReserveOutcome> ReserveAsync(ReserveRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrEmpty(request.ReservationId, nameof(request));
+        ArgumentException.ThrowIfNullOrEmpty(request.AccountId, nameof(request));
+        ArgumentNullException.ThrowIfNull(request.EstimateMicroByContract, nameof(request));
+        foreach (var (contractId, estimate) in request.EstimateMicroByContract)
+        {
+            if (estimate < 0)
+            {
+                throw new ArgumentException($"The estimate for contract {contractId} is negative ({estimate}).", nameof(request));
+            }
+        }
+
+        return _writer.SubmitAsync(new ReserveWrite(request), cancellationToken);
+    }
+
+    public Task<Reservation> PostAsync(string reservationId, long actualMicro, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reservationId);
+        ArgumentOutOfRangeException.ThrowIfNegative(actualMicro);
+        return _writer.SubmitAsync(new PostWrite(reservationId, actualMicro), cancellationToken);
+    }
+
+    public Task<Reservation> VoidAsync(string reservationId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reservationId);
+        return _writer.SubmitAsync(new VoidWrite(reservationId), cancellationToken);
+    }
+
+    public Task<int> ExpireAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        _writer.SubmitAsync(new ExpireWrite(now), cancellationToken);
+
+    public Task<Reservation?> GetReservationAsync(string reservationId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reservationId);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var connection = _database.OpenConnection();
+        using var selectReservation = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectReservation, "@reservation_id");
+        using var selectDraws = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectDraws, "@reservation_id");
+
+        // One read transaction, so the reservation and its draws come from the same snapshot.
+        using var transaction = connection.BeginTransaction(deferred: true);
+        selectReservation.Transaction = transaction;
+        selectDraws.Transaction = transaction;
+        return Task.FromResult(CreditLedgerSql.ReadReservation(selectReservation, selectDraws, reservationId));
+    }
+
+    /// <summary>Every lot of the account, in redemption order (window end, then delivery time).</summary>
+    public Task<IReadOnlyList<CreditLot>> GetLotsAsync(string accountId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(accountId);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var connection = _database.OpenConnection();
+        using var command = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectLotsByAccount, "@account_id");
+        command.Parameters[0].Value = accountId;
+        using var reader = command.ExecuteReader();
+        var lots = new List<CreditLot>();
+        while (reader.Read())
+        {
+            lots.Add(CreditLedgerSql.ReadLot(reader));
+        }
+
+        return Task.FromResult<IReadOnlyList<CreditLot>>(lots);
+    }
+
+    /// <summary>The account's policy; <see cref="OveragePolicy.Reject"/> when none was set.</summary>
+    public Task<OveragePolicy> GetPolicyAsync(string accountId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(accountId);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var connection = _database.OpenConnection();
+        using var command = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectPolicy, "@account_id");
+        return Task.FromResult(CreditLedgerSql.ReadPolicy(command, accountId));
+    }
+
+    public Task SetPolicyAsync(string accountId, OveragePolicy policy, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(accountId);
+        ArgumentNullException.ThrowIfNull(policy);
+        if (!Enum.IsDefined(policy.Kind))
+        {
+            throw new ArgumentOutOfRangeException(nameof(policy), policy.Kind, "Unknown overage policy.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(policy.LimitMicro, nameof(policy));
+        return _writer.SubmitAsync(new SetPolicyWrite(accountId, policy), cancellationToken);
+    }
+
+    public Task<long> GetOverageMicroAsync(string accountId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(accountId);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var connection = _database.OpenConnection();
+        using var command = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectOverage, "@account_id");
+        return Task.FromResult(CreditLedgerSql.ReadOverage(command, accountId));
+    }
+
+    public Task<CreditLot?> CorrectAsync(string lotId, long deltaMicro, string reason, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(lotId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        return _writer.SubmitAsync(new CorrectLotWrite(lotId, deltaMicro, reason, now), cancellationToken);
+    }
+}

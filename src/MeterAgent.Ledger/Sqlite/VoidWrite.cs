@@ -1,0 +1,18 @@
+using MeterAgent.Ledger.Credits;
+
+namespace MeterAgent.Ledger.Sqlite;
+
+/// <summary>Releases everything a pending reservation holds; a resolved one comes back as it is.</summary>
+internal sealed class VoidWrite(string reservationId) : SqliteWriteOperation<Reservation>
+{
+    public override string Description => $"credit void {reservationId}";
+
+    protected override Reservation Run(SqliteWriteContext context)
+    {
+        var reservation = CreditWriteSteps.LoadReservation(context, reservationId)
+            ?? throw new KeyNotFoundException($"No reservation '{reservationId}'.");
+        return reservation.State == ReservationState.Pending
+            ? CreditWriteSteps.Resolve(context, reservation, ReservationState.Voided, [], overage: 0)
+            : reservation;
+    }
+}
