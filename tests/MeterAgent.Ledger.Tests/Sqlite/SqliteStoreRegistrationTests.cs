@@ -1,5 +1,7 @@
 using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Sqlite;
+using MeterAgent.Ledger.Tests.Credits;
 using MeterAgent.Ledger.Usage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,6 +31,7 @@ public sealed class SqliteStoreRegistrationTests
             ["Store:Synchronous"] = "Full",
             ["Store:MaxBatchSize"] = "64",
             ["Store:KeyCacheTtl"] = "00:00:30",
+            ["Store:ReservationSweepInterval"] = "00:00:02",
         });
 
         await host.StartAsync();
@@ -37,9 +40,11 @@ public sealed class SqliteStoreRegistrationTests
         Assert.Equal(SqliteSynchronousMode.Full, options.Synchronous);
         Assert.Equal(64, options.MaxBatchSize);
         Assert.Equal(TimeSpan.FromSeconds(30), options.KeyCacheTtl);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.ReservationSweepInterval);
 
         Assert.IsType<SqliteAccountStore>(host.Services.GetRequiredService<IAccountStore>());
         Assert.Same(host.Services.GetRequiredService<SqliteUsageStore>(), host.Services.GetRequiredService<IUsageStore>());
+        Assert.Same(host.Services.GetRequiredService<SqliteCreditLedger>(), host.Services.GetRequiredService<ICreditLedger>());
         Assert.True(File.Exists(path));
         await host.StopAsync();
     }
@@ -57,6 +62,51 @@ public sealed class SqliteStoreRegistrationTests
 
         var stored = await host.Services.GetRequiredService<IUsageStore>().GetAsync(record.Id);
         Assert.Equal(UsageStatus.Interrupted, stored!.Status);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Start_up_releases_reservations_a_previous_run_left_past_their_deadline()
+    {
+        using var dir = new TempDirectory();
+        string accountId, reservationId;
+        await using (var crashed = TestStore.Open(dir.DbPath))
+        {
+            accountId = (await crashed.Accounts.CreateAccountAsync("Acme")).Id;
+            await crashed.Credits.ApplyDeliveryAsync(Credit.Notice(accountId, 5 * Credit.Unit, windowEnd: DateTimeOffset.UtcNow.AddDays(1)), Credit.T0);
+            var request = Credit.Request(accountId, new Dictionary<string, long> { ["gpt4o-2026q1"] = 2 * Credit.Unit }, now: DateTimeOffset.UtcNow.AddHours(-1));
+            reservationId = (await crashed.Credits.ReserveAsync(request)).Reservation!.ReservationId;
+        }
+
+        using var host = BuildHost(new() { ["Store:Path"] = dir.DbPath });
+        await host.StartAsync();
+
+        var ledger = host.Services.GetRequiredService<ICreditLedger>();
+        Assert.Equal(ReservationState.Expired, (await ledger.GetReservationAsync(reservationId))!.State);
+        Assert.Equal(5 * Credit.Unit, Assert.Single(await ledger.GetLotsAsync(accountId)).AvailableMicro);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task The_sweep_runs_again_every_interval()
+    {
+        using var dir = new TempDirectory();
+        using var host = BuildHost(new() { ["Store:Path"] = dir.DbPath, ["Store:ReservationSweepInterval"] = "00:00:00.100" });
+        await host.StartAsync();
+        var accountId = (await host.Services.GetRequiredService<IAccountStore>().CreateAccountAsync("Acme")).Id;
+        var ledger = host.Services.GetRequiredService<ICreditLedger>();
+        await ledger.ApplyDeliveryAsync(Credit.Notice(accountId, 5 * Credit.Unit, windowEnd: DateTimeOffset.UtcNow.AddDays(1)), Credit.T0);
+        var now = DateTimeOffset.UtcNow;
+        var request = new ReserveRequest("res_sweep", accountId, new Dictionary<string, long> { ["gpt4o-2026q1"] = Credit.Unit }, now, now.AddMilliseconds(200));
+        Assert.True((await ledger.ReserveAsync(request)).Granted);
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await ledger.GetReservationAsync("res_sweep"))!.State == ReservationState.Pending && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(ReservationState.Expired, (await ledger.GetReservationAsync("res_sweep"))!.State);
         await host.StopAsync();
     }
 
@@ -86,6 +136,8 @@ public sealed class SqliteStoreRegistrationTests
     [InlineData("Store:KeyCacheTtl", "-00:00:01")]
     [InlineData("Store:Path", " ")]
     [InlineData("Store:KeyCacheCapacity", "0")]
+    [InlineData("Store:ReservationSweepInterval", "00:00:00")]
+    [InlineData("Store:ReservationSweepInterval", "02:00:00")]
     public async Task A_bad_setting_fails_start_naming_the_key(string key, string value)
     {
         using var dir = new TempDirectory();
@@ -104,6 +156,7 @@ public sealed class SqliteStoreRegistrationTests
         Assert.Equal(SqliteSynchronousMode.Normal, options.Synchronous);
         Assert.Equal(256, options.MaxBatchSize);
         Assert.Equal(TimeSpan.FromSeconds(5), options.KeyCacheTtl);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.ReservationSweepInterval);
         Assert.True(new SqliteStoreOptionsValidator().Validate(null, options).Succeeded);
     }
 }

@@ -7,12 +7,13 @@ namespace MeterAgent.Ledger.Tests.Sqlite;
 /// <summary>The store objects over one file, wired as the DI extension wires them: one writer shared by all.</summary>
 internal sealed class TestStore : IAsyncDisposable
 {
-    private TestStore(SqliteDatabase database, SqliteWriter writer, SqliteAccountStore accounts, SqliteUsageStore usage)
+    private TestStore(SqliteDatabase database, SqliteWriter writer, SqliteAccountStore accounts, SqliteUsageStore usage, SqliteCreditLedger credits)
     {
         Database = database;
         Writer = writer;
         Accounts = accounts;
         Usage = usage;
+        Credits = credits;
     }
 
     public SqliteDatabase Database { get; }
@@ -22,6 +23,8 @@ internal sealed class TestStore : IAsyncDisposable
     public SqliteAccountStore Accounts { get; }
 
     public SqliteUsageStore Usage { get; }
+
+    public SqliteCreditLedger Credits { get; }
 
     public static TestStore Open(string path, TimeProvider? time = null, Action<SqliteStoreOptions>? configure = null)
     {
@@ -34,7 +37,8 @@ internal sealed class TestStore : IAsyncDisposable
             database,
             writer,
             new SqliteAccountStore(database, time),
-            new SqliteUsageStore(writer, database, time, NullLogger<SqliteUsageStore>.Instance));
+            new SqliteUsageStore(writer, database, time, NullLogger<SqliteUsageStore>.Instance),
+            new SqliteCreditLedger(writer, database));
     }
 
     public async ValueTask DisposeAsync()

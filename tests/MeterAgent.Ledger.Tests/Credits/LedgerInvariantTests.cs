@@ -1,0 +1,261 @@
+using System.Collections.Concurrent;
+using CsCheck;
+using MeterAgent.Ledger.Credits;
+using MeterAgent.Ledger.Tests.Sqlite;
+using static MeterAgent.Ledger.Tests.Credits.Credit;
+using Op = MeterAgent.Ledger.Tests.Credits.LedgerOperation;
+
+namespace MeterAgent.Ledger.Tests.Credits;
+
+/// <summary>
+/// Random operation sequences run concurrently from several callers against a real store; whatever the interleaving,
+/// credits are conserved, nothing goes negative, and every reservation is resolved exactly once.
+/// </summary>
+public sealed class LedgerInvariantTests
+{
+    private const int Reservations = 6;
+    private static readonly string[] Contracts = ["alpha", "beta"];
+
+    private static readonly Gen<Op> GenDeliver =
+        Gen.Select(Gen.Int[0, 1], Gen.Long[1, 20 * Unit], Gen.Frequency((4, Gen.Const(0)), (1, Gen.Int[1, 2])),
+            (c, q, w) => (Op)new Op.Deliver(Contracts[c], q, w));
+
+    private static readonly Gen<Op> GenOperation = Gen.Frequency(
+        (2, GenDeliver),
+        (6, Gen.Select(Gen.Int[0, Reservations - 1], Gen.Long[0, 8 * Unit], Gen.Long[0, 8 * Unit], Gen.Int[0, 2],
+            (r, a, b, c) => (Op)new Op.Reserve(r, a, b, c))),
+        (5, Gen.Select(Gen.Int[0, Reservations - 1], Gen.Long[0, 12 * Unit], (r, a) => (Op)new Op.Post(r, a))),
+        (2, Gen.Int[0, Reservations - 1].Select(r => (Op)new Op.Void(r))),
+        (1, Gen.Int[0, 120].Select(m => (Op)new Op.Expire(m))),
+        (1, Gen.Select(Gen.Int[0, 7], Gen.Long[-10 * Unit, 10 * Unit], (l, d) => (Op)new Op.Correct(l, d))));
+
+    private static readonly Gen<OveragePolicy> GenPolicy = Gen.OneOf(
+        Gen.Const(OveragePolicy.Reject),
+        Gen.Const(new OveragePolicy(OveragePolicyKind.Allow)),
+        Gen.Long[0, 10 * Unit].Select(limit => new OveragePolicy(OveragePolicyKind.AllowUpTo, limit)));
+
+    private static readonly Gen<(OveragePolicy Policy, Op[] Initial, Op[][] Callers)> GenScenario =
+        Gen.Select(GenPolicy, GenDeliver.Array[0, 4], GenOperation.Array[1, 14].Array[2, 4]);
+
+    [Fact]
+    public async Task Invariants_hold_under_random_concurrent_interleavings()
+    {
+        await GenScenario.SampleAsync(RunAsync, iter: 150, threads: 4);
+    }
+
+    private static async Task RunAsync(OveragePolicy policy, Op[] initial, Op[][] callers)
+    {
+        using var dir = new TempDirectory();
+        await using var store = TestStore.Open(dir.DbPath);
+        var ledger = store.Credits;
+        var accountId = (await store.Accounts.CreateAccountAsync("Acme")).Id;
+        await ledger.SetPolicyAsync(accountId, policy);
+        var log = new Observations();
+
+        foreach (var op in initial)
+        {
+            await ApplyAsync(ledger, accountId, op, log);
+        }
+
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tasks = callers.Select(ops => Task.Run(async () =>
+        {
+            await start.Task;
+            foreach (var op in ops)
+            {
+                await ApplyAsync(ledger, accountId, op, log);
+            }
+        })).ToArray();
+        start.SetResult();
+        await Task.WhenAll(tasks);
+
+        await VerifyAsync(ledger, accountId, log, allResolved: false);
+
+        // Everything still pending expires; then nothing may remain pending anywhere.
+        await ledger.ExpireAsync(T0.AddDays(1));
+        await VerifyAsync(ledger, accountId, log, allResolved: true);
+    }
+
+    private static async Task ApplyAsync(ICreditLedger ledger, string accountId, Op op, Observations log)
+    {
+        switch (op)
+        {
+            case Op.Deliver d:
+                var (start, end) = d.Window switch
+                {
+                    0 => (T0.AddDays(-1), T0.AddDays(1 + (d.QuantityMicro % 5))),
+                    1 => (T0.AddDays(-3), T0.AddDays(-1)),
+                    _ => (T0.AddDays(1), T0.AddDays(9)),
+                };
+                var delivered = await ledger.ApplyDeliveryAsync(Notice(accountId, d.QuantityMicro, d.Contract, start, end), T0);
+                log.Delivered[delivered.Lot!.LotId] = d.QuantityMicro;
+                break;
+            case Op.Reserve r:
+                var estimates = new Dictionary<string, long>();
+                if (r.Contracts != 1)
+                {
+                    estimates["alpha"] = r.AlphaMicro;
+                }
+
+                if (r.Contracts != 0)
+                {
+                    estimates["beta"] = r.BetaMicro;
+                }
+
+                var request = new ReserveRequest(Id(r.Reservation), accountId, estimates, T0, T0.AddMinutes(60));
+                log.Reserves.Add((request.ReservationId, await ledger.ReserveAsync(request)));
+                break;
+            case Op.Post p:
+                try
+                {
+                    log.Resolutions.Add((Id(p.Reservation), p.ActualMicro, await ledger.PostAsync(Id(p.Reservation), p.ActualMicro)));
+                }
+                catch (KeyNotFoundException)
+                {
+                    // Not reserved (yet, or refused): nothing to post.
+                }
+
+                break;
+            case Op.Void v:
+                try
+                {
+                    log.Resolutions.Add((Id(v.Reservation), null, await ledger.VoidAsync(Id(v.Reservation))));
+                }
+                catch (KeyNotFoundException)
+                {
+                }
+
+                break;
+            case Op.Expire e:
+                await ledger.ExpireAsync(T0.AddMinutes(e.MinutesAfter));
+                break;
+            case Op.Correct c:
+                var lots = await ledger.GetLotsAsync(accountId);
+                if (lots.Count > 0)
+                {
+                    var lotId = lots[c.Lot % lots.Count].LotId;
+                    if (await ledger.CorrectAsync(lotId, c.DeltaMicro, "property test", T0) is not null)
+                    {
+                        log.Corrections.Add((lotId, c.DeltaMicro));
+                    }
+                }
+
+                break;
+        }
+    }
+
+    private static string Id(int reservation) => $"res_{reservation}";
+
+    private static async Task VerifyAsync(ICreditLedger ledger, string accountId, Observations log, bool allResolved)
+    {
+        var lots = (await ledger.GetLotsAsync(accountId)).ToDictionary(l => l.LotId);
+        Assert.Equal(log.Delivered.Keys.Order(), lots.Keys.Order());
+        foreach (var lot in lots.Values)
+        {
+            Assert.True(lot.AvailableMicro >= 0 && lot.PendingMicro >= 0 && lot.RedeemedMicro >= 0, $"negative amount in {lot}");
+            Assert.Equal(lot.DeliveredMicro, lot.AvailableMicro + lot.PendingMicro + lot.RedeemedMicro);
+            var corrected = log.Corrections.Where(c => c.LotId == lot.LotId).Sum(c => c.Delta);
+            Assert.Equal(log.Delivered[lot.LotId] + corrected, lot.DeliveredMicro);
+        }
+
+        var pendingByLot = lots.Keys.ToDictionary(id => id, _ => 0L);
+        var redeemedByLot = lots.Keys.ToDictionary(id => id, _ => 0L);
+        long overage = 0;
+        for (var i = 0; i < Reservations; i++)
+        {
+            var id = Id(i);
+            var stored = await ledger.GetReservationAsync(id);
+            var reserves = log.Reserves.Where(r => r.Id == id).Select(r => r.Outcome).ToList();
+            var resolutions = log.Resolutions.Where(r => r.Id == id).ToList();
+            if (stored is null)
+            {
+                Assert.All(reserves, o => Assert.False(o.Granted));
+                Assert.Empty(resolutions);
+                continue;
+            }
+
+            // Every grant for this id is the one stored reservation.
+            Assert.Contains(reserves, o => o.Granted);
+            foreach (var granted in reserves.Where(o => o.Granted).Select(o => o.Reservation!))
+            {
+                Assert.Equal(stored.ReservedMicro, granted.ReservedMicro);
+                Assert.Equal(stored.Draws.Select(d => (d.LotId, d.ReservedMicro)), granted.Draws.Select(d => (d.LotId, d.ReservedMicro)));
+            }
+
+            Assert.Equal(stored.ReservedMicro, stored.Draws.Sum(d => d.ReservedMicro));
+            Assert.All(stored.Draws, d => Assert.Equal(stored.ContractId, lots[d.LotId].ContractId));
+            Assert.All(stored.Draws, d => Assert.InRange(d.PostedMicro, 0, d.ReservedMicro));
+            Assert.Equal(stored.PostedMicro, stored.Draws.Sum(d => d.PostedMicro));
+
+            // Resolved exactly once: every post or void that returned saw the same final state.
+            if (stored.State == ReservationState.Pending)
+            {
+                Assert.False(allResolved, $"{id} is still pending after the final expiry");
+                Assert.Empty(resolutions);
+            }
+
+            foreach (var (_, _, seen) in resolutions)
+            {
+                Assert.Equal((stored.State, stored.PostedMicro, stored.OverageMicro), (seen.State, seen.PostedMicro, seen.OverageMicro));
+                Assert.Equal(stored.Draws, seen.Draws);
+            }
+
+            if (stored.State == ReservationState.Posted)
+            {
+                // One of the posts is the one that resolved it: posted + overage = its actual, posted = min(actual, reserved).
+                Assert.Contains(resolutions, r => r.Actual is { } actual
+                    && stored.PostedMicro == Math.Min(actual, stored.ReservedMicro)
+                    && stored.PostedMicro + stored.OverageMicro == actual);
+
+                // Draws are redeemed in order: a later draw posts only once the earlier ones are full.
+                for (var d = 1; d < stored.Draws.Count; d++)
+                {
+                    Assert.True(stored.Draws[d].PostedMicro == 0 || stored.Draws[d - 1].PostedMicro == stored.Draws[d - 1].ReservedMicro, $"{id} posted out of order");
+                }
+
+                overage += stored.OverageMicro;
+                foreach (var draw in stored.Draws)
+                {
+                    redeemedByLot[draw.LotId] += draw.PostedMicro;
+                }
+            }
+            else
+            {
+                Assert.Equal((0L, 0L), (stored.PostedMicro, stored.OverageMicro));
+            }
+
+            if (stored.State == ReservationState.Pending)
+            {
+                foreach (var draw in stored.Draws)
+                {
+                    pendingByLot[draw.LotId] += draw.ReservedMicro;
+                }
+            }
+        }
+
+        foreach (var lot in lots.Values)
+        {
+            Assert.Equal(pendingByLot[lot.LotId], lot.PendingMicro);
+            Assert.Equal(redeemedByLot[lot.LotId], lot.RedeemedMicro);
+            if (allResolved)
+            {
+                Assert.Equal(0, lot.PendingMicro);
+            }
+        }
+
+        Assert.Equal(overage, await ledger.GetOverageMicroAsync(accountId));
+    }
+
+    /// <summary>What the callers saw, for checking against what the store holds afterwards.</summary>
+    private sealed class Observations
+    {
+        public ConcurrentDictionary<string, long> Delivered { get; } = new();
+
+        public ConcurrentBag<(string Id, ReserveOutcome Outcome)> Reserves { get; } = [];
+
+        /// <summary>Posts (with their actual) and voids (null actual) that returned.</summary>
+        public ConcurrentBag<(string Id, long? Actual, Reservation Result)> Resolutions { get; } = [];
+
+        public ConcurrentBag<(string LotId, long Delta)> Corrections { get; } = [];
+    }
+}

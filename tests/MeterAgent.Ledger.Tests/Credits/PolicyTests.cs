@@ -1,0 +1,125 @@
+using MeterAgent.Ledger.Credits;
+using static MeterAgent.Ledger.Tests.Credits.Credit;
+
+namespace MeterAgent.Ledger.Tests.Credits;
+
+public sealed class PolicyTests : LedgerFixture
+{
+    [Fact]
+    public async Task The_default_policy_is_reject_and_a_set_policy_reads_back()
+    {
+        Assert.Equal(OveragePolicy.Reject, await Ledger.GetPolicyAsync(AccountId));
+
+        await Ledger.SetPolicyAsync(AccountId, new OveragePolicy(OveragePolicyKind.AllowUpTo, 40 * Unit));
+        Assert.Equal(new OveragePolicy(OveragePolicyKind.AllowUpTo, 40 * Unit), await Ledger.GetPolicyAsync(AccountId));
+
+        await Ledger.SetPolicyAsync(AccountId, new OveragePolicy(OveragePolicyKind.Allow));
+        Assert.Equal(new OveragePolicy(OveragePolicyKind.Allow), await Ledger.GetPolicyAsync(AccountId));
+    }
+
+    [Fact]
+    public async Task A_policy_for_an_unknown_account_is_refused()
+    {
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => Ledger.SetPolicyAsync("acct_ffffffffffffffff", new OveragePolicy(OveragePolicyKind.Allow)));
+    }
+
+    [Fact]
+    public async Task Reject_without_any_credit_refuses_with_insufficient_quota()
+    {
+        var outcome = await Ledger.ReserveAsync(Request(AccountId, Unit));
+
+        Assert.False(outcome.Granted);
+        Assert.Equal(RefusalReasons.InsufficientQuota, outcome.RefusalReason);
+    }
+
+    [Fact]
+    public async Task Reject_refuses_a_zero_estimate_too_when_there_is_no_credit_at_all()
+    {
+        var outcome = await Ledger.ReserveAsync(Request(AccountId, 0));
+
+        Assert.False(outcome.Granted);
+    }
+
+    [Fact]
+    public async Task Allow_grants_what_credits_cover_and_the_excess_becomes_overage_on_post()
+    {
+        var lot = await DeliverAsync(3 * Unit);
+        await Ledger.SetPolicyAsync(AccountId, new OveragePolicy(OveragePolicyKind.Allow));
+
+        var outcome = await Ledger.ReserveAsync(Request(AccountId, 5 * Unit));
+        Assert.True(outcome.Granted);
+        Assert.Equal(3 * Unit, outcome.Reservation!.ReservedMicro);
+
+        var posted = await Ledger.PostAsync(outcome.Reservation.ReservationId, 6 * Unit);
+
+        Assert.Equal((3 * Unit, 3 * Unit), (posted.PostedMicro, posted.OverageMicro));
+        Assert.Equal(3 * Unit, await Ledger.GetOverageMicroAsync(AccountId));
+        var after = Assert.Single(await Ledger.GetLotsAsync(AccountId));
+        Assert.Equal((lot, 0L, 0L, 3 * Unit), (after.LotId, after.AvailableMicro, after.PendingMicro, after.RedeemedMicro));
+    }
+
+    [Fact]
+    public async Task Allow_without_an_eligible_lot_counts_under_the_cheapest_estimate_and_posts_everything_as_overage()
+    {
+        await Ledger.SetPolicyAsync(AccountId, new OveragePolicy(OveragePolicyKind.Allow));
+
+        var outcome = await Ledger.ReserveAsync(Request(AccountId, new Dictionary<string, long> { ["pricey"] = 9 * Unit, ["cheap"] = 4 * Unit, ["also-cheap"] = 4 * Unit }));
+
+        var reservation = outcome.Reservation!;
+        Assert.True(outcome.Granted);
+        Assert.Equal("also-cheap", reservation.ContractId);
+        Assert.Equal(0, reservation.ReservedMicro);
+        Assert.Empty(reservation.Draws);
+
+        var posted = await Ledger.PostAsync(reservation.ReservationId, 5 * Unit);
+        Assert.Equal((0L, 5 * Unit), (posted.PostedMicro, posted.OverageMicro));
+        Assert.Equal(5 * Unit, await Ledger.GetOverageMicroAsync(AccountId));
+    }
+
+    [Fact]
+    public async Task Allow_with_no_contract_covering_the_request_grants_it_under_no_contract()
+    {
+        await Ledger.SetPolicyAsync(AccountId, new OveragePolicy(OveragePolicyKind.Allow));
+
+        var outcome = await Ledger.ReserveAsync(Request(AccountId, []));
+
+        Assert.True(outcome.Granted);
+        Assert.Null(outcome.Reservation!.ContractId);
+    }
+
+    [Fact]
+    public async Task Allow_up_to_grants_while_overage_plus_shortfall_stays_within_the_limit()
+    {
+        await DeliverAsync(1 * Unit);
+        await Ledger.SetPolicyAsync(AccountId, new OveragePolicy(OveragePolicyKind.AllowUpTo, 10 * Unit));
+
+        // Shortfall 9 of a limit of 10: granted; the post leaves 9 of overage.
+        var first = await Ledger.ReserveAsync(Request(AccountId, 10 * Unit));
+        Assert.True(first.Granted);
+        await Ledger.PostAsync(first.Reservation!.ReservationId, 10 * Unit);
+        Assert.Equal(9 * Unit, await Ledger.GetOverageMicroAsync(AccountId));
+
+        // 9 + 1 = 10: exactly at the limit is still within it.
+        var second = await Ledger.ReserveAsync(Request(AccountId, 1 * Unit));
+        Assert.True(second.Granted);
+        Assert.Equal(0, second.Reservation!.ReservedMicro);
+
+        // 9 + 2 > 10: refused, and nothing changes.
+        var third = await Ledger.ReserveAsync(Request(AccountId, 2 * Unit));
+        Assert.False(third.Granted);
+        Assert.Equal(RefusalReasons.OverageLimitExceeded, third.RefusalReason);
+        Assert.Equal(9 * Unit, await Ledger.GetOverageMicroAsync(AccountId));
+    }
+
+    [Fact]
+    public async Task Without_a_shortfall_no_policy_is_consulted()
+    {
+        await DeliverAsync(5 * Unit);
+        await Ledger.SetPolicyAsync(AccountId, new OveragePolicy(OveragePolicyKind.AllowUpTo, 0));
+
+        var outcome = await Ledger.ReserveAsync(Request(AccountId, 5 * Unit));
+
+        Assert.True(outcome.Granted);
+        Assert.Equal(5 * Unit, outcome.Reservation!.ReservedMicro);
+    }
+}
