@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using MeterAgent.Contracts.Deliveries;
 using MeterAgent.Emulator;
 using MeterAgent.Hosting;
 using MeterAgent.Ledger.Accounts;
@@ -25,8 +26,30 @@ internal static class DemoMode
         await emulator.StartAsync();
         var emulatorUrl = emulator.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
+        // A clearing house of its own: a demo contract open around today, and the key its deliveries are signed with.
+        var clearing = Path.GetFullPath(Path.Combine("data", "demo-clearing"));
+        Directory.CreateDirectory(Path.Combine(clearing, "contracts"));
+        var now = DateTimeOffset.UtcNow;
+        await File.WriteAllTextAsync(Path.Combine(clearing, "contracts", "demo-std.v1.json"), $$"""
+            {
+              "id": "demo-std",
+              "version": 1,
+              "eligible_models": ["*"],
+              "unit_basis": "reference",
+              "weights": { "input": 1, "cached_input": 0.1, "cache_write": 1.25, "output": 1, "reasoning": 1 },
+              "delivery_window": { "start": "{{now.AddDays(-1):yyyy-MM-ddTHH:mm:ssZ}}", "end": "{{now.AddDays(90):yyyy-MM-ddTHH:mm:ssZ}}" },
+              "settlement_interval": "00:15:00"
+            }
+            """);
+        var (signer, _) = DeliverySigner.CreateNew("demo-clearing-house");
+        using var clearingHouse = signer;
+        await File.WriteAllTextAsync(Path.Combine(clearing, "trusted-keys.json"), clearingHouse.PublicJwksJson);
+
         await using var app = MeterAgentHost.Build(args, config => config.AddInMemoryCollection(new Dictionary<string, string?>
         {
+            ["Credits:Enabled"] = "true",
+            ["Credits:ContractsPath"] = Path.Combine(clearing, "contracts"),
+            ["Credits:TrustedKeysPath"] = Path.Combine(clearing, "trusted-keys.json"),
             ["ReverseProxy:Clusters:openai:Destinations:primary:Address"] = emulatorUrl,
             ["ReverseProxy:Clusters:anthropic:Destinations:primary:Address"] = emulatorUrl,
             ["MeterAgent:Upstreams:openai:ApiKey"] = upstreamKey,
@@ -44,19 +67,36 @@ internal static class DemoMode
         var proxy = $"http://{options.ListenAddress}:{options.ProxyPort}";
         var management = $"http://{options.ListenAddress}:{options.ManagementPort}";
 
+        // Credits land as they would from the clearing house: a signed notice posted to the clearing API.
+        var notice = clearingHouse.Sign(new DeliveryNoticeClaims(
+            "demo-" + Guid.NewGuid().ToString("N"), "demo-std", 1, account.Id, 100_000m, now.AddMinutes(-1), now.AddDays(30), now));
+        using (var http = new HttpClient())
+        using (var delivered = await http.PostAsync($"{management}/clearing/deliveries", new StringContent(notice, System.Text.Encoding.ASCII, "application/jose")))
+        {
+            if (!delivered.IsSuccessStatusCode)
+            {
+                Console.Error.WriteLine($"demo delivery refused: {(int)delivered.StatusCode} {await delivered.Content.ReadAsStringAsync()}");
+                return 1;
+            }
+        }
+
         Console.WriteLine($$"""
 
             MeterAgent demo: proxy on {{proxy}}, management on {{management}}, emulated upstream on {{emulatorUrl}}
             Demo account {{account.Id}}, client key (shown once): {{key.Secret}}
+            The demo clearing house delivered 100,000 units of contract demo-std to it.
 
             Send a request as any OpenAI client would:
-              curl -s {{proxy}}/v1/chat/completions -H "Authorization: Bearer {{key.Secret}}" -H "Content-Type: application/json" -d '{"model":"demo-model","messages":[{"role":"user","content":"Hello, MeterAgent!"}]}'
+              curl -s {{proxy}}/v1/chat/completions -H "Authorization: Bearer {{key.Secret}}" -H "Content-Type: application/json" -d '{"model":"emu-chat","messages":[{"role":"user","content":"Hello, MeterAgent!"}]}'
 
             or stream one as an Anthropic client would:
-              curl -sN {{proxy}}/v1/messages -H "x-api-key: {{key.Secret}}" -H "anthropic-version: 2023-06-01" -H "Content-Type: application/json" -d '{"model":"demo-claude","max_tokens":40,"stream":true,"messages":[{"role":"user","content":"Hi"}]}'
+              curl -sN {{proxy}}/v1/messages -H "x-api-key: {{key.Secret}}" -H "anthropic-version: 2023-06-01" -H "Content-Type: application/json" -d '{"model":"emu-claude","max_tokens":40,"stream":true,"messages":[{"role":"user","content":"Hi"}]}'
 
             Then see its usage record (the response header x-meteragent-usage-id names it):
               curl -s "{{management}}/admin/usage?limit=1" -H "Authorization: Bearer {{adminToken}}"
+
+            and the account's balance, with its own key (redeemed grows with every request):
+              curl -s {{proxy}}/v1/meteragent/balance -H "Authorization: Bearer {{key.Secret}}"
 
             Ctrl+C stops the demo. Records stay in data/demo.db.
             """);
