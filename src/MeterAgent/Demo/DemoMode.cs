@@ -98,7 +98,7 @@ internal static class DemoMode
             and the account's balance, with its own key (redeemed grows with every request):
               curl -s {{proxy}}/v1/meteragent/balance -H "Authorization: Bearer {{key.Secret}}"
 
-            Ctrl+C stops the demo. Records stay in data/demo.db.
+            Ctrl+C stops the demo. Records stay in {{Path.GetFullPath(Path.Combine("data", "demo.db"))}}.
             """);
 
         await app.WaitForShutdownAsync();
