@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MeterAgent.Metering.Tokenization;
 
 namespace MeterAgent.Metering.Tests.Tokenization;
@@ -39,16 +38,10 @@ public sealed class ReferenceTokenizerTests
     }
 
     [Fact]
-    public void A_100k_character_run_is_counted_quickly()
+    public void A_100k_character_run_is_one_token_per_eight()
     {
-        var watch = Stopwatch.StartNew();
-        var count = Tokenizer.CountTokens(new string('a', 100_000));
-        watch.Stop();
-
+        // One piece. Its count once took ~7 s (a quadratic merge); LongPieceTests covers the speed-up and longer runs.
         // Eight 'a' merge into one token (tiktoken gives 1250 for 10,000 of them; the cross-check confirms it).
-        Assert.Equal(12_500, count);
-        // A guard against a hang, not a benchmark: one 100k-character piece takes ~7 s alone on this 2-core machine
-        // (BPE is quadratic in a piece's length), far more when other builds share the CPU.
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"took {watch.Elapsed}");
+        Assert.Equal(12_500, Tokenizer.CountTokens(new string('a', 100_000)));
     }
 }

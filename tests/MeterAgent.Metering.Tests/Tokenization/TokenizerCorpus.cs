@@ -62,7 +62,35 @@ internal static class TokenizerCorpus
         items.Add(Repeat("🙂", 500));
         items.Add(Repeat("<|endoftext|>", 2_000));
         items.Add(new string('1', 10_001));
+
+        // Pieces past ReferenceTokenizer.LongPieceBytes, which our own merge counts. Kept to ~3 s of js-tiktoken in all:
+        // its merge is worse than quadratic (the 10,000 'a' above alone take ~10 s).
+        var random = new Random(42);
+        items.Add(new string('a', 129));
+        items.Add(new string('a', 1_007));
+        items.Add(RandomOf(random, "abcdefghijklmnopqrstuvwxyz", 2_000));
+        items.Add(RandomOf(random, "ab", 1_500));
+        items.Add("Q" + RandomOf(random, "etaoinshrdlu", 1_000));
+        items.Add(RandomOf(random, "абвгдежзийклмнопрстуфхцчшщъыьэюя", 1_000));
+        items.Add(RandomOf(random, "的一是不了人我在有他这中大来上国个到说们为子和你", 500));
+        items.Add(RandomOf(random, "가나다라마바사아자차카타파하각난닫랄맘밥삿앙잦찿캌탙팦핳", 500));
+        items.Add(Repeat("abc", 500));
+        items.Add(new string('=', 1_000));
+        items.Add(" " + RandomOf(random, "=-*#~_+.!?@$%^&|<>[]{}", 1_500) + "\n/");
+        items.Add(Repeat("🚀✨🔥❤", 100));
+        items.Add(new string('!', 200) + "\ud800" + new string('!', 200));
         return items;
+    }
+
+    private static string RandomOf(Random random, string alphabet, int length)
+    {
+        var builder = new StringBuilder(length);
+        for (var i = 0; i < length; i++)
+        {
+            builder.Append(alphabet[random.Next(alphabet.Length)]);
+        }
+
+        return builder.ToString();
     }
 
     private static string Repeat(string unit, int count)
