@@ -134,20 +134,12 @@ internal sealed partial class MeteringMiddleware
         record.RequestedModel = parsedRequest.Model;
         record.Stream = parsedRequest.Stream;
         record.NonTextInput = parsedRequest.HasNonTextInput;
-        record.ReferenceInputTokens = _tokenizer.CountTokens(parsedRequest.InputSegments);
-
-        Reservation? reservation = null;
+        // The reservation needs the reference input count up front; without credits it is counted after the response,
+        // off the path to the first token.
+        var inputSegments = parsedRequest.InputSegments;
         if (_credits.Enabled)
         {
-            var outcome = await _credits.ReserveAsync(record, parsedRequest.MaxOutputTokens, context.RequestAborted);
-            if (outcome.Reservation is not { } granted || !outcome.Granted)
-            {
-                await RejectAsync(context, record, family, StatusCodes.Status402PaymentRequired, ApiErrorKind.InsufficientQuota,
-                    "Insufficient credits for this request under the account's overage policy (insufficient_quota).");
-                return;
-            }
-
-            reservation = granted;
+            record.ReferenceInputTokens = _tokenizer.CountTokens(inputSegments);
         }
 
         // OpenAI streams report usage only when asked; ask on the client's behalf and hide the extra chunk from it.
@@ -159,8 +151,28 @@ internal sealed partial class MeteringMiddleware
         // The tap must read plain bytes: ask the upstream for an uncompressed response.
         request.Headers.AcceptEncoding = default;
 
-        // Written ahead: once the request can reach the upstream, the record is already durable.
-        await _usage.OpenAsync(record, context.RequestAborted);
+        // Written ahead: once the request can reach the upstream, the record is already durable. The reservation is
+        // queued beside it, so both usually share one group commit.
+        var opening = _usage.OpenAsync(record, context.RequestAborted).AsTask();
+        Reservation? reservation = null;
+        if (_credits.Enabled)
+        {
+            var outcome = await _credits.ReserveAsync(record, parsedRequest.MaxOutputTokens, context.RequestAborted);
+            await opening;
+            if (outcome.Reservation is not { } granted || !outcome.Granted)
+            {
+                await RejectAsync(context, record, family, StatusCodes.Status402PaymentRequired, ApiErrorKind.InsufficientQuota,
+                    "Insufficient credits for this request under the account's overage policy (insufficient_quota).");
+                return;
+            }
+
+            reservation = granted;
+        }
+        else
+        {
+            await opening;
+        }
+
         context.Response.Headers[UsageIdHeader] = record.Id;
 
         var clientBody = context.Response.Body;
@@ -175,10 +187,11 @@ internal sealed partial class MeteringMiddleware
             context.Response.Body = clientBody;
         }
 
-        await SettleAsync(context, record, reservation, tap, family);
+        await SettleAsync(context, record, inputSegments, reservation, tap, family);
     }
 
-    private async Task SettleAsync(HttpContext context, UsageRecord record, Reservation? reservation, MeteringResponseStream tap, ApiFamily family)
+    private async Task SettleAsync(
+        HttpContext context, UsageRecord record, IReadOnlyList<string> inputSegments, Reservation? reservation, MeteringResponseStream tap, ApiFamily family)
     {
         var error = context.GetForwarderErrorFeature();
         var clientGone = context.RequestAborted.IsCancellationRequested
@@ -239,6 +252,11 @@ internal sealed partial class MeteringMiddleware
 
         record.ServedModel = metered.ServedModel;
         record.FirstTokenAt = tap.FirstTokenAt;
+        if (!_credits.Enabled)
+        {
+            record.ReferenceInputTokens = _tokenizer.CountTokens(inputSegments);
+        }
+
         record.ReferenceOutputTokens = _tokenizer.CountTokens(metered.OutputSegments);
         if (metered.NativeUsage is { } native)
         {
