@@ -9,7 +9,8 @@ namespace MeterAgent.Metering.Responses;
 
 /// <summary>
 /// Taps one upstream response as it passes, without holding it back: SSE is parsed incrementally
-/// (events may be split anywhere, mid-line or mid-UTF-8 character), JSON is kept once and parsed at the end.
+/// (events may be split anywhere, mid-line or mid-UTF-8 character), JSON is kept once and read at the end. Both are read with
+/// Utf8JsonReader straight from the bytes, looking only at the members metering needs (no JsonDocument, no string per delta).
 /// Not thread-safe: one instance per response, fed in order.
 /// </summary>
 public sealed class ResponseMeter
@@ -124,6 +125,7 @@ public sealed class ResponseMeter
             UpstreamError = _reader.UpstreamError,
         };
 
+        _reader.Dispose();
         _sse?.Dispose();
         _body?.Dispose();
         _held?.Dispose();
@@ -252,16 +254,15 @@ public sealed class ResponseMeter
     /// <returns>True when the event is to be hidden from the client.</returns>
     private bool Dispatch()
     {
-        var data = _sse!.Data;
-        if (_reader.OnSentinel(data.Span))
+        var data = _sse!.Data.Span;
+        if (_reader.OnSentinel(data))
         {
             return false;
         }
 
         try
         {
-            using var document = JsonDocument.Parse(data);
-            return _reader.OnEvent(_sse.EventName, document.RootElement) && _hide;
+            return _reader.OnEvent(_sse.EventName, data) && _hide;
         }
         catch (JsonException)
         {
@@ -281,9 +282,8 @@ public sealed class ResponseMeter
 
         try
         {
-            using var document = JsonDocument.Parse(body.Memory);
+            _reader.OnBody(body.Span);
             _bodyComplete = true;
-            _reader.OnBody(document.RootElement);
         }
         catch (JsonException)
         {

@@ -1,5 +1,4 @@
-using System.Text.Json;
-using MeterAgent.Metering.Canonical;
+using MeterAgent.Metering.Responses.Readers;
 
 namespace MeterAgent.Metering.Usage;
 
@@ -7,40 +6,66 @@ namespace MeterAgent.Metering.Usage;
 internal static class UsageNormalizer
 {
     /// <summary>Chat completions, completions, embeddings: prompt_tokens already include cached, completion_tokens reasoning.</summary>
-    public static NativeUsage FromOpenAIChat(JsonElement usage)
+    public static NativeUsage FromOpenAIChat(ReadOnlySpan<byte> data, JsonRef usage)
     {
-        var cached = Json.TryGet(usage, "prompt_tokens_details"u8, JsonValueKind.Object, out var promptDetails)
-            ? Json.Long(promptDetails, "cached_tokens"u8)
-            : 0;
-        var reasoning = Json.TryGet(usage, "completion_tokens_details"u8, JsonValueKind.Object, out var completionDetails)
-            ? Json.Long(completionDetails, "reasoning_tokens"u8)
-            : 0;
+        var (input, output, inputDetails, outputDetails) = Read(data, usage,
+            "prompt_tokens"u8, "completion_tokens"u8, "prompt_tokens_details"u8, "completion_tokens_details"u8);
         return new NativeUsage(
-            InputTokens: Json.Long(usage, "prompt_tokens"u8),
-            CachedInputTokens: cached,
+            InputTokens: input.Long(data),
+            CachedInputTokens: Detail(data, inputDetails, "cached_tokens"u8),
             CacheWriteTokens: 0,
-            OutputTokens: Json.Long(usage, "completion_tokens"u8),
-            ReasoningTokens: reasoning);
+            OutputTokens: output.Long(data),
+            ReasoningTokens: Detail(data, outputDetails, "reasoning_tokens"u8));
     }
 
     /// <summary>Responses API: input_tokens already include cached, output_tokens reasoning.</summary>
-    public static NativeUsage FromOpenAIResponses(JsonElement usage)
+    public static NativeUsage FromOpenAIResponses(ReadOnlySpan<byte> data, JsonRef usage)
     {
-        var cached = Json.TryGet(usage, "input_tokens_details"u8, JsonValueKind.Object, out var inputDetails)
-            ? Json.Long(inputDetails, "cached_tokens"u8)
-            : 0;
-        var reasoning = Json.TryGet(usage, "output_tokens_details"u8, JsonValueKind.Object, out var outputDetails)
-            ? Json.Long(outputDetails, "reasoning_tokens"u8)
-            : 0;
+        var (input, output, inputDetails, outputDetails) = Read(data, usage,
+            "input_tokens"u8, "output_tokens"u8, "input_tokens_details"u8, "output_tokens_details"u8);
         return new NativeUsage(
-            InputTokens: Json.Long(usage, "input_tokens"u8),
-            CachedInputTokens: cached,
+            InputTokens: input.Long(data),
+            CachedInputTokens: Detail(data, inputDetails, "cached_tokens"u8),
             CacheWriteTokens: 0,
-            OutputTokens: Json.Long(usage, "output_tokens"u8),
-            ReasoningTokens: reasoning);
+            OutputTokens: output.Long(data),
+            ReasoningTokens: Detail(data, outputDetails, "reasoning_tokens"u8));
     }
 
     /// <summary>Anthropic reports input_tokens without cache reads and writes; GenAI input includes both.</summary>
     public static NativeUsage FromAnthropic(long input, long cacheCreation, long cacheRead, long output) =>
         new(input + cacheCreation + cacheRead, cacheRead, cacheCreation, output, 0);
+
+    /// <summary>The usage object's two counts and two detail objects (both OpenAI shapes have the same four).</summary>
+    private static (JsonRef Input, JsonRef Output, JsonRef InputDetails, JsonRef OutputDetails) Read(
+        ReadOnlySpan<byte> data, JsonRef usage,
+        ReadOnlySpan<byte> inputName, ReadOnlySpan<byte> outputName, ReadOnlySpan<byte> inputDetailsName, ReadOnlySpan<byte> outputDetailsName)
+    {
+        JsonRef input = default, output = default, inputDetails = default, outputDetails = default;
+        var cursor = JsonCursor.Open(data, usage);
+        while (cursor.NextMember())
+        {
+            _ = cursor.Take(inputName, ref input) || cursor.Take(outputName, ref output)
+                || cursor.Take(inputDetailsName, ref inputDetails) || cursor.Take(outputDetailsName, ref outputDetails)
+                || cursor.Skip();
+        }
+
+        return (input, output, inputDetails, outputDetails);
+    }
+
+    private static long Detail(ReadOnlySpan<byte> data, JsonRef details, ReadOnlySpan<byte> name)
+    {
+        if (!details.IsObject)
+        {
+            return 0;
+        }
+
+        JsonRef value = default;
+        var cursor = JsonCursor.Open(data, details);
+        while (cursor.NextMember())
+        {
+            _ = cursor.Take(name, ref value) || cursor.Skip();
+        }
+
+        return value.Long(data);
+    }
 }

@@ -16,103 +16,110 @@ internal sealed class AnthropicMessagesReader : ResponseReader
     private long? _cacheCreation;
     private long? _cacheRead;
 
-    public override bool OnEvent(ReadOnlySpan<byte> eventName, JsonElement data)
+    public override bool OnEvent(ReadOnlySpan<byte> eventName, ReadOnlySpan<byte> data)
     {
-        if (!Json.TryGet(data, "type"u8, JsonValueKind.String, out var type))
+        // The members are noted first and read after: "type" need not come before "delta" or "index".
+        if (!ReadRoot(data, out var root) || !root.Type.IsString)
         {
             return false;
         }
 
-        if (type.ValueEquals("content_block_delta"u8))
+        var type = root.Type;
+        if (type.StringEquals(data, "content_block_delta"u8))
         {
-            if (Json.TryGet(data, "delta"u8, JsonValueKind.Object, out var delta))
+            if (root.Delta.IsObject)
             {
-                var block = _blocks.GetOrAdd(Json.Index(data, "index"u8), static () => new Block());
-                string? text = null;
-                if (Json.StringEquals(delta, "type"u8, "text_delta"u8))
+                var block = _blocks.GetOrAdd(root.Index.Index(data), static () => new Block());
+                var delta = Members.Of(data, root.Delta);
+                if (delta.Type.StringEquals(data, "text_delta"u8))
                 {
-                    text = Json.String(delta, "text"u8);
-                    block.Text.Append(text);
+                    SeeText(block.Text.Append(data, delta.Text));
                 }
-                else if (Json.StringEquals(delta, "type"u8, "input_json_delta"u8))
+                else if (delta.Type.StringEquals(data, "input_json_delta"u8))
                 {
-                    text = Json.String(delta, "partial_json"u8);
-                    block.Input.Append(text);
+                    SeeText(block.Input.Append(data, delta.PartialJson));
                 }
-
-                SeeText(text);
             }
         }
-        else if (type.ValueEquals("content_block_start"u8))
+        else if (type.StringEquals(data, "content_block_start"u8))
         {
-            if (Json.TryGet(data, "content_block"u8, JsonValueKind.Object, out var content))
+            if (root.ContentBlock.IsObject)
             {
-                var block = _blocks.GetOrAdd(Json.Index(data, "index"u8), static () => new Block());
-                if (Json.StringEquals(content, "type"u8, "text"u8))
+                var block = _blocks.GetOrAdd(root.Index.Index(data), static () => new Block());
+                var content = Members.Of(data, root.ContentBlock);
+                if (content.Type.StringEquals(data, "text"u8))
                 {
-                    var text = Json.String(content, "text"u8);
-                    block.Text.Set(text);
-                    SeeText(text);
+                    block.Text.Set(data, content.Text);
+                    SeeText(content.Text.IsNonEmptyString);
                 }
-                else if (Json.StringEquals(content, "type"u8, "tool_use"u8))
+                else if (content.Type.StringEquals(data, "tool_use"u8))
                 {
                     // The start carries input {} as a placeholder; the input itself arrives as input_json_delta.
-                    var name = Json.String(content, "name"u8);
-                    block.Name.Set(name);
-                    SeeText(name);
+                    block.Name.Set(data, content.Name);
+                    SeeText(content.Name.IsNonEmptyString);
                 }
             }
         }
-        else if (type.ValueEquals("message_start"u8))
+        else if (type.StringEquals(data, "message_start"u8))
         {
-            if (Json.TryGet(data, "message"u8, JsonValueKind.Object, out var message))
+            if (root.Message.IsObject)
             {
-                SeeModel(message);
-                ReadUsage(message);
+                var message = Members.Of(data, root.Message);
+                SeeModel(data, message.Model);
+                ReadUsage(data, message.Usage);
             }
         }
-        else if (type.ValueEquals("message_delta"u8))
+        else if (type.StringEquals(data, "message_delta"u8))
         {
-            ReadUsage(data);
+            ReadUsage(data, root.Usage);
         }
-        else if (type.ValueEquals("message_stop"u8))
+        else if (type.StringEquals(data, "message_stop"u8))
         {
             Complete = true;
         }
-        else if (type.ValueEquals("error"u8))
+        else if (type.StringEquals(data, "error"u8))
         {
-            UpstreamError ??= Json.TryGet(data, "error"u8, JsonValueKind.Object, out var error) ? ErrorName(error) : "error";
+            UpstreamError ??= root.Error.IsObject ? ErrorName(data, root.Error) : "error";
         }
 
         return false;
     }
 
-    public override void OnBody(JsonElement root)
+    public override void OnBody(ReadOnlySpan<byte> body)
     {
-        if (Json.StringEquals(root, "type"u8, "error"u8))
+        var isObject = ReadRoot(body, out var root);
+        if (root.Type.StringEquals(body, "error"u8))
         {
-            UpstreamError = Json.TryGet(root, "error"u8, JsonValueKind.Object, out var error) ? ErrorName(error) : "error";
+            UpstreamError = root.Error.IsObject ? ErrorName(body, root.Error) : "error";
             return;
         }
 
-        SeeModel(root);
-        ReadUsage(root);
-        if (Json.TryGet(root, "content"u8, JsonValueKind.Array, out var content))
+        SeeModel(body, root.Model);
+        ReadUsage(body, root.Usage);
+        if (isObject && root.Content.IsArray)
         {
             var index = 0;
-            foreach (var entry in content.EnumerateArray())
+            var cursor = JsonCursor.Open(body, root.Content);
+            while (cursor.NextElement())
             {
                 var block = _blocks.GetOrAdd(index++, static () => new Block());
-                if (Json.StringEquals(entry, "type"u8, "text"u8))
+                var entry = cursor.Note();
+                if (!entry.IsObject)
                 {
-                    block.Text.Set(Json.String(entry, "text"u8));
+                    continue;
                 }
-                else if (Json.StringEquals(entry, "type"u8, "tool_use"u8))
+
+                var members = Members.Of(body, entry);
+                if (members.Type.StringEquals(body, "text"u8))
                 {
-                    block.Name.Set(Json.String(entry, "name"u8));
-                    if (entry.TryGetProperty("input"u8, out var input))
+                    block.Text.Set(body, members.Text);
+                }
+                else if (members.Type.StringEquals(body, "tool_use"u8))
+                {
+                    block.Name.Set(body, members.Name);
+                    if (members.Input.Kind != JsonTokenType.None)
                     {
-                        block.Input.Set(input.GetRawText());
+                        block.Input.SetRaw(body, members.Input);
                     }
                 }
             }
@@ -132,26 +139,107 @@ internal sealed class AnthropicMessagesReader : ResponseReader
         }
     }
 
-    private void ReadUsage(JsonElement owner)
+    public override void Dispose() => _blocks.Dispose();
+
+    /// <summary>Notes the root members and validates the whole document. False when the root is not an object.</summary>
+    private static bool ReadRoot(ReadOnlySpan<byte> data, out Root root)
     {
-        if (!Json.TryGet(owner, "usage"u8, JsonValueKind.Object, out var usage))
+        root = default;
+        var cursor = JsonCursor.Root(data, out var isObject);
+        if (!isObject)
+        {
+            return false;
+        }
+
+        while (cursor.NextMember())
+        {
+            _ = cursor.Take("type"u8, ref root.Type) || cursor.Take("index"u8, ref root.Index)
+                || cursor.Take("delta"u8, ref root.Delta) || cursor.Take("content_block"u8, ref root.ContentBlock)
+                || cursor.Take("message"u8, ref root.Message) || cursor.Take("usage"u8, ref root.Usage)
+                || cursor.Take("error"u8, ref root.Error) || cursor.Take("model"u8, ref root.Model)
+                || cursor.Take("content"u8, ref root.Content) || cursor.Skip();
+        }
+
+        cursor.End();
+        return true;
+    }
+
+    private void ReadUsage(ReadOnlySpan<byte> data, JsonRef usage)
+    {
+        if (!usage.IsObject)
         {
             return;
         }
 
-        _input = Json.OptionalLong(usage, "input_tokens"u8) ?? _input;
-        _output = Json.OptionalLong(usage, "output_tokens"u8) ?? _output;
-        _cacheCreation = Json.OptionalLong(usage, "cache_creation_input_tokens"u8) ?? _cacheCreation;
-        _cacheRead = Json.OptionalLong(usage, "cache_read_input_tokens"u8) ?? _cacheRead;
+        JsonRef input = default, output = default, cacheCreation = default, cacheRead = default;
+        var cursor = JsonCursor.Open(data, usage);
+        while (cursor.NextMember())
+        {
+            _ = cursor.Take("input_tokens"u8, ref input) || cursor.Take("output_tokens"u8, ref output)
+                || cursor.Take("cache_creation_input_tokens"u8, ref cacheCreation)
+                || cursor.Take("cache_read_input_tokens"u8, ref cacheRead) || cursor.Skip();
+        }
+
+        _input = input.OptionalLong(data) ?? _input;
+        _output = output.OptionalLong(data) ?? _output;
+        _cacheCreation = cacheCreation.OptionalLong(data) ?? _cacheCreation;
+        _cacheRead = cacheRead.OptionalLong(data) ?? _cacheRead;
         Usage = UsageNormalizer.FromAnthropic(_input ?? 0, _cacheCreation ?? 0, _cacheRead ?? 0, _output ?? 0);
     }
 
-    private sealed class Block
+    private struct Root
+    {
+        public JsonRef Type;
+        public JsonRef Index;
+        public JsonRef Delta;
+        public JsonRef ContentBlock;
+        public JsonRef Message;
+        public JsonRef Usage;
+        public JsonRef Error;
+        public JsonRef Model;
+        public JsonRef Content;
+    }
+
+    /// <summary>The members read from a delta, a content block or a message: each kind has only some of them.</summary>
+    private struct Members
+    {
+        public JsonRef Type;
+        public JsonRef Text;
+        public JsonRef PartialJson;
+        public JsonRef Name;
+        public JsonRef Input;
+        public JsonRef Model;
+        public JsonRef Usage;
+
+        public static Members Of(ReadOnlySpan<byte> data, JsonRef owner)
+        {
+            var members = default(Members);
+            var cursor = JsonCursor.Open(data, owner);
+            while (cursor.NextMember())
+            {
+                _ = cursor.Take("type"u8, ref members.Type) || cursor.Take("text"u8, ref members.Text)
+                    || cursor.Take("partial_json"u8, ref members.PartialJson) || cursor.Take("name"u8, ref members.Name)
+                    || cursor.Take("input"u8, ref members.Input) || cursor.Take("model"u8, ref members.Model)
+                    || cursor.Take("usage"u8, ref members.Usage) || cursor.Skip();
+            }
+
+            return members;
+        }
+    }
+
+    private sealed class Block : IDisposable
     {
         public TextAccumulator Text { get; } = new();
 
         public TextAccumulator Name { get; } = new();
 
         public TextAccumulator Input { get; } = new();
+
+        public void Dispose()
+        {
+            Text.Dispose();
+            Name.Dispose();
+            Input.Dispose();
+        }
     }
 }

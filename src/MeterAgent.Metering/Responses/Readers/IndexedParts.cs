@@ -1,8 +1,8 @@
 namespace MeterAgent.Metering.Responses.Readers;
 
 /// <summary>Output text keyed by the index the upstream gives it (choice, tool call, content block, output item), kept in index order.</summary>
-internal sealed class IndexedParts<T>
-    where T : class
+internal sealed class IndexedParts<T> : IDisposable
+    where T : class, IDisposable
 {
     private readonly List<(int Index, T Part)> _parts = new(2);
 
@@ -33,5 +33,18 @@ internal sealed class IndexedParts<T>
         return first;
     }
 
-    public void Clear() => _parts.Clear();
+    /// <summary>Drops every part, returning their pooled text.</summary>
+    public void Clear()
+    {
+        Dispose();
+        _parts.Clear();
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, part) in _parts)
+        {
+            part.Dispose();
+        }
+    }
 }

@@ -20,72 +20,53 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
         return true;
     }
 
-    public override bool OnEvent(ReadOnlySpan<byte> eventName, JsonElement data)
+    public override bool OnEvent(ReadOnlySpan<byte> eventName, ReadOnlySpan<byte> data)
     {
-        if (Json.TryGet(data, "error"u8, JsonValueKind.Object, out var error))
+        if (!ReadRoot(data, out var root))
         {
-            UpstreamError ??= ErrorName(error);
             return false;
         }
 
-        SeeModel(data);
-        var hasUsage = Json.TryGet(data, "usage"u8, JsonValueKind.Object, out var usage);
+        if (root.Error.IsObject)
+        {
+            UpstreamError ??= ErrorName(data, root.Error);
+            return false;
+        }
+
+        SeeModel(data, root.Model);
+        var hasUsage = root.Usage.IsObject;
         if (hasUsage)
         {
-            Usage = UsageNormalizer.FromOpenAIChat(usage);
+            Usage = UsageNormalizer.FromOpenAIChat(data, root.Usage);
         }
 
-        if (!Json.TryGet(data, "choices"u8, JsonValueKind.Array, out var choices))
-        {
-            return false;
-        }
-
-        foreach (var choice in choices.EnumerateArray())
-        {
-            var state = _choices.GetOrAdd(Json.Index(choice, "index"u8), static () => new Choice());
-            if (completions)
-            {
-                var text = Json.String(choice, "text"u8);
-                state.Content.Append(text);
-                SeeText(text);
-            }
-            else if (Json.TryGet(choice, "delta"u8, JsonValueKind.Object, out var delta))
-            {
-                Read(delta, state, append: true);
-            }
-        }
-
-        return hasUsage && choices.GetArrayLength() == 0;
+        return root.Choices.IsArray && ReadChoices(data, root.Choices, append: true) == 0 && hasUsage;
     }
 
-    public override void OnBody(JsonElement root)
+    public override void OnBody(ReadOnlySpan<byte> body)
     {
-        if (Json.TryGet(root, "error"u8, JsonValueKind.Object, out var error))
+        if (!ReadRoot(body, out var root))
         {
-            UpstreamError = ErrorName(error);
+            Complete = true;
+            SawFirstToken = true;
             return;
         }
 
-        SeeModel(root);
-        if (Json.TryGet(root, "usage"u8, JsonValueKind.Object, out var usage))
+        if (root.Error.IsObject)
         {
-            Usage = UsageNormalizer.FromOpenAIChat(usage);
+            UpstreamError = ErrorName(body, root.Error);
+            return;
         }
 
-        if (Json.TryGet(root, "choices"u8, JsonValueKind.Array, out var choices))
+        SeeModel(body, root.Model);
+        if (root.Usage.IsObject)
         {
-            foreach (var choice in choices.EnumerateArray())
-            {
-                var state = _choices.GetOrAdd(Json.Index(choice, "index"u8), static () => new Choice());
-                if (completions)
-                {
-                    state.Content.Set(Json.String(choice, "text"u8));
-                }
-                else if (Json.TryGet(choice, "message"u8, JsonValueKind.Object, out var message))
-                {
-                    Read(message, state, append: false);
-                }
-            }
+            Usage = UsageNormalizer.FromOpenAIChat(body, root.Usage);
+        }
+
+        if (root.Choices.IsArray)
+        {
+            ReadChoices(body, root.Choices, append: false);
         }
 
         Complete = true;
@@ -107,71 +88,181 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
         }
     }
 
-    /// <summary>A stream delta (appended) or a whole message (set): content, refusal and tool calls.</summary>
-    private void Read(JsonElement message, Choice state, bool append)
+    public override void Dispose() => _choices.Dispose();
+
+    /// <summary>Notes the root members and validates the whole document. False when the root is not an object (nothing to read).</summary>
+    private static bool ReadRoot(ReadOnlySpan<byte> data, out Root root)
     {
-        var content = Json.String(message, "content"u8);
-        var refusal = Json.String(message, "refusal"u8);
+        root = default;
+        var cursor = JsonCursor.Root(data, out var isObject);
+        if (!isObject)
+        {
+            return false;
+        }
+
+        while (cursor.NextMember())
+        {
+            _ = cursor.Take("choices"u8, ref root.Choices) || cursor.Take("model"u8, ref root.Model)
+                || cursor.Take("usage"u8, ref root.Usage) || cursor.Take("error"u8, ref root.Error)
+                || cursor.Skip();
+        }
+
+        cursor.End();
+        return true;
+    }
+
+    /// <summary>Stream deltas (appended) or whole messages (set). Returns the number of choices.</summary>
+    private int ReadChoices(ReadOnlySpan<byte> data, JsonRef choices, bool append)
+    {
+        var count = 0;
+        var cursor = JsonCursor.Open(data, choices);
+        while (cursor.NextElement())
+        {
+            count++;
+            if (cursor.TokenType != JsonTokenType.StartObject)
+            {
+                // Not a choice: nothing in it to meter.
+                cursor.Skip();
+                continue;
+            }
+
+            JsonRef index = default, text = default, message = default;
+            var messageName = append ? "delta"u8 : "message"u8;
+            while (cursor.NextMember())
+            {
+                _ = cursor.Take("index"u8, ref index) || cursor.Take(messageName, ref message)
+                    || (completions && cursor.Take("text"u8, ref text)) || cursor.Skip();
+            }
+
+            var state = _choices.GetOrAdd(index.Index(data), static () => new Choice());
+            if (completions)
+            {
+                if (append)
+                {
+                    SeeText(state.Content.Append(data, text));
+                }
+                else
+                {
+                    state.Content.Set(data, text);
+                }
+            }
+            else if (message.IsObject)
+            {
+                ReadMessage(data, message, state, append);
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>A stream delta (appended) or a whole message (set): content, refusal and tool calls.</summary>
+    private void ReadMessage(ReadOnlySpan<byte> data, JsonRef message, Choice state, bool append)
+    {
+        JsonRef content = default, refusal = default, toolCalls = default;
+        var cursor = JsonCursor.Open(data, message);
+        while (cursor.NextMember())
+        {
+            _ = cursor.Take("content"u8, ref content) || cursor.Take("refusal"u8, ref refusal)
+                || cursor.Take("tool_calls"u8, ref toolCalls) || cursor.Skip();
+        }
+
         if (append)
         {
-            state.Content.Append(content);
-            state.Refusal.Append(refusal);
-            SeeText(content);
-            SeeText(refusal);
+            SeeText(state.Content.Append(data, content));
+            SeeText(state.Refusal.Append(data, refusal));
         }
         else
         {
-            state.Content.Set(content);
-            state.Refusal.Set(refusal);
+            state.Content.Set(data, content);
+            state.Refusal.Set(data, refusal);
         }
 
-        if (!Json.TryGet(message, "tool_calls"u8, JsonValueKind.Array, out var toolCalls))
+        if (toolCalls.IsArray)
         {
-            return;
+            ReadToolCalls(data, toolCalls, state, append);
         }
+    }
 
+    private void ReadToolCalls(ReadOnlySpan<byte> data, JsonRef toolCalls, Choice state, bool append)
+    {
         var position = 0;
-        foreach (var call in toolCalls.EnumerateArray())
+        var cursor = JsonCursor.Open(data, toolCalls);
+        while (cursor.NextElement())
         {
             // Stream deltas carry an index; a whole message lists its calls in order.
-            var index = append ? Json.Index(call, "index"u8) : position;
-            position++;
-            var tool = state.ToolCalls.GetOrAdd(index, static () => new ToolCall());
-            if (!Json.TryGet(call, "function"u8, JsonValueKind.Object, out var function))
+            var ordinal = position++;
+            if (cursor.TokenType != JsonTokenType.StartObject)
+            {
+                cursor.Skip();
+                continue;
+            }
+
+            JsonRef index = default, function = default;
+            while (cursor.NextMember())
+            {
+                _ = (append && cursor.Take("index"u8, ref index)) || cursor.Take("function"u8, ref function) || cursor.Skip();
+            }
+
+            var tool = state.ToolCalls.GetOrAdd(append ? index.Index(data) : ordinal, static () => new ToolCall());
+            if (!function.IsObject)
             {
                 continue;
             }
 
-            var name = Json.String(function, "name"u8);
-            var arguments = Json.String(function, "arguments"u8);
+            JsonRef name = default, arguments = default;
+            var inner = JsonCursor.Open(data, function);
+            while (inner.NextMember())
+            {
+                _ = inner.Take("name"u8, ref name) || inner.Take("arguments"u8, ref arguments) || inner.Skip();
+            }
+
             if (append)
             {
-                tool.Name.Append(name);
-                tool.Arguments.Append(arguments);
-                SeeText(name);
-                SeeText(arguments);
+                SeeText(tool.Name.Append(data, name));
+                SeeText(tool.Arguments.Append(data, arguments));
             }
             else
             {
-                tool.Name.Set(name);
-                tool.Arguments.Set(arguments);
+                tool.Name.Set(data, name);
+                tool.Arguments.Set(data, arguments);
             }
         }
     }
 
-    private sealed class Choice
+    private struct Root
+    {
+        public JsonRef Choices;
+        public JsonRef Model;
+        public JsonRef Usage;
+        public JsonRef Error;
+    }
+
+    private sealed class Choice : IDisposable
     {
         public TextAccumulator Content { get; } = new();
 
         public TextAccumulator Refusal { get; } = new();
 
         public IndexedParts<ToolCall> ToolCalls { get; } = new();
+
+        public void Dispose()
+        {
+            Content.Dispose();
+            Refusal.Dispose();
+            ToolCalls.Dispose();
+        }
     }
 
-    private sealed class ToolCall
+    private sealed class ToolCall : IDisposable
     {
         public TextAccumulator Name { get; } = new();
 
         public TextAccumulator Arguments { get; } = new();
+
+        public void Dispose()
+        {
+            Name.Dispose();
+            Arguments.Dispose();
+        }
     }
 }

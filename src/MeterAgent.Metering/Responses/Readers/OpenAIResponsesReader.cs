@@ -1,4 +1,3 @@
-using System.Text.Json;
 using MeterAgent.Metering.Canonical;
 using MeterAgent.Metering.Usage;
 
@@ -9,79 +8,87 @@ internal sealed class OpenAIResponsesReader : ResponseReader
 {
     private readonly IndexedParts<OutputItem> _items = new();
 
-    public override bool OnEvent(ReadOnlySpan<byte> eventName, JsonElement data)
+    public override bool OnEvent(ReadOnlySpan<byte> eventName, ReadOnlySpan<byte> data)
     {
-        if (!Json.TryGet(data, "type"u8, JsonValueKind.String, out var type))
+        if (!ReadRoot(data, out var root) || !root.Type.IsString)
         {
             return false;
         }
 
-        if (type.ValueEquals("response.output_text.delta"u8) || type.ValueEquals("response.refusal.delta"u8))
+        var type = root.Type;
+        if (type.StringEquals(data, "response.output_text.delta"u8) || type.StringEquals(data, "response.refusal.delta"u8))
         {
-            var delta = Json.String(data, "delta"u8);
-            var item = _items.GetOrAdd(Json.Index(data, "output_index"u8), static () => new OutputItem());
-            item.Parts.GetOrAdd(Json.Index(data, "content_index"u8), static () => new TextAccumulator()).Append(delta);
-            SeeText(delta);
+            var item = _items.GetOrAdd(root.OutputIndex.Index(data), static () => new OutputItem());
+            var part = item.Parts.GetOrAdd(root.ContentIndex.Index(data), static () => new TextAccumulator());
+            SeeText(part.Append(data, root.Delta));
         }
-        else if (type.ValueEquals("response.function_call_arguments.delta"u8))
+        else if (type.StringEquals(data, "response.function_call_arguments.delta"u8))
         {
-            var delta = Json.String(data, "delta"u8);
-            _items.GetOrAdd(Json.Index(data, "output_index"u8), static () => new OutputItem()).Arguments.Append(delta);
-            SeeText(delta);
+            var item = _items.GetOrAdd(root.OutputIndex.Index(data), static () => new OutputItem());
+            SeeText(item.Arguments.Append(data, root.Delta));
         }
-        else if (type.ValueEquals("response.output_item.added"u8) || type.ValueEquals("response.output_item.done"u8))
+        else if (type.StringEquals(data, "response.output_item.added"u8) || type.StringEquals(data, "response.output_item.done"u8))
         {
-            if (Json.TryGet(data, "item"u8, JsonValueKind.Object, out var added))
+            if (root.Item.IsObject)
             {
-                var item = _items.GetOrAdd(Json.Index(data, "output_index"u8), static () => new OutputItem());
-                if (Json.String(added, "name"u8) is { Length: > 0 } name)
+                var item = _items.GetOrAdd(root.OutputIndex.Index(data), static () => new OutputItem());
+                var members = Members.Of(data, root.Item);
+                if (members.Name.IsNonEmptyString)
                 {
                     // The name arrives whole with the item; it is output the client sees, like a first delta.
-                    item.Name.Set(name);
+                    item.Name.Set(data, members.Name);
                     SawFirstToken = true;
                 }
 
-                if (type.ValueEquals("response.output_item.done"u8))
+                if (type.StringEquals(data, "response.output_item.done"u8))
                 {
-                    ReadItem(added, item);
+                    ReadItem(data, members, item);
                 }
             }
         }
-        else if (type.ValueEquals("response.completed"u8) || type.ValueEquals("response.incomplete"u8)
-            || type.ValueEquals("response.failed"u8))
+        else if (type.StringEquals(data, "response.completed"u8) || type.StringEquals(data, "response.incomplete"u8)
+            || type.StringEquals(data, "response.failed"u8))
         {
-            if (Json.TryGet(data, "response"u8, JsonValueKind.Object, out var response))
+            if (root.Response.IsObject)
             {
-                ReadResponse(response);
+                ReadResponse(data, Members.Of(data, root.Response));
             }
 
             // An incomplete response (max_output_tokens, content filter) is still a finished one.
-            Complete = !type.ValueEquals("response.failed"u8);
+            Complete = !type.StringEquals(data, "response.failed"u8);
         }
-        else if (type.ValueEquals("response.created"u8) || type.ValueEquals("response.in_progress"u8))
+        else if (type.StringEquals(data, "response.created"u8) || type.StringEquals(data, "response.in_progress"u8))
         {
-            if (Json.TryGet(data, "response"u8, JsonValueKind.Object, out var response))
+            if (root.Response.IsObject)
             {
-                SeeModel(response);
+                SeeModel(data, Members.Of(data, root.Response).Model);
             }
         }
-        else if (type.ValueEquals("error"u8))
+        else if (type.StringEquals(data, "error"u8))
         {
-            UpstreamError ??= CodeOrType(data);
+            UpstreamError ??= CodeOrType(data, root.Type, root.Code);
         }
 
         return false;
     }
 
-    public override void OnBody(JsonElement root)
+    public override void OnBody(ReadOnlySpan<byte> body)
     {
-        if (Json.TryGet(root, "error"u8, JsonValueKind.Object, out var error) && !Json.TryGet(root, "output"u8, JsonValueKind.Array, out _))
+        var root = default(Members);
+        var cursor = JsonCursor.Root(body, out var isObject);
+        if (isObject)
         {
-            UpstreamError = ErrorName(error);
+            root = Members.Read(ref cursor);
+            cursor.End();
+        }
+
+        if (root.Error.IsObject && !root.Output.IsArray)
+        {
+            UpstreamError = ErrorName(body, root.Error);
             return;
         }
 
-        ReadResponse(root);
+        ReadResponse(body, root);
         Complete = true;
         SawFirstToken = true;
     }
@@ -101,67 +108,168 @@ internal sealed class OpenAIResponsesReader : ResponseReader
         }
     }
 
-    private static string CodeOrType(JsonElement error) =>
-        Json.String(error, "code"u8) is { Length: > 0 } code ? code : ErrorName(error);
+    public override void Dispose() => _items.Dispose();
 
-    private void ReadResponse(JsonElement response)
+    private static string CodeOrType(ReadOnlySpan<byte> data, JsonRef type, JsonRef code) =>
+        code.IsNonEmptyString ? code.String(data)! : ErrorName(data, type, code);
+
+    /// <summary>Notes the root members and validates the whole event. False when the root is not an object.</summary>
+    private static bool ReadRoot(ReadOnlySpan<byte> data, out Root root)
     {
-        SeeModel(response);
-        if (Json.TryGet(response, "usage"u8, JsonValueKind.Object, out var usage))
+        root = default;
+        var cursor = JsonCursor.Root(data, out var isObject);
+        if (!isObject)
         {
-            Usage = UsageNormalizer.FromOpenAIResponses(usage);
+            return false;
         }
 
-        if (Json.TryGet(response, "error"u8, JsonValueKind.Object, out var error))
+        while (cursor.NextMember())
         {
-            UpstreamError ??= CodeOrType(error);
+            _ = cursor.Take("type"u8, ref root.Type) || cursor.Take("delta"u8, ref root.Delta)
+                || cursor.Take("output_index"u8, ref root.OutputIndex) || cursor.Take("content_index"u8, ref root.ContentIndex)
+                || cursor.Take("item"u8, ref root.Item) || cursor.Take("response"u8, ref root.Response)
+                || cursor.Take("code"u8, ref root.Code) || cursor.Skip();
         }
 
-        // The final response object is authoritative: it replaces what the deltas built up.
-        if (Json.TryGet(response, "output"u8, JsonValueKind.Array, out var output) && output.GetArrayLength() > 0)
+        cursor.End();
+        return true;
+    }
+
+    private void ReadResponse(ReadOnlySpan<byte> data, Members response)
+    {
+        SeeModel(data, response.Model);
+        if (response.Usage.IsObject)
         {
-            _items.Clear();
-            var index = 0;
-            foreach (var entry in output.EnumerateArray())
+            Usage = UsageNormalizer.FromOpenAIResponses(data, response.Usage);
+        }
+
+        if (response.Error.IsObject)
+        {
+            var (type, code) = TypeAndCode(data, response.Error);
+            UpstreamError ??= CodeOrType(data, type, code);
+        }
+
+        if (!response.Output.IsArray)
+        {
+            return;
+        }
+
+        // The final response object is authoritative: it replaces what the deltas built up (when it lists anything).
+        var cursor = JsonCursor.Open(data, response.Output);
+        var index = 0;
+        while (cursor.NextElement())
+        {
+            if (index == 0)
             {
-                ReadItem(entry, _items.GetOrAdd(index++, static () => new OutputItem()));
+                _items.Clear();
+            }
+
+            var item = _items.GetOrAdd(index++, static () => new OutputItem());
+            var entry = cursor.Note();
+            if (entry.IsObject)
+            {
+                ReadItem(data, Members.Of(data, entry), item);
             }
         }
     }
 
     /// <summary>A whole output item: message text parts, or a function call's name and arguments. Reasoning is hidden output.</summary>
-    private static void ReadItem(JsonElement entry, OutputItem item)
+    private static void ReadItem(ReadOnlySpan<byte> data, Members entry, OutputItem item)
     {
-        if (Json.StringEquals(entry, "type"u8, "message"u8))
+        if (entry.Type.StringEquals(data, "message"u8))
         {
             item.Parts.Clear();
-            if (!Json.TryGet(entry, "content"u8, JsonValueKind.Array, out var content))
+            if (!entry.Content.IsArray)
             {
                 return;
             }
 
             var index = 0;
-            foreach (var part in content.EnumerateArray())
+            var cursor = JsonCursor.Open(data, entry.Content);
+            while (cursor.NextElement())
             {
-                var text = Json.StringEquals(part, "type"u8, "output_text"u8) ? Json.String(part, "text"u8)
-                    : Json.StringEquals(part, "type"u8, "refusal"u8) ? Json.String(part, "refusal"u8)
-                    : null;
-                item.Parts.GetOrAdd(index++, static () => new TextAccumulator()).Set(text);
+                var text = default(JsonRef);
+                var value = cursor.Note();
+                if (value.IsObject)
+                {
+                    var part = Members.Of(data, value);
+                    text = part.Type.StringEquals(data, "output_text"u8) ? part.Text
+                        : part.Type.StringEquals(data, "refusal"u8) ? part.Refusal
+                        : default;
+                }
+
+                item.Parts.GetOrAdd(index++, static () => new TextAccumulator()).Set(data, text);
             }
         }
-        else if (Json.StringEquals(entry, "type"u8, "function_call"u8))
+        else if (entry.Type.StringEquals(data, "function_call"u8))
         {
-            item.Name.Set(Json.String(entry, "name"u8));
-            item.Arguments.Set(Json.String(entry, "arguments"u8));
+            item.Name.Set(data, entry.Name);
+            item.Arguments.Set(data, entry.Arguments);
         }
     }
 
-    private sealed class OutputItem
+    private struct Root
+    {
+        public JsonRef Type;
+        public JsonRef Delta;
+        public JsonRef OutputIndex;
+        public JsonRef ContentIndex;
+        public JsonRef Item;
+        public JsonRef Response;
+        public JsonRef Code;
+    }
+
+    /// <summary>The members read from a response, an output item or a content part: each kind has only some of them.</summary>
+    private struct Members
+    {
+        public JsonRef Type;
+        public JsonRef Model;
+        public JsonRef Usage;
+        public JsonRef Error;
+        public JsonRef Output;
+        public JsonRef Content;
+        public JsonRef Name;
+        public JsonRef Arguments;
+        public JsonRef Text;
+        public JsonRef Refusal;
+
+        public static Members Of(ReadOnlySpan<byte> data, JsonRef owner)
+        {
+            var cursor = JsonCursor.Open(data, owner);
+            return Read(ref cursor);
+        }
+
+        /// <summary>From the cursor's current object, to its end.</summary>
+        public static Members Read(ref JsonCursor cursor)
+        {
+            var members = default(Members);
+            while (cursor.NextMember())
+            {
+                _ = cursor.Take("type"u8, ref members.Type) || cursor.Take("model"u8, ref members.Model)
+                    || cursor.Take("usage"u8, ref members.Usage) || cursor.Take("error"u8, ref members.Error)
+                    || cursor.Take("output"u8, ref members.Output) || cursor.Take("content"u8, ref members.Content)
+                    || cursor.Take("name"u8, ref members.Name) || cursor.Take("arguments"u8, ref members.Arguments)
+                    || cursor.Take("text"u8, ref members.Text) || cursor.Take("refusal"u8, ref members.Refusal)
+                    || cursor.Skip();
+            }
+
+            return members;
+        }
+    }
+
+    private sealed class OutputItem : IDisposable
     {
         public IndexedParts<TextAccumulator> Parts { get; } = new();
 
         public TextAccumulator Name { get; } = new();
 
         public TextAccumulator Arguments { get; } = new();
+
+        public void Dispose()
+        {
+            Parts.Dispose();
+            Name.Dispose();
+            Arguments.Dispose();
+        }
     }
 }

@@ -5,8 +5,11 @@ using MeterAgent.Metering.Usage;
 
 namespace MeterAgent.Metering.Responses.Readers;
 
-/// <summary>What one surface's responses mean: usage, served model, output text, terminal and error events.</summary>
-internal abstract class ResponseReader
+/// <summary>
+/// What one surface's responses mean: usage, served model, output text, terminal and error events. Reads the raw UTF-8
+/// of each event with a <see cref="JsonCursor"/>; <see cref="Dispose"/> returns the pooled output text.
+/// </summary>
+internal abstract class ResponseReader : IDisposable
 {
     public NativeUsage? Usage { get; protected set; }
 
@@ -29,43 +32,69 @@ internal abstract class ResponseReader
     /// <summary>A data line that is not JSON but means something (OpenAI's "[DONE]"). Returns false when it is not one.</summary>
     public virtual bool OnSentinel(ReadOnlySpan<byte> data) => false;
 
-    /// <summary>One SSE event whose data parsed as JSON. Returns true when the event is the usage-only chunk a client did not ask for.</summary>
-    public abstract bool OnEvent(ReadOnlySpan<byte> eventName, JsonElement data);
+    /// <summary>One SSE event's data. Returns true when the event is the usage-only chunk a client did not ask for.</summary>
+    /// <exception cref="JsonException">The data is not JSON; nothing was taken from it.</exception>
+    public abstract bool OnEvent(ReadOnlySpan<byte> eventName, ReadOnlySpan<byte> data);
 
     /// <summary>A whole non-streaming JSON body.</summary>
-    public abstract void OnBody(JsonElement root);
+    /// <exception cref="JsonException">The body is not JSON; nothing was taken from it.</exception>
+    public abstract void OnBody(ReadOnlySpan<byte> body);
 
     /// <summary>The canonical output segments seen so far, in docs/canonical-text.md order.</summary>
     public abstract void CollectOutput(SegmentList segments);
 
-    protected void SeeModel(JsonElement owner)
+    public abstract void Dispose();
+
+    /// <summary>The first non-empty model string wins; later ones are not even unescaped.</summary>
+    protected void SeeModel(ReadOnlySpan<byte> data, JsonRef model)
     {
-        if (ServedModel is null && Json.String(owner, "model"u8) is { Length: > 0 } model)
+        if (ServedModel is null && model.IsNonEmptyString)
         {
-            ServedModel = model;
+            ServedModel = model.String(data);
         }
     }
 
     /// <summary>An error object's type, else its code, so a record says what kind of failure it was.</summary>
-    protected static string ErrorName(JsonElement error)
+    protected static string ErrorName(ReadOnlySpan<byte> data, JsonRef error)
     {
-        if (Json.String(error, "type"u8) is { Length: > 0 } type)
-        {
-            return type;
-        }
-
-        if (error.ValueKind == JsonValueKind.Object && error.TryGetProperty("code"u8, out var code)
-            && code.ValueKind is JsonValueKind.String or JsonValueKind.Number)
-        {
-            return code.ValueKind == JsonValueKind.String ? code.GetString() ?? "error" : code.GetRawText();
-        }
-
-        return "error";
+        var (type, code) = TypeAndCode(data, error);
+        return ErrorName(data, type, code);
     }
 
-    protected void SeeText(string? text)
+    /// <summary><see cref="ErrorName(ReadOnlySpan{byte}, JsonRef)"/> from an error object's members already noted.</summary>
+    protected static string ErrorName(ReadOnlySpan<byte> data, JsonRef type, JsonRef code)
     {
-        if (!string.IsNullOrEmpty(text))
+        if (type.IsNonEmptyString)
+        {
+            return type.String(data)!;
+        }
+
+        return code.Kind switch
+        {
+            JsonTokenType.String => code.String(data)!,
+            JsonTokenType.Number => code.RawText(data),
+            _ => "error",
+        };
+    }
+
+    protected static (JsonRef Type, JsonRef Code) TypeAndCode(ReadOnlySpan<byte> data, JsonRef error)
+    {
+        JsonRef type = default, code = default;
+        if (error.IsObject)
+        {
+            var cursor = JsonCursor.Open(data, error);
+            while (cursor.NextMember())
+            {
+                _ = cursor.Take("type"u8, ref type) || cursor.Take("code"u8, ref code) || cursor.Skip();
+            }
+        }
+
+        return (type, code);
+    }
+
+    protected void SeeText(bool added)
+    {
+        if (added)
         {
             SawFirstToken = true;
         }
