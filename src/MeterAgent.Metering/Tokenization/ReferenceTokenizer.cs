@@ -47,6 +47,12 @@ public sealed class ReferenceTokenizer
 
     public int CountTokens(ReadOnlySpan<char> text)
     {
+        // tiktoken encodes a lone surrogate as U+FFFD; the library would write its raw bytes. Rare, so checked cheaply first.
+        if (text.IndexOfAnyInRange('\uD800', '\uDFFF') >= 0 && HasLoneSurrogate(text))
+        {
+            return CountTokens(ReplaceLoneSurrogates(text));
+        }
+
         // A char is at most three UTF-8 bytes, so text this short holds no long piece and the library counts it whole.
         if (text.Length <= LongPieceBytes / 3)
         {
@@ -68,6 +74,41 @@ public sealed class ReferenceTokenizer
         }
 
         return count;
+    }
+
+    private static bool HasLoneSurrogate(ReadOnlySpan<char> text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string ReplaceLoneSurrogates(ReadOnlySpan<char> text)
+    {
+        var chars = text.ToArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(chars[i]))
+            {
+                chars[i] = '\uFFFD';
+            }
+        }
+
+        return new string(chars);
     }
 
     public long CountTokens(IReadOnlyList<string> segments)

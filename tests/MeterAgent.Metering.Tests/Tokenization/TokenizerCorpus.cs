@@ -79,6 +79,11 @@ internal static class TokenizerCorpus
         items.Add(" " + RandomOf(random, "=-*#~_+.!?@$%^&|<>[]{}", 1_500) + "\n/");
         items.Add(Repeat("🚀✨🔥❤", 100));
         items.Add(new string('!', 200) + "\ud800" + new string('!', 200));
+
+        // Lone surrogates in short text: tiktoken counts them as U+FFFD.
+        items.Add("\ud800");
+        items.Add("€\ud800");
+        items.Add("a\udc00b and \ud83d more");
         return items;
     }
 
