@@ -30,6 +30,11 @@ public static class RequestParser
         {
             return RequestParseResult.Invalid($"The request body is not valid JSON: {exception.Message}");
         }
+        catch (InvalidOperationException)
+        {
+            // The grammar allows "\ud800" alone, but it is no character: there is no text to meter, nor to forward.
+            return RequestParseResult.Invalid("The request body has a \\u escape that is not valid UTF-16 (a lone surrogate).");
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);

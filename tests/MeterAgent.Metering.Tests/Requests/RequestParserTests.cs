@@ -35,6 +35,15 @@ public sealed class RequestParserTests
     }
 
     [Fact]
+    public void A_lone_surrogate_escape_is_a_client_error_not_a_crash()
+    {
+        var result = Parse(ApiSurface.OpenAIChatCompletions, """{"model":"m","messages":[{"role":"user","content":"bad \ud800 text"}]}""");
+
+        Assert.False(result.IsValid);
+        Assert.Contains("lone surrogate", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Chat_completions_fields_and_canonical_input()
     {
         const string body = """
