@@ -20,6 +20,7 @@ internal static class UsageStatusNames
         UsageStatus.UpstreamError => "upstream_error",
         UsageStatus.Rejected => "rejected",
         UsageStatus.Interrupted => Interrupted,
+        UsageStatus.Failed => "failed",
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, "Unknown usage status."),
     };
 
@@ -32,6 +33,7 @@ internal static class UsageStatusNames
         "upstream_error" => UsageStatus.UpstreamError,
         "rejected" => UsageStatus.Rejected,
         Interrupted => UsageStatus.Interrupted,
+        "failed" => UsageStatus.Failed,
         _ => throw new InvalidDataException($"Unknown usage status '{name}' in the store."),
     };
 }

@@ -22,4 +22,7 @@ public enum UsageStatus
 
     /// <summary>Left open by a crash; closed at the next start.</summary>
     Interrupted,
+
+    /// <summary>The agent itself failed while handling the request (its store, or a bug); the client got a 500 in the API's shape.</summary>
+    Failed,
 }

@@ -85,9 +85,7 @@ internal sealed partial class MeteringMiddleware
 
     private async Task MeterAsync(HttpContext context, RouteModel route, ApiSurface surface, ApiKeyInfo key)
     {
-        var request = context.Request;
         var family = surface.Family();
-        var options = _options.CurrentValue;
         var record = new UsageRecord
         {
             Id = Guid.CreateVersion7().ToString("N"),
@@ -101,6 +99,37 @@ internal sealed partial class MeteringMiddleware
             ReferenceTokenizer = _tokenizerId,
         };
 
+        try
+        {
+            await MeterCoreAsync(context, route, surface, record);
+        }
+        catch (Exception exception) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // Never a bare 500: the client gets the API's own shape, and the record says the agent failed.
+            LogAgentFailure(record.Id, exception);
+            record.Status = UsageStatus.Failed;
+            record.HttpStatus = StatusCodes.Status500InternalServerError;
+            record.Error = $"agent error: {exception.GetType().Name}";
+            record.EndedAt = _clock.GetUtcNow();
+            try
+            {
+                await _usage.CloseAsync(record, CancellationToken.None);
+            }
+            catch (Exception storeFailure)
+            {
+                LogAgentFailure(record.Id, storeFailure);
+            }
+
+            await ApiError.WriteAsync(context, family, StatusCodes.Status500InternalServerError, ApiErrorKind.Internal,
+                "MeterAgent failed while handling the request; it was not metered as served.");
+        }
+    }
+
+    private async Task MeterCoreAsync(HttpContext context, RouteModel route, ApiSurface surface, UsageRecord record)
+    {
+        var request = context.Request;
+        var family = surface.Family();
+        var options = _options.CurrentValue;
         if (!HttpMethods.IsPost(request.Method))
         {
             await RejectAsync(context, record, family, StatusCodes.Status405MethodNotAllowed, ApiErrorKind.InvalidRequest,
@@ -299,6 +328,9 @@ internal sealed partial class MeteringMiddleware
         && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
             || (contentType.StartsWith("application/", StringComparison.OrdinalIgnoreCase)
                 && contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)));
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Usage {UsageId}: the agent failed while handling the request")]
+    private partial void LogAgentFailure(string usageId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Usage {UsageId}: upstream failed ({Error}, {ExceptionType})")]
     private partial void LogUpstreamFailure(string usageId, ForwarderError error, string? exceptionType);
