@@ -128,6 +128,11 @@ public sealed class EventJsonTests
 
         Assert.Equal(["b"], result.OutputSegments);
         Assert.Equal("second", result.ServedModel);
+
+        var (_, choices) = Chat("""{"choices":[{"index":0,"delta":{"content":"x"},"delta":{"refusal":"y"}},{"index":2,"delta":{"content":"w"},"delta":null}],"choices":[{"index":1,"delta":{"content":"z"}}]}""");
+        var (_, delta) = Chat("""{"choices":[{"index":0,"delta":{"content":"x"},"delta":{"refusal":"y"}},{"index":2,"delta":{"content":"w"},"delta":null}]}""");
+        Assert.Equal(["z"], choices.OutputSegments);
+        Assert.Equal(["y"], delta.OutputSegments);
     }
 
     [Theory]

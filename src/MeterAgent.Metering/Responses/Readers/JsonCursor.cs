@@ -13,6 +13,11 @@ internal ref struct JsonCursor
     private readonly int _origin;
     private Utf8JsonReader _reader;
 
+    // The current member name as written, kept so that each Take is a plain byte comparison (ValueTextEquals re-checks
+    // the token and escaping on every call, and a walk asks several names of every member).
+    private ReadOnlySpan<byte> _name;
+    private bool _nameEscaped;
+
     private JsonCursor(ReadOnlySpan<byte> json, int origin)
     {
         _reader = new Utf8JsonReader(json);
@@ -60,7 +65,17 @@ internal ref struct JsonCursor
     }
 
     /// <summary>Moves to the next member name of the current object; false at its end.</summary>
-    public bool NextMember() => _reader.Read() && _reader.TokenType == JsonTokenType.PropertyName;
+    public bool NextMember()
+    {
+        if (!_reader.Read() || _reader.TokenType != JsonTokenType.PropertyName)
+        {
+            return false;
+        }
+
+        _name = _reader.ValueSpan;
+        _nameEscaped = _reader.ValueIsEscaped;
+        return true;
+    }
 
     /// <summary>Moves to the next element of the current array; false at its end.</summary>
     public bool NextElement() => _reader.Read() && _reader.TokenType != JsonTokenType.EndArray;
@@ -68,7 +83,7 @@ internal ref struct JsonCursor
     /// <summary>On a member name: when it is <paramref name="name"/>, notes its value in <paramref name="slot"/> (a later duplicate wins, as in JsonDocument) and moves past it.</summary>
     public bool Take(ReadOnlySpan<byte> name, ref JsonRef slot)
     {
-        if (!_reader.ValueTextEquals(name))
+        if (!NameIs(name))
         {
             return false;
         }
@@ -76,6 +91,17 @@ internal ref struct JsonCursor
         _reader.Read();
         slot = Note();
         return true;
+    }
+
+    /// <summary>On a member name: whether it is <paramref name="name"/>, to walk its value in place rather than note it.</summary>
+    public readonly bool NameIs(ReadOnlySpan<byte> name) =>
+        _nameEscaped ? _reader.ValueTextEquals(name) : _name.SequenceEqual(name);
+
+    /// <summary>On a member name: moves onto its value and returns the value's kind (walk it, or <see cref="Skip"/> it).</summary>
+    public JsonTokenType ReadValue()
+    {
+        _reader.Read();
+        return _reader.TokenType;
     }
 
     /// <summary>On a member name: skips its value. On a value: skips it. Returns true so it can end a chain of <see cref="Take"/>.</summary>

@@ -9,6 +9,9 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
 {
     private readonly IndexedParts<Choice> _choices = new();
 
+    // The current event's choices, noted while it is walked and applied once it proved whole; kept to avoid a list per event.
+    private readonly List<PendingChoice> _pending = new(1);
+
     public override bool OnSentinel(ReadOnlySpan<byte> data)
     {
         if (!data.SequenceEqual("[DONE]"u8))
@@ -22,7 +25,7 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
 
     public override bool OnEvent(ReadOnlySpan<byte> eventName, ReadOnlySpan<byte> data)
     {
-        if (!ReadRoot(data, out var root))
+        if (!ReadRoot(data, append: true, out var root))
         {
             return false;
         }
@@ -40,12 +43,13 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
             Usage = UsageNormalizer.FromOpenAIChat(data, root.Usage);
         }
 
-        return root.Choices.IsArray && ReadChoices(data, root.Choices, append: true) == 0 && hasUsage;
+        ApplyChoices(data, append: true);
+        return root.ChoicesIsArray && root.ChoiceCount == 0 && hasUsage;
     }
 
     public override void OnBody(ReadOnlySpan<byte> body)
     {
-        if (!ReadRoot(body, out var root))
+        if (!ReadRoot(body, append: false, out var root))
         {
             Complete = true;
             SawFirstToken = true;
@@ -64,11 +68,7 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
             Usage = UsageNormalizer.FromOpenAIChat(body, root.Usage);
         }
 
-        if (root.Choices.IsArray)
-        {
-            ReadChoices(body, root.Choices, append: false);
-        }
-
+        ApplyChoices(body, append: false);
         Complete = true;
         SawFirstToken = true;
     }
@@ -90,10 +90,15 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
 
     public override void Dispose() => _choices.Dispose();
 
-    /// <summary>Notes the root members and validates the whole document. False when the root is not an object (nothing to read).</summary>
-    private static bool ReadRoot(ReadOnlySpan<byte> data, out Root root)
+    /// <summary>
+    /// Notes the root members and each choice's, and validates the whole document, in one pass: choices are the bulk of
+    /// every chunk, so they are walked in place rather than skipped and walked again. Nothing is applied here.
+    /// False when the root is not an object (nothing to read).
+    /// </summary>
+    private bool ReadRoot(ReadOnlySpan<byte> data, bool append, out Root root)
     {
         root = default;
+        _pending.Clear();
         var cursor = JsonCursor.Root(data, out var isObject);
         if (!isObject)
         {
@@ -102,23 +107,36 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
 
         while (cursor.NextMember())
         {
-            _ = cursor.Take("choices"u8, ref root.Choices) || cursor.Take("model"u8, ref root.Model)
-                || cursor.Take("usage"u8, ref root.Usage) || cursor.Take("error"u8, ref root.Error)
-                || cursor.Skip();
+            if (cursor.NameIs("choices"u8))
+            {
+                ReadChoices(ref cursor, append, ref root);
+                continue;
+            }
+
+            _ = cursor.Take("model"u8, ref root.Model) || cursor.Take("usage"u8, ref root.Usage)
+                || cursor.Take("error"u8, ref root.Error) || cursor.Skip();
         }
 
         cursor.End();
         return true;
     }
 
-    /// <summary>Stream deltas (appended) or whole messages (set). Returns the number of choices.</summary>
-    private int ReadChoices(ReadOnlySpan<byte> data, JsonRef choices, bool append)
+    /// <summary>On the choices member: notes each choice's index, text and message members (a later duplicate wins throughout).</summary>
+    private void ReadChoices(ref JsonCursor cursor, bool append, ref Root root)
     {
-        var count = 0;
-        var cursor = JsonCursor.Open(data, choices);
+        _pending.Clear();
+        root.ChoiceCount = 0;
+        root.ChoicesIsArray = cursor.ReadValue() == JsonTokenType.StartArray;
+        if (!root.ChoicesIsArray)
+        {
+            cursor.Skip();
+            return;
+        }
+
+        var messageName = append ? "delta"u8 : "message"u8;
         while (cursor.NextElement())
         {
-            count++;
+            root.ChoiceCount++;
             if (cursor.TokenType != JsonTokenType.StartObject)
             {
                 // Not a choice: nothing in it to meter.
@@ -126,61 +144,78 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
                 continue;
             }
 
-            JsonRef index = default, text = default, message = default;
-            var messageName = append ? "delta"u8 : "message"u8;
+            var choice = default(PendingChoice);
             while (cursor.NextMember())
             {
-                _ = cursor.Take("index"u8, ref index) || cursor.Take(messageName, ref message)
-                    || (completions && cursor.Take("text"u8, ref text)) || cursor.Skip();
+                if (!completions && cursor.NameIs(messageName))
+                {
+                    choice.Content = choice.Refusal = choice.ToolCalls = default;
+                    choice.HasMessage = cursor.ReadValue() == JsonTokenType.StartObject;
+                    if (!choice.HasMessage)
+                    {
+                        cursor.Skip();
+                        continue;
+                    }
+
+                    while (cursor.NextMember())
+                    {
+                        _ = cursor.Take("content"u8, ref choice.Content) || cursor.Take("refusal"u8, ref choice.Refusal)
+                            || cursor.Take("tool_calls"u8, ref choice.ToolCalls) || cursor.Skip();
+                    }
+
+                    continue;
+                }
+
+                _ = cursor.Take("index"u8, ref choice.Index) || (completions && cursor.Take("text"u8, ref choice.Text)) || cursor.Skip();
             }
 
-            var state = _choices.GetOrAdd(index.Index(data), static () => new Choice());
+            _pending.Add(choice);
+        }
+    }
+
+    /// <summary>Stream deltas (appended) or whole messages (set), once the document is known to be whole.</summary>
+    private void ApplyChoices(ReadOnlySpan<byte> data, bool append)
+    {
+        foreach (var choice in _pending)
+        {
+            var state = _choices.GetOrAdd(choice.Index.Index(data), static () => new Choice());
             if (completions)
             {
                 if (append)
                 {
-                    SeeText(state.Content.Append(data, text));
+                    SeeText(state.Content.Append(data, choice.Text));
                 }
                 else
                 {
-                    state.Content.Set(data, text);
+                    state.Content.Set(data, choice.Text);
                 }
+
+                continue;
             }
-            else if (message.IsObject)
+
+            if (!choice.HasMessage)
             {
-                ReadMessage(data, message, state, append);
+                continue;
+            }
+
+            if (append)
+            {
+                SeeText(state.Content.Append(data, choice.Content));
+                SeeText(state.Refusal.Append(data, choice.Refusal));
+            }
+            else
+            {
+                state.Content.Set(data, choice.Content);
+                state.Refusal.Set(data, choice.Refusal);
+            }
+
+            if (choice.ToolCalls.IsArray)
+            {
+                ReadToolCalls(data, choice.ToolCalls, state, append);
             }
         }
 
-        return count;
-    }
-
-    /// <summary>A stream delta (appended) or a whole message (set): content, refusal and tool calls.</summary>
-    private void ReadMessage(ReadOnlySpan<byte> data, JsonRef message, Choice state, bool append)
-    {
-        JsonRef content = default, refusal = default, toolCalls = default;
-        var cursor = JsonCursor.Open(data, message);
-        while (cursor.NextMember())
-        {
-            _ = cursor.Take("content"u8, ref content) || cursor.Take("refusal"u8, ref refusal)
-                || cursor.Take("tool_calls"u8, ref toolCalls) || cursor.Skip();
-        }
-
-        if (append)
-        {
-            SeeText(state.Content.Append(data, content));
-            SeeText(state.Refusal.Append(data, refusal));
-        }
-        else
-        {
-            state.Content.Set(data, content);
-            state.Refusal.Set(data, refusal);
-        }
-
-        if (toolCalls.IsArray)
-        {
-            ReadToolCalls(data, toolCalls, state, append);
-        }
+        _pending.Clear();
     }
 
     private void ReadToolCalls(ReadOnlySpan<byte> data, JsonRef toolCalls, Choice state, bool append)
@@ -231,10 +266,21 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
 
     private struct Root
     {
-        public JsonRef Choices;
+        public bool ChoicesIsArray;
+        public int ChoiceCount;
         public JsonRef Model;
         public JsonRef Usage;
         public JsonRef Error;
+    }
+
+    private struct PendingChoice
+    {
+        public JsonRef Index;
+        public JsonRef Text;
+        public bool HasMessage;
+        public JsonRef Content;
+        public JsonRef Refusal;
+        public JsonRef ToolCalls;
     }
 
     private sealed class Choice : IDisposable
