@@ -14,6 +14,12 @@ internal abstract class SqliteWriteOperation
     /// <summary>The operation's own failure (its savepoint was rolled back); the batch commits without it.</summary>
     public Exception? Error { get; set; }
 
+    /// <summary>
+    /// The operation is one SQL statement. SQLite undoes a failed statement by itself and the transaction goes on, so such
+    /// an operation needs no savepoint of its own: two statements fewer for every usage write.
+    /// </summary>
+    public virtual bool IsSingleStatement => false;
+
     public abstract void Execute(SqliteWriteContext context);
 
     /// <summary>After the commit: hands the caller its result, or its own <see cref="Error"/>.</summary>

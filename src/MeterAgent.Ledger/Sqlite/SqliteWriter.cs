@@ -169,6 +169,20 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             {
                 // A retry runs the operation again from scratch; forget what the failed batch said about it.
                 operation.Error = null;
+                if (operation.IsSingleStatement)
+                {
+                    try
+                    {
+                        operation.Execute(_context);
+                    }
+                    catch (Exception ex)
+                    {
+                        operation.Error = ex;
+                    }
+
+                    continue;
+                }
+
                 _savepoint.ExecuteNonQuery();
                 try
                 {

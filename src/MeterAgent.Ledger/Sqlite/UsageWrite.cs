@@ -26,6 +26,8 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
 
     public override string Description => $"usage {Kind} {Record?.Id}";
 
+    public override bool IsSingleStatement => true;
+
     public static UsageWrite Open(UsageRecord record) => new(UsageWriteKind.Open, record, default);
 
     public static UsageWrite Close(UsageRecord record) => new(UsageWriteKind.Close, record, default);
