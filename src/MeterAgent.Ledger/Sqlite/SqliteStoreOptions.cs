@@ -12,6 +12,8 @@ namespace MeterAgent.Ledger.Sqlite;
 /// <item><c>Store:BusyTimeout</c> — how long a connection waits for a lock held by another (default <c>00:00:05</c>).</item>
 /// <item><c>Store:ReservationSweepInterval</c> — how often reservations past their deadline are released (default
 /// <c>00:00:05</c>, from 00:00:00.100 to 01:00:00).</item>
+/// <item><c>Store:CheckpointInterval</c> — how often the WAL is checkpointed into the database file, off the writer
+/// (default <c>00:00:01</c>, from 00:00:00.050 to 00:01:00).</item>
 /// </list>
 /// </summary>
 public sealed class SqliteStoreOptions
@@ -31,4 +33,6 @@ public sealed class SqliteStoreOptions
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     public TimeSpan ReservationSweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -39,6 +39,7 @@ public static class SqliteStoreServiceCollectionExtensions
         services.TryAddSingleton<ICreditLedger>(sp => sp.GetRequiredService<SqliteCreditLedger>());
         services.AddHostedService<UsageRecoveryService>();
         services.AddHostedService<ReservationExpiryService>();
+        services.AddHostedService<WalCheckpointService>();
         return services;
     }
 }

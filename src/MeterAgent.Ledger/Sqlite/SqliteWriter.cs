@@ -41,6 +41,15 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         _queue = Channel.CreateUnbounded<SqliteWriteOperation>(new UnboundedChannelOptions { SingleReader = true });
 
         _connection = database.OpenConnection();
+
+        // Checkpoints copy the WAL into the database and fsync it: milliseconds that would stall every request waiting
+        // on this writer. WalCheckpointService does them on its own connection instead (PASSIVE: never blocks writes).
+        using (var pragma = _connection.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA wal_autocheckpoint = 0;";
+            pragma.ExecuteNonQuery();
+        }
+
         _context = new SqliteWriteContext(_connection);
         _savepoint = _context.Command("SAVEPOINT op;");
         _release = _context.Command("RELEASE op;");
