@@ -3,6 +3,7 @@ using MeterAgent.Ledger.Accounts;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Metering.Requests;
+using MeterAgent.Metering.Responses;
 using MeterAgent.Metering.Surfaces;
 using MeterAgent.Metering.Tokenization;
 using MeterAgent.Hosting;
@@ -24,6 +25,7 @@ internal sealed partial class MeteringMiddleware
     private readonly IAccountStore _accounts;
     private readonly IUsageStore _usage;
     private readonly CreditRedemption _credits;
+    private readonly SettlementTracker _settlements;
     private readonly IOptionsMonitor<MeterAgentOptions> _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<MeteringMiddleware> _logger;
@@ -35,6 +37,7 @@ internal sealed partial class MeteringMiddleware
         IAccountStore accounts,
         IUsageStore usage,
         CreditRedemption credits,
+        SettlementTracker settlements,
         IOptionsMonitor<MeterAgentOptions> options,
         TimeProvider clock,
         ILogger<MeteringMiddleware> logger)
@@ -43,6 +46,7 @@ internal sealed partial class MeteringMiddleware
         _accounts = accounts;
         _usage = usage;
         _credits = credits;
+        _settlements = settlements;
         _options = options;
         _clock = clock;
         _logger = logger;
@@ -279,8 +283,15 @@ internal sealed partial class MeteringMiddleware
             await context.Response.CompleteAsync();
         }
 
+        // The client has its whole response: counting, redemption and the durable close go on without holding its connection.
+        var firstTokenAt = tap.FirstTokenAt;
+        _settlements.Track(record.Id, Task.Run(() => FinishAsync(record, inputSegments, reservation, metered, firstTokenAt)));
+    }
+
+    private async Task FinishAsync(UsageRecord record, IReadOnlyList<string> inputSegments, Reservation? reservation, MeteredResponse metered, DateTimeOffset? firstTokenAt)
+    {
         record.ServedModel = metered.ServedModel;
-        record.FirstTokenAt = tap.FirstTokenAt;
+        record.FirstTokenAt = firstTokenAt;
         if (!_credits.Enabled)
         {
             record.ReferenceInputTokens = _tokenizer.CountTokens(inputSegments);
@@ -308,7 +319,6 @@ internal sealed partial class MeteringMiddleware
             await _credits.SettleAsync(record, reservation);
         }
 
-        // The client may be gone; the record must still be written.
         await _usage.CloseAsync(record, CancellationToken.None);
     }
 
