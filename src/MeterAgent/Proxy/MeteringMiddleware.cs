@@ -277,13 +277,8 @@ internal sealed partial class MeteringMiddleware
 
         record.HttpStatus = context.Response.StatusCode;
 
-        if (!clientGone && error is null)
-        {
-            // Let the client have the end of its response before the tokenizer and the store do their part.
-            await context.Response.CompleteAsync();
-        }
-
-        // The client has its whole response: counting, redemption and the durable close go on without holding its connection.
+        // The response ends when this returns: counting, redemption and the durable close go on without holding the
+        // client or its connection.
         var firstTokenAt = tap.FirstTokenAt;
         _settlements.Track(record.Id, Task.Run(() => FinishAsync(record, inputSegments, reservation, metered, firstTokenAt)));
     }
