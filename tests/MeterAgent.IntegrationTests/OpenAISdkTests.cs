@@ -52,6 +52,8 @@ public sealed class OpenAISdkTests : IAsyncLifetime
         Assert.Equal(Count(text), record.ReferenceOutputTokens);
         Assert.Equal(Count("system") + Count("You are terse.") + Count("user") + Count("Tell me about token futures."), record.ReferenceInputTokens);
         Assert.NotNull(record.EndedAt);
+        Assert.NotNull(record.FirstTokenAt);
+        Assert.True(record.StartedAt <= record.FirstTokenAt && record.FirstTokenAt <= record.EndedAt);
         Assert.StartsWith("o200k_base:sha256:", record.ReferenceTokenizer);
     }
 

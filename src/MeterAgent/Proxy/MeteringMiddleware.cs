@@ -279,7 +279,7 @@ internal sealed partial class MeteringMiddleware
 
         // The response ends when this returns: counting, redemption and the durable close go on without holding the
         // client or its connection.
-        var firstTokenAt = tap.FirstTokenAt;
+        var firstTokenAt = tap.FirstTokenAt ?? (record.Stream || record.Status != UsageStatus.Completed ? null : tap.FirstByteAt);
         _settlements.Track(record.Id, Task.Run(() => FinishAsync(record, inputSegments, reservation, metered, firstTokenAt)));
     }
 

@@ -27,6 +27,9 @@ internal sealed class MeteringResponseStream : Stream
 
     public DateTimeOffset? FirstTokenAt { get; private set; }
 
+    /// <summary>When the first body bytes went to the client: for a whole JSON body, that is when its tokens arrived.</summary>
+    public DateTimeOffset? FirstByteAt { get; private set; }
+
     public long BytesWritten { get; private set; }
 
     public override bool CanRead => false;
@@ -47,6 +50,7 @@ internal sealed class MeteringResponseStream : Stream
     {
         // Created on the first body bytes: by then YARP has copied the upstream headers, so the content type is known.
         var meter = _meter ??= new ResponseMeter(_surface, _response.ContentType, _hideUsageChunk);
+        FirstByteAt ??= _clock.GetUtcNow();
         var toClient = meter.Process(buffer);
         if (FirstTokenAt is null && meter.SawFirstToken)
         {
