@@ -12,6 +12,7 @@ internal sealed class SqliteWriteContext : IDisposable
 
     // Keyed by the SQL text: operations pass static strings, so lookups are cheap and the set stays small.
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RawStatement> _raw = new(StringComparer.Ordinal);
     private SqliteTransaction? _transaction;
 
     public SqliteWriteContext(SqliteConnection connection)
@@ -43,6 +44,18 @@ internal sealed class SqliteWriteContext : IDisposable
         return command;
     }
 
+    /// <summary>The statement for <paramref name="sql"/>, prepared on first use and bound by position (see <see cref="RawStatement"/>).</summary>
+    public RawStatement Raw(string sql)
+    {
+        if (!_raw.TryGetValue(sql, out var statement))
+        {
+            statement = new RawStatement(_connection, sql);
+            _raw.Add(sql, statement);
+        }
+
+        return statement;
+    }
+
     /// <summary>Enlists every cached command in the batch's transaction (Microsoft.Data.Sqlite requires it).</summary>
     public void Begin(SqliteTransaction transaction) => Enlist(transaction);
 
@@ -65,5 +78,11 @@ internal sealed class SqliteWriteContext : IDisposable
         }
 
         _commands.Clear();
+        foreach (var statement in _raw.Values)
+        {
+            statement.Dispose();
+        }
+
+        _raw.Clear();
     }
 }

@@ -36,41 +36,41 @@ internal static class UsageRecordSql
         InsertValues + " ON CONFLICT (id) DO UPDATE SET "
         + string.Join(", ", Columns.Where(c => !Immutable.Contains(c)).Select(c => $"{c} = excluded.{c}")) + ";";
 
-    public static void Bind(SqliteCommand command, UsageRecord record, UsageStatus status)
+    /// <summary>Binds the record by position (column order) for <see cref="Open"/> or <see cref="Close"/>.</summary>
+    public static void Bind(RawStatement s, UsageRecord record, UsageStatus status)
     {
-        var p = command.Parameters;
-        p[0].Value = record.Id;
-        p[1].Value = record.AccountId;
-        p[2].Value = record.KeyId;
-        p[3].Value = record.Surface;
-        p[4].Value = (object?)record.RouteId ?? DBNull.Value;
-        p[5].Value = (object?)record.ClusterId ?? DBNull.Value;
-        p[6].Value = (object?)record.RequestedModel ?? DBNull.Value;
-        p[7].Value = (object?)record.ServedModel ?? DBNull.Value;
-        p[8].Value = record.Stream ? 1L : 0L;
-        p[9].Value = SqliteTime.ToUnixMicroseconds(record.StartedAt);
-        p[10].Value = SqliteTime.ToDb(record.FirstTokenAt);
-        p[11].Value = SqliteTime.ToDb(record.EndedAt);
-        p[12].Value = UsageStatusNames.ToName(status);
-        p[13].Value = record.HttpStatus is { } http ? (long)http : DBNull.Value;
-        p[14].Value = (object?)record.Error ?? DBNull.Value;
-        p[15].Value = record.NativeReported ? 1L : 0L;
-        p[16].Value = Nullable(record.NativeInputTokens);
-        p[17].Value = Nullable(record.NativeCachedInputTokens);
-        p[18].Value = Nullable(record.NativeCacheWriteTokens);
-        p[19].Value = Nullable(record.NativeOutputTokens);
-        p[20].Value = Nullable(record.NativeReasoningTokens);
-        p[21].Value = record.ReferenceInputTokens;
-        p[22].Value = record.ReferenceOutputTokens;
-        p[23].Value = record.Quality;
-        p[24].Value = record.NonTextInput ? 1L : 0L;
-        p[25].Value = (object?)record.ReferenceTokenizer ?? DBNull.Value;
-        p[26].Value = (object?)record.ContractId ?? DBNull.Value;
-        p[27].Value = record.ContractVersion is { } version ? (long)version : DBNull.Value;
-        p[28].Value = Nullable(record.UnitsMicro);
-        p[29].Value = Nullable(record.RedeemedMicro);
-        p[30].Value = Nullable(record.OverageMicro);
-        p[31].Value = LotIdsJson.Write(record.LotIds);
+        s.Bind(1, record.Id);
+        s.Bind(2, record.AccountId);
+        s.Bind(3, record.KeyId);
+        s.Bind(4, record.Surface);
+        s.Bind(5, record.RouteId);
+        s.Bind(6, record.ClusterId);
+        s.Bind(7, record.RequestedModel);
+        s.Bind(8, record.ServedModel);
+        s.Bind(9, record.Stream ? 1L : 0L);
+        s.Bind(10, SqliteTime.ToUnixMicroseconds(record.StartedAt));
+        s.Bind(11, record.FirstTokenAt is { } firstToken ? SqliteTime.ToUnixMicroseconds(firstToken) : null);
+        s.Bind(12, record.EndedAt is { } ended ? SqliteTime.ToUnixMicroseconds(ended) : null);
+        s.Bind(13, UsageStatusNames.ToName(status));
+        s.Bind(14, record.HttpStatus);
+        s.Bind(15, record.Error);
+        s.Bind(16, record.NativeReported ? 1L : 0L);
+        s.Bind(17, record.NativeInputTokens);
+        s.Bind(18, record.NativeCachedInputTokens);
+        s.Bind(19, record.NativeCacheWriteTokens);
+        s.Bind(20, record.NativeOutputTokens);
+        s.Bind(21, record.NativeReasoningTokens);
+        s.Bind(22, record.ReferenceInputTokens);
+        s.Bind(23, record.ReferenceOutputTokens);
+        s.Bind(24, record.Quality);
+        s.Bind(25, record.NonTextInput ? 1L : 0L);
+        s.Bind(26, record.ReferenceTokenizer);
+        s.Bind(27, record.ContractId);
+        s.Bind(28, record.ContractVersion);
+        s.Bind(29, record.UnitsMicro);
+        s.Bind(30, record.RedeemedMicro);
+        s.Bind(31, record.OverageMicro);
+        s.Bind(32, LotIdsJson.Write(record.LotIds));
     }
 
     /// <summary>Reads a row selected with <see cref="SelectColumns"/>.</summary>
@@ -109,8 +109,6 @@ internal static class UsageRecordSql
         OverageMicro = NullableLong(r, 30),
         LotIds = LotIdsJson.Read(r.GetString(31)),
     };
-
-    private static object Nullable(long? value) => value is { } v ? v : DBNull.Value;
 
     private static string? NullableString(SqliteDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetString(ordinal);
 

@@ -40,13 +40,13 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
         switch (Kind)
         {
             case UsageWriteKind.Open:
-                var open = context.Command(UsageRecordSql.Open, UsageRecordSql.ParameterNames);
+                var open = context.Raw(UsageRecordSql.Open);
                 UsageRecordSql.Bind(open, Record!, UsageStatus.Open);
-                return open.ExecuteNonQuery();
+                return open.Execute();
             case UsageWriteKind.Close:
-                var close = context.Command(UsageRecordSql.Close, UsageRecordSql.ParameterNames);
+                var close = context.Raw(UsageRecordSql.Close);
                 UsageRecordSql.Bind(close, Record!, Record!.Status);
-                return close.ExecuteNonQuery();
+                return close.Execute();
             case UsageWriteKind.RecoverOpen:
                 var recover = context.Command(Recover, "@now", "@error");
                 recover.Parameters[0].Value = SqliteTime.ToUnixMicroseconds(Now);
