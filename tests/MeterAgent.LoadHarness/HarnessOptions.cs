@@ -2,23 +2,26 @@ using System.Globalization;
 
 namespace MeterAgent.LoadHarness;
 
-/// <summary>Command line: --duration S --warmup S --concurrency 1,32 --scenarios small,stream --out FILE.</summary>
+/// <summary>Command line: --duration S --warmup S --concurrency 1,32 --scenarios small,stream --targets LIST --out FILE.</summary>
 internal sealed record HarnessOptions(
     TimeSpan Duration,
     TimeSpan Warmup,
     IReadOnlyList<int> Concurrency,
     IReadOnlyList<ScenarioKind> Scenarios,
+    IReadOnlyList<TargetKind> Targets,
     string OutputPath)
 {
     // Ignored by git (BenchmarkDotNet's folder), so a run never dirties the tree; a chosen run is copied into docs by hand.
     public const string DefaultOutput = "BenchmarkDotNet.Artifacts/load-harness/results.md";
 
     public const string Usage = """
-        MeterAgent load harness: direct to the emulator, bare YARP and MeterAgent, side by side on loopback.
+        MeterAgent load harness: direct to the emulator, bare YARP, MeterAgent and MeterAgent with credits, side by
+        side on loopback.
           --duration SECONDS     measured time per cell run (default 10)
           --warmup SECONDS       warm-up before each cell run, not measured (default 2)
           --concurrency LIST     concurrent workers, comma-separated (default 1,32)
           --scenarios LIST       small, stream (default small,stream)
+          --targets LIST         direct, yarp, agent, agent-credits (default all four); run in this order, then reversed
           --out FILE             Markdown report (default BenchmarkDotNet.Artifacts/load-harness/results.md)
         """;
 
@@ -28,6 +31,7 @@ internal sealed record HarnessOptions(
         var warmup = TimeSpan.FromSeconds(2);
         IReadOnlyList<int> concurrency = [1, 32];
         IReadOnlyList<ScenarioKind> scenarios = [ScenarioKind.Small, ScenarioKind.Stream];
+        IReadOnlyList<TargetKind> targets = [.. TargetNames.All.Select(t => t.Kind)];
         var output = DefaultOutput;
 
         for (var i = 0; i < args.Length; i++)
@@ -54,6 +58,13 @@ internal sealed record HarnessOptions(
                             ? kind
                             : throw new ArgumentException($"--scenarios: '{s}' is not one of small, stream."))];
                     break;
+                case "--targets":
+                    var chosen = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t =>
+                        TargetNames.Find(t) ?? throw new ArgumentException($"--targets: '{t}' is not one of direct, yarp, agent, agent-credits.")).ToHashSet();
+
+                    // Canonical order whatever the order given, so the interleaving is the same in every run.
+                    targets = [.. TargetNames.All.Select(n => n.Kind).Where(chosen.Contains)];
+                    break;
                 case "--out":
                     output = Value();
                     break;
@@ -62,12 +73,12 @@ internal sealed record HarnessOptions(
             }
         }
 
-        if (concurrency.Count == 0 || scenarios.Count == 0)
+        if (concurrency.Count == 0 || scenarios.Count == 0 || targets.Count == 0)
         {
-            throw new ArgumentException("--concurrency and --scenarios need at least one value.");
+            throw new ArgumentException("--concurrency, --scenarios and --targets need at least one value.");
         }
 
-        return new HarnessOptions(duration, warmup, concurrency, scenarios, output);
+        return new HarnessOptions(duration, warmup, concurrency, scenarios, targets, output);
     }
 
     private static TimeSpan Seconds(string name, string text, double min) =>

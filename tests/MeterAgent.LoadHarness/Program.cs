@@ -14,7 +14,9 @@ catch (ArgumentException ex)
     return 2;
 }
 
-TargetKind[] order = [TargetKind.Direct, TargetKind.BareYarp, TargetKind.MeterAgent, TargetKind.MeterAgent, TargetKind.BareYarp, TargetKind.Direct];
+// Mirrored (e.g. direct, YARP, agent, agent + credits, agent + credits, agent, YARP, direct): every target gets one run
+// early and one late, so drift in the shared machine's load is spread over all of them alike.
+TargetKind[] order = [.. options.Targets, .. options.Targets.Reverse()];
 var cells = options.Scenarios.Count * options.Concurrency.Count * order.Length;
 var planned = cells * (options.Warmup + options.Duration);
 
@@ -29,7 +31,7 @@ using var watchdog = new Timer(_ =>
 
 Console.Error.WriteLine($"{cells} cell runs, about {planned.TotalMinutes:0.0} min; budget {budget.TotalMinutes:0.0} min.");
 var total = Stopwatch.StartNew();
-await using var servers = await Servers.StartAsync(stop.Token);
+await using var servers = await Servers.StartAsync(options.Targets, stop.Token);
 
 using var handler = new SocketsHttpHandler
 {
@@ -53,7 +55,7 @@ foreach (var kind in options.Scenarios)
             var target = servers.Targets.Single(t => t.Kind == targetKind);
             var run = await generator.RunCellAsync(target, scenario, concurrency, options.Warmup, options.Duration, stop.Token);
             runs.Add(run);
-            Console.Error.WriteLine($"{kind,-6} c={concurrency,-3} {targetKind,-10} {run.Requests,8} req {run.Throughput,8:0} req/s  errors {run.Errors}");
+            Console.Error.WriteLine($"{kind,-6} c={concurrency,-3} {TargetNames.Short(targetKind),-13} {run.Requests,8} req {run.Throughput,8:0} req/s  errors {run.Errors}");
         }
     }
 }

@@ -18,7 +18,8 @@ internal static class Report
         md.AppendLine(Invariant, $"- Run: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {total.TotalMinutes:0.0} min in all");
         md.AppendLine(Invariant, $"- Machine: {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
         md.AppendLine(Invariant, $"- GC: {(GCSettings.IsServerGC ? "Server" : "Workstation")}, concurrent {AppContext.TryGetSwitch("System.GC.Concurrent", out var concurrent) && concurrent}, latency mode {GCSettings.LatencyMode}; tiered compilation and PGO at runtime defaults");
-        md.AppendLine(Invariant, $"- Each cell: {options.Warmup.TotalSeconds:0.#} s warm-up + {options.Duration.TotalSeconds:0.#} s measured, run twice in mirrored order (direct, YARP, agent, agent, YARP, direct); figures pool both runs");
+        var order = string.Join(", ", options.Targets.Concat(options.Targets.Reverse()).Select(TargetNames.Short));
+        md.AppendLine(Invariant, $"- Each cell: {options.Warmup.TotalSeconds:0.#} s warm-up + {options.Duration.TotalSeconds:0.#} s measured, run twice in mirrored order ({order}); figures pool both runs");
         md.AppendLine("- Client, emulator and servers share this one process and its CPUs: throughput is of the whole loop, so a ratio shows what the proxy costs out of that budget");
         md.AppendLine("- Alloc/req and CPU/req are process-wide deltas per request; the proxy's own share is the target's figure minus the direct cell's (same client and emulator work)");
         md.AppendLine();
@@ -53,11 +54,17 @@ internal static class Report
             }
 
             md.AppendLine();
-            if (byTarget.TryGetValue(TargetKind.MeterAgent, out var agent))
+            foreach (var (subject, baselines) in Comparisons)
             {
-                md.AppendLine("| MeterAgent against | Δ p50 ms | Δ p99 ms |" + (stream ? " Δ TTFT p50 ms | Δ TTFT p99 ms |" : "") + " Throughput ratio |");
-                md.AppendLine("|---|---:|---:|" + (stream ? "---:|---:|" : "") + "---:|");
-                foreach (var baseline in new[] { TargetKind.Direct, TargetKind.BareYarp })
+                if (!byTarget.TryGetValue(subject, out var agent) || !baselines.Any(byTarget.ContainsKey))
+                {
+                    continue;
+                }
+
+                md.Append(Invariant, $"| {Name(subject)} against | Δ p50 ms | Δ p99 ms |");
+                md.AppendLine((stream ? " Δ TTFT p50 ms | Δ TTFT p99 ms |" : "") + " Δ alloc/req | Δ CPU/req | Throughput ratio |");
+                md.AppendLine("|---|---:|---:|" + (stream ? "---:|---:|" : "") + "---:|---:|---:|");
+                foreach (var baseline in baselines)
                 {
                     if (!byTarget.TryGetValue(baseline, out var other))
                     {
@@ -70,7 +77,9 @@ internal static class Report
                         md.Append(Invariant, $" {Delta(agent.Ttft, other.Ttft, 50)} | {Delta(agent.Ttft, other.Ttft, 99)} |");
                     }
 
-                    md.AppendLine(Invariant, $" {agent.Throughput / other.Throughput:0.00}x |");
+                    var allocDelta = agent.AllocPerRequest - other.AllocPerRequest;
+                    var cpuDelta = agent.CpuPerRequest - other.CpuPerRequest;
+                    md.AppendLine(Invariant, $" {(allocDelta >= 0 ? "+" : "-")}{Bytes(Math.Abs(allocDelta))} | {(cpuDelta >= 0 ? "+" : "-")}{Micros(Math.Abs(cpuDelta))} | {agent.Throughput / other.Throughput:0.00}x |");
                 }
 
                 md.AppendLine();
@@ -84,7 +93,37 @@ internal static class Report
 
         md.AppendLine("## Against the targets (MeterAgent vs bare YARP)").AppendLine();
         AppendTargets(md, runs);
+        md.AppendLine().AppendLine("## Against the credits target (MeterAgent + credits vs MeterAgent)").AppendLine();
+        AppendCreditsTarget(md, runs);
         return md.ToString();
+    }
+
+    /// <summary>Each agent variant, and what it is read against (the credits agent against the plain one first).</summary>
+    private static readonly (TargetKind Subject, TargetKind[] Baselines)[] Comparisons =
+    [
+        (TargetKind.MeterAgent, [TargetKind.Direct, TargetKind.BareYarp]),
+        (TargetKind.MeterAgentCredits, [TargetKind.MeterAgent, TargetKind.BareYarp, TargetKind.Direct]),
+    ];
+
+    /// <summary>
+    /// The issue's target: credits on cost at most 10% of throughput at concurrency 32. Every scenario and
+    /// concurrency is listed, so the other cells read as context; only concurrency 32 is judged.
+    /// </summary>
+    private static void AppendCreditsTarget(StringBuilder md, IReadOnlyList<CellRun> runs)
+    {
+        foreach (var group in runs.GroupBy(r => (r.Scenario, r.Concurrency)).OrderBy(g => g.Key.Scenario).ThenBy(g => g.Key.Concurrency))
+        {
+            var credits = group.Where(r => r.Target == TargetKind.MeterAgentCredits).ToArray();
+            var plain = group.Where(r => r.Target == TargetKind.MeterAgent).ToArray();
+            if (credits.Length == 0 || plain.Length == 0)
+            {
+                continue;
+            }
+
+            var ratio = Pool(credits).Throughput / Pool(plain).Throughput;
+            var verdict = group.Key.Concurrency == 32 ? (ratio >= 0.9 ? " — met" : " — NOT met") : " (not judged: the target is at concurrency 32)";
+            md.AppendLine(Invariant, $"- Credits on ≥ 0.9x credits off, {group.Key.Scenario.ToString().ToLowerInvariant()}, concurrency {group.Key.Concurrency}: {ratio:0.00}x{verdict}");
+        }
     }
 
     private static void AppendTargets(StringBuilder md, IReadOnlyList<CellRun> runs)
@@ -155,12 +194,7 @@ internal static class Report
 
     private static string Micros(double micros) => micros.ToString("0", Invariant) + " µs";
 
-    private static string Name(TargetKind kind) => kind switch
-    {
-        TargetKind.Direct => "direct (emulator)",
-        TargetKind.BareYarp => "bare YARP",
-        _ => "MeterAgent",
-    };
+    private static string Name(TargetKind kind) => TargetNames.Display(kind);
 
     private sealed record Pooled(
         long Requests,
