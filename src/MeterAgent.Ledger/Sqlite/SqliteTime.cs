@@ -13,7 +13,4 @@ internal static class SqliteTime
 
     public static DateTimeOffset FromUnixMicroseconds(long value) =>
         new(DateTimeOffset.UnixEpoch.UtcTicks + (value * TicksPerMicrosecond), TimeSpan.Zero);
-
-    public static object ToDb(DateTimeOffset? value) =>
-        value is { } v ? ToUnixMicroseconds(v) : DBNull.Value;
 }
