@@ -1,4 +1,14 @@
+using System.Globalization;
 using BenchmarkDotNet.Running;
+using MeterAgent.Benchmarks;
 
-// Every benchmark class is selectable with --filter; add --job short for a quick run (docs/benchmarks.md).
+// `--store-cpu SECONDS` measures the store benchmarks' CPU per request in a plain loop (BenchmarkDotNet reports wall
+// time only); anything else goes to BenchmarkDotNet. Every benchmark class is selectable with --filter; add --job
+// short for a quick run (docs/benchmarks.md).
+if (args is ["--store-cpu", var seconds])
+{
+    await CpuLoop.RunAsync(TimeSpan.FromSeconds(double.Parse(seconds, CultureInfo.InvariantCulture)));
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
