@@ -1,4 +1,5 @@
 using MeterAgent.Contracts.Deliveries;
+using MeterAgent.Ledger.Usage;
 
 namespace MeterAgent.Ledger.Credits;
 
@@ -26,6 +27,14 @@ public interface ICreditLedger
 
     /// <summary>Releases everything reserved (upstream failure). Idempotent.</summary>
     Task<Reservation> VoidAsync(string reservationId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Ends a request in one atomic write: posts <paramref name="actualMicro"/> (or voids the reservation when null),
+    /// fills the record's redemption fields from the outcome (contract, redeemed, overage, lots; the caller sets
+    /// UnitsMicro and ContractVersion) and closes the record. Idempotent like post and void: a resolved reservation
+    /// stays as it is and the record gets its final state.
+    /// </summary>
+    Task<Reservation> SettleAndCloseAsync(string reservationId, long? actualMicro, UsageRecord record, CancellationToken cancellationToken = default);
 
     /// <summary>Releases pending reservations whose ExpiresAt has passed (a crashed replica's); returns how many.</summary>
     Task<int> ExpireAsync(DateTimeOffset now, CancellationToken cancellationToken = default);

@@ -10,7 +10,10 @@ internal sealed class PostWrite(string reservationId, long actualMicro) : Sqlite
 {
     public override string Description => $"credit post {reservationId}";
 
-    protected override Reservation Run(SqliteWriteContext context)
+    protected override Reservation Run(SqliteWriteContext context) => Post(context, reservationId, actualMicro);
+
+    /// <summary>The post itself, for operations that post as one step of a larger write.</summary>
+    internal static Reservation Post(SqliteWriteContext context, string reservationId, long actualMicro)
     {
         var reservation = CreditWriteSteps.LoadReservation(context, reservationId)
             ?? throw new KeyNotFoundException($"No reservation '{reservationId}'.");

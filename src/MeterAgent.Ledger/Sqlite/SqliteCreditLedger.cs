@@ -1,5 +1,6 @@
 using MeterAgent.Contracts.Deliveries;
 using MeterAgent.Ledger.Credits;
+using MeterAgent.Ledger.Usage;
 
 namespace MeterAgent.Ledger.Sqlite;
 
@@ -73,6 +74,18 @@ public sealed class SqliteCreditLedger : ICreditLedger
     {
         ArgumentException.ThrowIfNullOrEmpty(reservationId);
         return _writer.SubmitAsync(new VoidWrite(reservationId), cancellationToken);
+    }
+
+    public Task<Reservation> SettleAndCloseAsync(string reservationId, long? actualMicro, UsageRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reservationId);
+        ArgumentNullException.ThrowIfNull(record);
+        if (actualMicro is { } actual)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(actual);
+        }
+
+        return _writer.SubmitAsync(new SettleAndCloseWrite(reservationId, actualMicro, record), cancellationToken);
     }
 
     public Task<int> ExpireAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>

@@ -7,7 +7,10 @@ internal sealed class VoidWrite(string reservationId) : SqliteWriteOperation<Res
 {
     public override string Description => $"credit void {reservationId}";
 
-    protected override Reservation Run(SqliteWriteContext context)
+    protected override Reservation Run(SqliteWriteContext context) => Void(context, reservationId);
+
+    /// <summary>The void itself, for operations that void as one step of a larger write.</summary>
+    internal static Reservation Void(SqliteWriteContext context, string reservationId)
     {
         var reservation = CreditWriteSteps.LoadReservation(context, reservationId)
             ?? throw new KeyNotFoundException($"No reservation '{reservationId}'.");

@@ -36,9 +36,10 @@ internal sealed class CreditRedemption(ICreditLedger ledger, ContractCatalog cat
 
     /// <summary>
     /// Posts what was delivered (a client that left pays for what it got), or voids the reservation when the upstream
-    /// failed: the provider's failure is not the client's bill. Fills the record's redemption fields.
+    /// failed: the provider's failure is not the client's bill. The ledger fills the record's redemption fields and
+    /// closes it in the same atomic write.
     /// </summary>
-    public async Task SettleAsync(UsageRecord record, Reservation reservation)
+    public Task SettleAndCloseAsync(UsageRecord record, Reservation reservation)
     {
         var spec = reservation.ContractId is null ? null : catalog.Find(reservation.ContractId);
         long? units = spec is null
@@ -52,29 +53,9 @@ internal sealed class CreditRedemption(ICreditLedger ledger, ContractCatalog cat
                 record.NativeOutputTokens,
                 record.NativeReasoningTokens));
 
-        var voided = record.Status is UsageStatus.UpstreamFailed or UsageStatus.UpstreamError;
-        var final = voided
-            ? await ledger.VoidAsync(reservation.ReservationId, CancellationToken.None)
-            : await ledger.PostAsync(reservation.ReservationId, units ?? 0, CancellationToken.None);
-
-        record.ContractId = reservation.ContractId;
         record.ContractVersion = spec?.Version;
         record.UnitsMicro = units;
-        record.RedeemedMicro = final.PostedMicro;
-        record.OverageMicro = final.State switch
-        {
-            ReservationState.Posted => final.OverageMicro,
-            // The request outlived its reservation: nothing was redeemed, all of it is unpaid.
-            ReservationState.Expired when !voided => units,
-            _ => 0,
-        };
-
-        var lots = new string[final.Draws.Count];
-        for (var i = 0; i < lots.Length; i++)
-        {
-            lots[i] = final.Draws[i].LotId;
-        }
-
-        record.LotIds = lots;
+        var voided = record.Status is UsageStatus.UpstreamFailed or UsageStatus.UpstreamError;
+        return ledger.SettleAndCloseAsync(reservation.ReservationId, voided ? null : units ?? 0, record, CancellationToken.None);
     }
 }

@@ -311,10 +311,12 @@ internal sealed partial class MeteringMiddleware
         record.EndedAt = _clock.GetUtcNow();
         if (reservation is not null)
         {
-            await _credits.SettleAsync(record, reservation);
+            await _credits.SettleAndCloseAsync(record, reservation);
         }
-
-        await _usage.CloseAsync(record, CancellationToken.None);
+        else
+        {
+            await _usage.CloseAsync(record, CancellationToken.None);
+        }
     }
 
     private async Task RejectAsync(HttpContext context, UsageRecord record, ApiFamily family, int status, ApiErrorKind kind, string message, string? param = null)
