@@ -227,9 +227,16 @@ internal sealed partial class MeteringMiddleware
         HttpContext context, UsageRecord record, IReadOnlyList<string> inputSegments, Reservation? reservation, MeteringResponseStream tap, ApiFamily family)
     {
         var error = context.GetForwarderErrorFeature();
-        var clientGone = context.RequestAborted.IsCancellationRequested
-            || error?.Error is ForwarderError.ResponseBodyClient or ForwarderError.RequestBodyClient
-                or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled;
+        var clientSide = error?.Error is ForwarderError.ResponseBodyClient or ForwarderError.RequestBodyClient
+            or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled;
+
+        // YARP aborts the client's connection when the upstream breaks off, which also cancels RequestAborted: an
+        // upstream error decides first, so the provider's failure is never recorded as the client leaving.
+        var clientGone = clientSide || (error is null && context.RequestAborted.IsCancellationRequested);
+        if (clientSide)
+        {
+            error = null;
+        }
 
         var (metered, goneWhileFinishing) = await tap.CompleteAsync(!clientGone && error is null, context.RequestAborted);
         clientGone |= goneWhileFinishing;
