@@ -30,11 +30,13 @@ public interface ICreditLedger
 
     /// <summary>
     /// Ends a request in one atomic write: posts <paramref name="actualMicro"/> (or voids the reservation when null),
+    /// using the draws of the <paramref name="reservation"/> the caller was granted (draws never change; its state is
+    /// checked in the store),
     /// fills the record's redemption fields from the outcome (contract, redeemed, overage, lots; the caller sets
     /// UnitsMicro and ContractVersion) and closes the record. Idempotent like post and void: a resolved reservation
     /// stays as it is and the record gets its final state.
     /// </summary>
-    Task<Reservation> SettleAndCloseAsync(string reservationId, long? actualMicro, UsageRecord record, CancellationToken cancellationToken = default);
+    Task<Reservation> SettleAndCloseAsync(Reservation reservation, long? actualMicro, UsageRecord record, CancellationToken cancellationToken = default);
 
     /// <summary>Releases pending reservations whose ExpiresAt has passed (a crashed replica's); returns how many.</summary>
     Task<int> ExpireAsync(DateTimeOffset now, CancellationToken cancellationToken = default);

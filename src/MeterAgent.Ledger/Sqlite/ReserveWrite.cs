@@ -36,32 +36,30 @@ internal sealed class ReserveWrite(ReserveRequest request) : SqliteWriteOperatio
             }
         }
 
-        var insert = context.Command(
-            CreditLedgerSql.InsertReservation, "@reservation_id", "@account_id", "@contract_id", "@reserved", "@created_at", "@expires_at");
-        var p = insert.Parameters;
-        p[0].Value = request.ReservationId;
-        p[1].Value = request.AccountId;
-        p[2].Value = (object?)contractId ?? DBNull.Value;
-        p[3].Value = drawn;
-        p[4].Value = SqliteTime.ToUnixMicroseconds(request.Now);
-        p[5].Value = SqliteTime.ToUnixMicroseconds(request.ExpiresAt);
-        insert.ExecuteNonQuery();
+        var insert = context.Raw(CreditLedgerSql.InsertReservation);
+        insert.Bind("@reservation_id", request.ReservationId);
+        insert.Bind("@account_id", request.AccountId);
+        insert.Bind("@contract_id", contractId);
+        insert.Bind("@reserved", drawn);
+        insert.Bind("@created_at", SqliteTime.ToUnixMicroseconds(request.Now));
+        insert.Bind("@expires_at", SqliteTime.ToUnixMicroseconds(request.ExpiresAt));
+        insert.Execute();
 
-        var reserveFromLot = context.Command(CreditLedgerSql.ReserveFromLot, "@amount", "@lot_id");
-        var insertDraw = context.Command(CreditLedgerSql.InsertDraw, "@reservation_id", "@seq", "@lot_id", "@reserved");
+        var reserveFromLot = context.Raw(CreditLedgerSql.ReserveFromLot);
+        var insertDraw = context.Raw(CreditLedgerSql.InsertDraw);
         var lotDraws = new LotDraw[draws.Count];
         for (var seq = 0; seq < draws.Count; seq++)
         {
             var (lotId, amount) = draws[seq];
-            reserveFromLot.Parameters[0].Value = amount;
-            reserveFromLot.Parameters[1].Value = lotId;
-            CreditWriteSteps.Expect(reserveFromLot.ExecuteNonQuery(), $"lot {lotId} no longer holds the {amount} just read");
+            reserveFromLot.Bind("@amount", amount);
+            reserveFromLot.Bind("@lot_id", lotId);
+            CreditWriteSteps.Expect(reserveFromLot.Execute(), $"lot {lotId} no longer holds the {amount} just read");
 
-            insertDraw.Parameters[0].Value = request.ReservationId;
-            insertDraw.Parameters[1].Value = (long)seq;
-            insertDraw.Parameters[2].Value = lotId;
-            insertDraw.Parameters[3].Value = amount;
-            insertDraw.ExecuteNonQuery();
+            insertDraw.Bind("@reservation_id", request.ReservationId);
+            insertDraw.Bind("@seq", seq);
+            insertDraw.Bind("@lot_id", lotId);
+            insertDraw.Bind("@reserved", amount);
+            insertDraw.Execute();
             lotDraws[seq] = new LotDraw(lotId, amount, PostedMicro: 0);
         }
 
@@ -86,18 +84,18 @@ internal sealed class ReserveWrite(ReserveRequest request) : SqliteWriteOperatio
     /// </summary>
     private (string? ContractId, long Estimate, bool FromLot, List<(string LotId, long Amount)> Draws) Draw(SqliteWriteContext context)
     {
-        var eligible = context.Command(CreditLedgerSql.SelectEligibleLots, "@account_id", "@now");
-        eligible.Parameters[0].Value = request.AccountId;
-        eligible.Parameters[1].Value = SqliteTime.ToUnixMicroseconds(request.Now);
+        var eligible = context.Raw(CreditLedgerSql.SelectEligibleLots);
+        eligible.Bind("@account_id", request.AccountId);
+        eligible.Bind("@now", SqliteTime.ToUnixMicroseconds(request.Now));
 
         string? contractId = null;
         long estimate = 0, drawn = 0;
         var draws = new List<(string, long)>();
-        using (var r = eligible.ExecuteReader())
+        try
         {
-            while (r.Read())
+            while (eligible.Step())
             {
-                var lotContract = r.GetString(1);
+                var lotContract = eligible.GetString(1);
                 if (contractId is null)
                 {
                     if (!request.EstimateMicroByContract.TryGetValue(lotContract, out estimate))
@@ -118,10 +116,14 @@ internal sealed class ReserveWrite(ReserveRequest request) : SqliteWriteOperatio
                     break;
                 }
 
-                var amount = Math.Min(r.GetInt64(2), remaining);
-                draws.Add((r.GetString(0), amount));
+                var amount = Math.Min(eligible.GetInt64(2), remaining);
+                draws.Add((eligible.GetString(0), amount));
                 drawn += amount;
             }
+        }
+        finally
+        {
+            eligible.Reset();
         }
 
         var fromLot = contractId is not null;

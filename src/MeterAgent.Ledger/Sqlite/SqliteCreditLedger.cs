@@ -76,16 +76,16 @@ public sealed class SqliteCreditLedger : ICreditLedger
         return _writer.SubmitAsync(new VoidWrite(reservationId), cancellationToken);
     }
 
-    public Task<Reservation> SettleAndCloseAsync(string reservationId, long? actualMicro, UsageRecord record, CancellationToken cancellationToken = default)
+    public Task<Reservation> SettleAndCloseAsync(Reservation reservation, long? actualMicro, UsageRecord record, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(reservationId);
+        ArgumentNullException.ThrowIfNull(reservation);
         ArgumentNullException.ThrowIfNull(record);
         if (actualMicro is { } actual)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(actual);
         }
 
-        return _writer.SubmitAsync(new SettleAndCloseWrite(reservationId, actualMicro, record), cancellationToken);
+        return _writer.SubmitAsync(new SettleAndCloseWrite(reservation, actualMicro, record), cancellationToken);
     }
 
     public Task<int> ExpireAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>

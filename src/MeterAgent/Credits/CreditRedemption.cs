@@ -56,6 +56,6 @@ internal sealed class CreditRedemption(ICreditLedger ledger, ContractCatalog cat
         record.ContractVersion = spec?.Version;
         record.UnitsMicro = units;
         var voided = record.Status is UsageStatus.UpstreamFailed or UsageStatus.UpstreamError;
-        return ledger.SettleAndCloseAsync(reservation.ReservationId, voided ? null : units ?? 0, record, CancellationToken.None);
+        return ledger.SettleAndCloseAsync(reservation, voided ? null : units ?? 0, record, CancellationToken.None);
     }
 }

@@ -24,7 +24,7 @@ public sealed class SettleAndCloseTests : LedgerFixture
         record.Status = UsageStatus.Completed;
         record.UnitsMicro = 4 * Unit;
 
-        var final = await Ledger.SettleAndCloseAsync(reservation.ReservationId, 4 * Unit, record);
+        var final = await Ledger.SettleAndCloseAsync(reservation, 4 * Unit, record);
 
         Assert.Equal(ReservationState.Posted, final.State);
         var stored = await Store.Usage.GetAsync(record.Id);
@@ -44,7 +44,7 @@ public sealed class SettleAndCloseTests : LedgerFixture
         record.Status = UsageStatus.UpstreamFailed;
         record.UnitsMicro = 2 * Unit;
 
-        var final = await Ledger.SettleAndCloseAsync(reservation.ReservationId, null, record);
+        var final = await Ledger.SettleAndCloseAsync(reservation, null, record);
 
         Assert.Equal(ReservationState.Voided, final.State);
         var stored = await Store.Usage.GetAsync(record.Id);
@@ -61,7 +61,7 @@ public sealed class SettleAndCloseTests : LedgerFixture
         record.Status = UsageStatus.Completed;
         record.UnitsMicro = 2 * Unit;
 
-        var final = await Ledger.SettleAndCloseAsync(reservation.ReservationId, 2 * Unit, record);
+        var final = await Ledger.SettleAndCloseAsync(reservation, 2 * Unit, record);
 
         Assert.Equal(ReservationState.Expired, final.State);
         var stored = await Store.Usage.GetAsync(record.Id);
