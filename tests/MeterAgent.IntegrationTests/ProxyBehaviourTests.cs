@@ -253,9 +253,9 @@ public sealed class ProxyBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task Client_leaving_mid_stream_is_charged_for_what_was_delivered()
     {
-        // 64 tokens at 20 per second: about three seconds of stream, of which the client reads the first few events.
+        // 64 tokens at 5 per second: about thirteen seconds of stream, of which the client reads the first few events.
         var request = _agent.OpenAIRequest("v1/chat/completions", """{"model":"emu-chat","stream":true,"messages":[{"role":"user","content":"long please"}]}""");
-        request.Headers.Add("x-emulator-tokens-per-second", "20");
+        request.Headers.Add("x-emulator-tokens-per-second", "5");
 
         // No draining on dispose: the client really hangs up, as a killed process would.
         using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = new Uri(_agent.ProxyUrl) };

@@ -16,15 +16,12 @@ public sealed class PacingTests
             HttpCompletionOption.ResponseHeadersRead,
             ("x-emulator-ttft-ms", "300"),
             ("x-emulator-tokens-per-second", "50"));
-        var headersAt = clock.Elapsed;
         await response.Content.ReadAsByteArrayAsync();
         var doneAt = clock.Elapsed;
 
-        // The TTFT runs after the headers (so the whole 300 ms falls between headers and end), then 10 tokens
-        // at 50/s take 9 gaps of 20 ms. Measured from the headers rather than against a wall-clock bound on
-        // them, which a cold server on a busy machine can miss.
-        var afterHeaders = doneAt - headersAt;
-        Assert.True(afterHeaders >= TimeSpan.FromMilliseconds(300 + 170), $"headers at {headersAt}, done at {doneAt}");
+        // The TTFT (300 ms), then 10 tokens at 50/s: 9 gaps of 20 ms. Only a lower bound on the whole exchange: a busy
+        // machine can delay when the client sees the headers or the events, never make the stream shorter.
+        Assert.True(doneAt >= TimeSpan.FromMilliseconds(300 + 170), $"the stream ended after {doneAt}");
     }
 
     [Fact]
