@@ -114,7 +114,7 @@ internal static class CreditsEndpoints
 
     private static async Task BalanceAsync(HttpContext context, IAccountStore accounts, ICreditLedger ledger)
     {
-        if (await AuthenticateAsync(context, accounts) is not { } key)
+        if (await ClientCredentials.AuthenticateAsync(context, accounts, ApiError.GuessFamily(context.Request)) is not { } key)
         {
             return;
         }
@@ -130,7 +130,7 @@ internal static class CreditsEndpoints
 
     private static async Task UsageAsync(HttpContext context, IAccountStore accounts, IUsageStore usage, string? model, DateTimeOffset? from, DateTimeOffset? to, string? before, int? limit)
     {
-        if (await AuthenticateAsync(context, accounts) is not { } key)
+        if (await ClientCredentials.AuthenticateAsync(context, accounts, ApiError.GuessFamily(context.Request)) is not { } key)
         {
             return;
         }
@@ -145,19 +145,6 @@ internal static class CreditsEndpoints
         var records = await usage.QueryAsync(new UsageQuery(key.AccountId, model, from, to, before, pageSize), context.RequestAborted);
         var page = new UsagePage(records, records.Count == pageSize ? records[^1].Id : null);
         await context.Response.WriteAsJsonAsync(page, AdminJsonContext.Default.UsagePage, cancellationToken: context.RequestAborted);
-    }
-
-    private static async Task<ApiKeyInfo?> AuthenticateAsync(HttpContext context, IAccountStore accounts)
-    {
-        var presented = ClientCredentials.Extract(context.Request);
-        var key = presented is null ? null : await accounts.AuthenticateAsync(presented, context.RequestAborted);
-        if (key is null)
-        {
-            await ApiError.WriteAsync(context, ApiError.GuessFamily(context.Request), StatusCodes.Status401Unauthorized, ApiErrorKind.Authentication,
-                presented is null ? "Missing API key." : "Invalid API key.");
-        }
-
-        return key;
     }
 
     private static async Task<IReadOnlyList<LotView>> LotsAsync(ICreditLedger ledger, string accountId, CancellationToken ct)

@@ -1,6 +1,9 @@
+using MeterAgent.Ledger.Accounts;
+using MeterAgent.Metering.Surfaces;
+
 namespace MeterAgent.Proxy;
 
-/// <summary>The client's MeterAgent key, as OpenAI SDKs send it (Authorization: Bearer) or Anthropic SDKs (x-api-key).</summary>
+/// <summary>The client's MeterAgent key, as OpenAI SDKs send it (Authorization: Bearer) or Anthropic SDKs (x-api-key), and its check.</summary>
 internal static class ClientCredentials
 {
     public static string? Extract(HttpRequest request)
@@ -17,5 +20,21 @@ internal static class ClientCredentials
 
         var apiKey = request.Headers["x-api-key"].ToString();
         return string.IsNullOrWhiteSpace(apiKey) ? null : apiKey.Trim();
+    }
+
+    /// <summary>The caller's key record, or null after answering 401 in the given API's error shape.</summary>
+    public static async ValueTask<ApiKeyInfo?> AuthenticateAsync(HttpContext context, IAccountStore accounts, ApiFamily family)
+    {
+        var presented = Extract(context.Request);
+        var key = presented is null ? null : await accounts.AuthenticateAsync(presented, context.RequestAborted);
+        if (key is null)
+        {
+            await ApiError.WriteAsync(context, family, StatusCodes.Status401Unauthorized, ApiErrorKind.Authentication,
+                presented is null
+                    ? "Missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'."
+                    : "Invalid API key.");
+        }
+
+        return key;
     }
 }

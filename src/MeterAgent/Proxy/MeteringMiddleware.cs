@@ -60,14 +60,8 @@ internal sealed partial class MeteringMiddleware
         var surface = RouteMetadata.ResolveSurface(route.Config, request.Path);
         var family = surface == ApiSurface.Unknown ? ApiError.GuessFamily(request) : surface.Family();
 
-        var presented = ClientCredentials.Extract(request);
-        var key = presented is null ? null : await _accounts.AuthenticateAsync(presented, context.RequestAborted);
-        if (key is null)
+        if (await ClientCredentials.AuthenticateAsync(context, _accounts, family) is not { } key)
         {
-            await ApiError.WriteAsync(context, family, StatusCodes.Status401Unauthorized, ApiErrorKind.Authentication,
-                presented is null
-                    ? "Missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'."
-                    : "Invalid API key.");
             return;
         }
 
