@@ -30,8 +30,6 @@ internal sealed class MeteringResponseStream : Stream
     /// <summary>When the first body bytes went to the client: for a whole JSON body, that is when its tokens arrived.</summary>
     public DateTimeOffset? FirstByteAt { get; private set; }
 
-    public long BytesWritten { get; private set; }
-
     public override bool CanRead => false;
 
     public override bool CanSeek => false;
@@ -60,7 +58,6 @@ internal sealed class MeteringResponseStream : Stream
         if (!toClient.IsEmpty)
         {
             await _inner.WriteAsync(toClient, cancellationToken);
-            BytesWritten += toClient.Length;
         }
     }
 
@@ -90,7 +87,6 @@ internal sealed class MeteringResponseStream : Stream
         try
         {
             await _inner.WriteAsync(remaining, cancellationToken);
-            BytesWritten += remaining.Length;
             return (result, false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException)
