@@ -13,6 +13,9 @@ internal sealed class CreditRedemption(ICreditLedger ledger, ContractCatalog cat
 {
     private readonly CreditsOptions _options = options.Value;
 
+    // The catalog never changes after start: which spec prices each contract (its newest version) is decided once.
+    private readonly ContractSpec[] _pricing = [.. catalog.All.Where(spec => ReferenceEquals(catalog.Find(spec.Id), spec))];
+
     public bool Enabled => _options.Enabled;
 
     /// <summary>Reserves the request's estimate under every contract that covers the model; the ledger picks the lots.</summary>
@@ -21,10 +24,9 @@ internal sealed class CreditRedemption(ICreditLedger ledger, ContractCatalog cat
         var model = record.RequestedModel ?? string.Empty;
         var maxOutput = maxOutputTokens ?? _options.DefaultMaxOutputTokens;
         var estimates = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var spec in catalog.All)
+        foreach (var spec in _pricing)
         {
-            // Several versions of one contract: the catalog's newest version prices the request.
-            if (spec.CoversModel(model) && ReferenceEquals(catalog.Find(spec.Id), spec))
+            if (spec.CoversModel(model))
             {
                 estimates[spec.Id] = ContractUnits.Estimate(spec, record.ReferenceInputTokens, maxOutput);
             }
