@@ -34,9 +34,16 @@ public interface ICreditLedger
     /// checked in the store),
     /// fills the record's redemption fields from the outcome (contract, redeemed, overage, lots; the caller sets
     /// UnitsMicro and ContractVersion) and closes the record. Idempotent like post and void: a resolved reservation
-    /// stays as it is and the record gets its final state.
+    /// stays as it is and the record gets its final state, except that a reservation found expired is still posted:
+    /// <paramref name="actualMicro"/> is redeemed from what its contract's lots hold now, the rest is overage.
     /// </summary>
     Task<Reservation> SettleAndCloseAsync(Reservation reservation, long? actualMicro, UsageRecord record, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Moves the deadline of these pending reservations (requests still in flight) to <paramref name="expiresAt"/>, so a
+    /// long request keeps the credits it reserved; resolved or unknown ids are skipped. Returns how many were renewed.
+    /// </summary>
+    Task<int> RenewAsync(IReadOnlyCollection<string> reservationIds, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
 
     /// <summary>Releases pending reservations whose ExpiresAt has passed (a crashed replica's); returns how many.</summary>
     Task<int> ExpireAsync(DateTimeOffset now, CancellationToken cancellationToken = default);

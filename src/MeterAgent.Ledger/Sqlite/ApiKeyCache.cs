@@ -6,11 +6,13 @@ namespace MeterAgent.Ledger.Sqlite;
 /// <summary>
 /// Keeps key lookups, found or not, for a short time so that authentication stays off SQLite on the hot path.
 /// Entries are keyed by the secret's hash, never the secret. Misses are cached too, so a client retrying a wrong key
-/// costs no query; the capacity bound keeps a flood of random keys from growing memory.
+/// costs no query; they are kept apart from the keys found, each side bounded by the capacity, so a flood of random
+/// well-formed keys fills (and clears) only the misses and never evicts the keys real clients use.
 /// </summary>
 internal sealed class ApiKeyCache
 {
-    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Entry> _found = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Entry> _missing = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly long _ttlTicks;
     private readonly int _capacity;
@@ -23,27 +25,12 @@ internal sealed class ApiKeyCache
         _capacity = capacity;
     }
 
-    public int Count => _entries.Count;
+    public int Count => _found.Count + _missing.Count;
 
     /// <summary>Read before a database lookup and passed to <see cref="Set"/>: a revocation in between voids the result.</summary>
     public long Generation => Interlocked.Read(ref _generation);
 
-    public bool TryGet(string hashHex, out ApiKeyInfo? info)
-    {
-        if (_entries.TryGetValue(hashHex, out var entry))
-        {
-            if (_time.GetTimestamp() < entry.ExpiresAt)
-            {
-                info = entry.Info;
-                return true;
-            }
-
-            _entries.TryRemove(KeyValuePair.Create(hashHex, entry));
-        }
-
-        info = null;
-        return false;
-    }
+    public bool TryGet(string hashHex, out ApiKeyInfo? info) => TryGet(_found, hashHex, out info) || TryGet(_missing, hashHex, out info);
 
     public void Set(string hashHex, ApiKeyInfo? info, long generation)
     {
@@ -52,41 +39,60 @@ internal sealed class ApiKeyCache
             return;
         }
 
-        if (_entries.Count >= _capacity)
+        var entries = info is null ? _missing : _found;
+        if (entries.Count >= _capacity)
         {
-            Trim();
+            Trim(entries);
         }
 
-        _entries[hashHex] = new Entry(info, _time.GetTimestamp() + _ttlTicks);
+        entries[hashHex] = new Entry(info, _time.GetTimestamp() + _ttlTicks);
 
         // A lookup that read the database before a revocation committed must not re-cache the revoked key.
         if (Generation != generation)
         {
-            _entries.TryRemove(hashHex, out _);
+            entries.TryRemove(hashHex, out _);
         }
     }
 
     public void Evict(string hashHex)
     {
         Interlocked.Increment(ref _generation);
-        _entries.TryRemove(hashHex, out _);
+        _found.TryRemove(hashHex, out _);
+        _missing.TryRemove(hashHex, out _);
     }
 
-    private void Trim()
+    private bool TryGet(ConcurrentDictionary<string, Entry> entries, string hashHex, out ApiKeyInfo? info)
+    {
+        if (entries.TryGetValue(hashHex, out var entry))
+        {
+            if (_time.GetTimestamp() < entry.ExpiresAt)
+            {
+                info = entry.Info;
+                return true;
+            }
+
+            entries.TryRemove(KeyValuePair.Create(hashHex, entry));
+        }
+
+        info = null;
+        return false;
+    }
+
+    private void Trim(ConcurrentDictionary<string, Entry> entries)
     {
         var now = _time.GetTimestamp();
-        foreach (var (key, entry) in _entries)
+        foreach (var (key, entry) in entries)
         {
             if (entry.ExpiresAt <= now)
             {
-                _entries.TryRemove(KeyValuePair.Create(key, entry));
+                entries.TryRemove(KeyValuePair.Create(key, entry));
             }
         }
 
-        // Still full of live entries (a flood of distinct keys): start over rather than track recency on the hot path.
-        if (_entries.Count >= _capacity)
+        // Still full of live entries (a flood of distinct keys): start that side over rather than track recency on the hot path.
+        if (entries.Count >= _capacity)
         {
-            _entries.Clear();
+            entries.Clear();
         }
     }
 

@@ -80,6 +80,32 @@ internal static class CreditLedgerSql
         WHERE reservation_id = @reservation_id AND state = '{ReservationStateNames.Pending}';
         """;
 
+    /// <summary>Keeps an in-flight request's reservation alive; a reservation no longer pending is left as it is.</summary>
+    public const string RenewReservation = $"""
+        UPDATE reservations SET expires_at = @expires_at
+        WHERE reservation_id = @reservation_id AND state = '{ReservationStateNames.Pending}' AND expires_at < @expires_at;
+        """;
+
+    /// <summary>Redeems straight from a lot (no pending step): a late settlement of an expired reservation.</summary>
+    public const string RedeemFromLot = """
+        UPDATE credit_lots SET available = available - @amount, redeemed = redeemed + @amount
+        WHERE lot_id = @lot_id AND available >= @amount;
+        """;
+
+    public const string InsertPostedDraw = """
+        INSERT INTO reservation_draws (reservation_id, seq, lot_id, reserved, posted)
+        VALUES (@reservation_id, @seq, @lot_id, @amount, @amount);
+        """;
+
+    /// <summary>
+    /// Guarded on expired: a request that outlived its reservation still pays for what it was served, once. Its late
+    /// draws join the reservation (reserved and posted alike), so reserved is still the sum of its draws.
+    /// </summary>
+    public const string PostExpiredReservation = $"""
+        UPDATE reservations SET state = '{ReservationStateNames.Posted}', reserved = reserved + @posted, posted = @posted, overage = @overage
+        WHERE reservation_id = @reservation_id AND state = '{ReservationStateNames.Expired}';
+        """;
+
     public const string SelectExpired = $"""
         SELECT reservation_id FROM reservations
         WHERE state = '{ReservationStateNames.Pending}' AND expires_at <= @now ORDER BY expires_at, reservation_id;

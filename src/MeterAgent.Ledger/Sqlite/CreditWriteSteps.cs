@@ -65,6 +65,76 @@ internal static class CreditWriteSteps
     }
 
     /// <summary>
+    /// Redeems <paramref name="actual"/> from the open lots of the expired reservation's contract, in redemption order
+    /// and straight from available (its own draws were released when it expired); what they cannot cover is overage.
+    /// The account's policy no longer decides: the request was served, so its shortfall is owed. Lots count as open at
+    /// <paramref name="now"/>, when the request ended.
+    /// </summary>
+    public static Reservation PostLate(SqliteWriteContext context, Reservation expired, long actual, DateTimeOffset now)
+    {
+        var eligible = context.Raw(CreditLedgerSql.SelectEligibleLots);
+        eligible.Bind("@account_id", expired.AccountId);
+        eligible.Bind("@now", SqliteTime.ToUnixMicroseconds(now));
+        var picks = new List<(string LotId, long Amount)>();
+        long drawn = 0;
+        try
+        {
+            while (drawn < actual && eligible.Step())
+            {
+                if (string.Equals(eligible.GetString(1), expired.ContractId, StringComparison.Ordinal))
+                {
+                    var amount = Math.Min(eligible.GetInt64(2), actual - drawn);
+                    picks.Add((eligible.GetString(0), amount));
+                    drawn += amount;
+                }
+            }
+        }
+        finally
+        {
+            eligible.Reset();
+        }
+
+        var redeem = context.Raw(CreditLedgerSql.RedeemFromLot);
+        var insertDraw = context.Raw(CreditLedgerSql.InsertPostedDraw);
+        var draws = new List<LotDraw>(expired.Draws);
+        foreach (var (lotId, amount) in picks)
+        {
+            redeem.Bind("@amount", amount);
+            redeem.Bind("@lot_id", lotId);
+            CreditWriteSteps.Expect(redeem.Execute(), $"lot {lotId} no longer holds the {amount} just read");
+            insertDraw.Bind("@reservation_id", expired.ReservationId);
+            insertDraw.Bind("@seq", draws.Count);
+            insertDraw.Bind("@lot_id", lotId);
+            insertDraw.Bind("@amount", amount);
+            insertDraw.Execute();
+            draws.Add(new LotDraw(lotId, amount, amount));
+        }
+
+        var overage = actual - drawn;
+        var post = context.Raw(CreditLedgerSql.PostExpiredReservation);
+        post.Bind("@posted", drawn);
+        post.Bind("@overage", overage);
+        post.Bind("@reservation_id", expired.ReservationId);
+        CreditWriteSteps.Expect(post.Execute(), $"reservation {expired.ReservationId} is no longer expired");
+        if (overage > 0)
+        {
+            var addOverage = context.Raw(CreditLedgerSql.AddOverage);
+            addOverage.Bind("@account_id", expired.AccountId);
+            addOverage.Bind("@overage", overage);
+            addOverage.Execute();
+        }
+
+        return expired with
+        {
+            State = ReservationState.Posted,
+            ReservedMicro = expired.ReservedMicro + drawn,
+            PostedMicro = drawn,
+            OverageMicro = overage,
+            Draws = draws,
+        };
+    }
+
+    /// <summary>
     /// A guarded update that changed nothing means the ledger disagrees with itself; failing the operation rolls it
     /// back to its savepoint rather than writing a half-applied resolution.
     /// </summary>

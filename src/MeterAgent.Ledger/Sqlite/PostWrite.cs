@@ -4,7 +4,8 @@ namespace MeterAgent.Ledger.Sqlite;
 
 /// <summary>
 /// Posts a pending reservation's actual amount: up to what was reserved is redeemed across its draws in order, the
-/// rest released, any excess is the account's overage. A resolved reservation comes back as it is.
+/// rest released, any excess is the account's overage. An expired one is posted late (see
+/// <see cref="CreditWriteSteps.PostLate"/>); any other resolved reservation comes back as it is.
 /// </summary>
 internal sealed class PostWrite(string reservationId, long actualMicro) : SqliteWriteOperation<Reservation>
 {
@@ -17,6 +18,12 @@ internal sealed class PostWrite(string reservationId, long actualMicro) : Sqlite
     {
         var reservation = CreditWriteSteps.LoadReservation(context, reservationId)
             ?? throw new KeyNotFoundException($"No reservation '{reservationId}'.");
+        if (reservation.State == ReservationState.Expired && actualMicro > 0)
+        {
+            // Posted after its deadline: still charged, from what the lots hold at the deadline it missed.
+            return CreditWriteSteps.PostLate(context, reservation, actualMicro, reservation.ExpiresAt);
+        }
+
         if (reservation.State != ReservationState.Pending)
         {
             return reservation;

@@ -153,7 +153,8 @@ internal sealed class ReserveWrite(ReserveRequest request) : SqliteWriteOperatio
                 return null;
             case OveragePolicyKind.AllowUpTo:
                 var overage = CreditLedgerSql.ReadOverage(context.Command(CreditLedgerSql.SelectOverage, "@account_id"), request.AccountId);
-                return overage + Math.Max(shortfall, 0) <= policy.LimitMicro ? null : RefusalReasons.OverageLimitExceeded;
+                // Compared as headroom: overage + shortfall could wrap past long.MaxValue on an absurd estimate.
+                return Math.Max(shortfall, 0) <= policy.LimitMicro - overage ? null : RefusalReasons.OverageLimitExceeded;
             default:
                 return RefusalReasons.InsufficientQuota;
         }

@@ -18,21 +18,24 @@ internal sealed class SettleAndCloseWrite(Reservation pending, long? actualMicro
             ?? CreditWriteSteps.LoadReservation(context, pending.ReservationId)
             ?? throw new KeyNotFoundException($"No reservation '{pending.ReservationId}'.");
 
+        if (final.State == ReservationState.Expired && actualMicro is > 0)
+        {
+            // The request outlived its reservation (the keep-alive stopped, or the sweep ran first): what was served is
+            // still charged, never zero. It redeems whatever its contract's lots hold now; the rest is overage.
+            final = CreditWriteSteps.PostLate(context, final, actualMicro.Value, record.EndedAt ?? final.ExpiresAt);
+        }
+
         record.ContractId = final.ContractId;
         record.RedeemedMicro = final.PostedMicro;
-        record.OverageMicro = final.State switch
-        {
-            ReservationState.Posted => final.OverageMicro,
+        record.OverageMicro = final.State == ReservationState.Posted ? final.OverageMicro : 0;
 
-            // The request outlived its reservation: nothing was redeemed, all of it is unpaid.
-            ReservationState.Expired when actualMicro is not null => record.UnitsMicro,
-            _ => 0,
-        };
-
-        var lots = new string[final.Draws.Count];
-        for (var i = 0; i < lots.Length; i++)
+        var lots = new List<string>(final.Draws.Count);
+        foreach (var draw in final.Draws)
         {
-            lots[i] = final.Draws[i].LotId;
+            if (draw.PostedMicro > 0 || final.State != ReservationState.Posted)
+            {
+                lots.Add(draw.LotId);
+            }
         }
 
         record.LotIds = lots;

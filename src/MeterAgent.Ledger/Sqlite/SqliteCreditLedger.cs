@@ -88,6 +88,12 @@ public sealed class SqliteCreditLedger : ICreditLedger
         return _writer.SubmitAsync(new SettleAndCloseWrite(reservation, actualMicro, record), cancellationToken);
     }
 
+    public Task<int> RenewAsync(IReadOnlyCollection<string> reservationIds, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reservationIds);
+        return reservationIds.Count == 0 ? Task.FromResult(0) : _writer.SubmitAsync(new RenewWrite(reservationIds, expiresAt), cancellationToken);
+    }
+
     public Task<int> ExpireAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>
         _writer.SubmitAsync(new ExpireWrite(now), cancellationToken);
 

@@ -25,11 +25,7 @@ public sealed partial class SqliteDatabase : IDisposable
         _logger = logger;
 
         FilePath = System.IO.Path.GetFullPath(Options.Path);
-        var folder = System.IO.Path.GetDirectoryName(FilePath);
-        if (!string.IsNullOrEmpty(folder))
-        {
-            Directory.CreateDirectory(folder);
-        }
+        PrivateFiles.Prepare(FilePath);
 
         _connectionString = new SqliteConnectionStringBuilder
         {

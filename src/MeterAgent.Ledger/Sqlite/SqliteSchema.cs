@@ -147,6 +147,12 @@ internal static class SqliteSchema
         ALTER TABLE usage_records ADD COLUMN overage_micro INTEGER;
         ALTER TABLE usage_records ADD COLUMN lot_ids TEXT NOT NULL DEFAULT '[]';
         """,
+
+        // 3: how a record's units were priced (which count, and why), and what metering noticed about its inputs.
+        """
+        ALTER TABLE usage_records ADD COLUMN units_basis TEXT;
+        ALTER TABLE usage_records ADD COLUMN flags TEXT NOT NULL DEFAULT '';
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

@@ -13,6 +13,7 @@ internal static class UsageRecordSql
         "native_input_tokens", "native_cached_input_tokens", "native_cache_write_tokens", "native_output_tokens",
         "native_reasoning_tokens", "reference_input_tokens", "reference_output_tokens", "quality", "non_text_input",
         "reference_tokenizer", "contract_id", "contract_version", "units_micro", "redeemed_micro", "overage_micro", "lot_ids",
+        "units_basis", "flags",
     ];
 
     /// <summary>One parameter per column, in column order.</summary>
@@ -71,6 +72,8 @@ internal static class UsageRecordSql
         s.Bind(30, record.RedeemedMicro);
         s.Bind(31, record.OverageMicro);
         s.Bind(32, LotIdsJson.Write(record.LotIds));
+        s.Bind(33, record.UnitsBasis);
+        s.Bind(34, record.Flags);
     }
 
     /// <summary>Reads a row selected with <see cref="SelectColumns"/>.</summary>
@@ -108,6 +111,8 @@ internal static class UsageRecordSql
         RedeemedMicro = NullableLong(r, 29),
         OverageMicro = NullableLong(r, 30),
         LotIds = LotIdsJson.Read(r.GetString(31)),
+        UnitsBasis = NullableString(r, 32),
+        Flags = r.GetString(33),
     };
 
     private static string? NullableString(SqliteDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetString(ordinal);

@@ -81,4 +81,18 @@ public sealed class UsageRecord
 
     /// <summary>The credit lots the request drew on, in draw order.</summary>
     public IReadOnlyList<string> LotIds { get; set; } = [];
+
+    /// <summary>
+    /// Which counts priced <see cref="UnitsMicro"/>: <c>reference</c> (a reference-basis contract), <c>native</c> (the
+    /// upstream's counts), <c>native_floored</c> (the upstream's counts, raised to the reference count of what was
+    /// delivered where they were lower), <c>reference_fallback</c> (a native-basis contract, but the upstream reported
+    /// no usage). Null when nothing was priced.
+    /// </summary>
+    public string? UnitsBasis { get; set; }
+
+    /// <summary>
+    /// What metering noticed, comma-separated and sorted (see <see cref="UsageFlags"/>): e.g. a usage block that was not
+    /// final, upstream numbers that were clamped, a response too large to keep whole. Empty when nothing was noticed.
+    /// </summary>
+    public string Flags { get; set; } = string.Empty;
 }

@@ -151,9 +151,16 @@ public sealed class ReservationLifecycleTests : LedgerFixture
         var after = (await LotsAsync())[lot];
         Assert.Equal((6 * Unit, 3 * Unit, 1 * Unit), (after.AvailableMicro, after.PendingMicro, after.RedeemedMicro));
 
-        // A post that arrives after its reservation expired changes nothing and says so.
+        // A post that arrives after its reservation expired is still charged, from what the lot holds now.
         var latePost = await Ledger.PostAsync(early.Reservation.ReservationId, 2 * Unit);
-        Assert.Equal((ReservationState.Expired, 0L), (latePost.State, latePost.PostedMicro));
+        Assert.Equal((ReservationState.Posted, 2 * Unit, 0L), (latePost.State, latePost.PostedMicro, latePost.OverageMicro));
+        var charged = (await LotsAsync())[lot];
+        Assert.Equal((4 * Unit, 3 * Unit, 3 * Unit), (charged.AvailableMicro, charged.PendingMicro, charged.RedeemedMicro));
+
+        // Once: a second post, or a void, finds it posted.
+        Assert.Equal(2 * Unit, (await Ledger.PostAsync(early.Reservation.ReservationId, 2 * Unit)).PostedMicro);
+        Assert.Equal(ReservationState.Posted, (await Ledger.VoidAsync(early.Reservation.ReservationId)).State);
+        Assert.Equal(3 * Unit, (await LotsAsync())[lot].RedeemedMicro);
     }
 
     [Fact]

@@ -59,6 +59,8 @@ internal static class UsageRecords
         RedeemedMicro = 2_000_000,
         OverageMicro = 500_000,
         LotIds = ["lot_00000000000000a1", "lot_00000000000000a2"],
+        UnitsBasis = "native_floored",
+        Flags = "native_below_reference,native_not_final",
     };
 
     public static PropertyInfo[] Properties { get; } = typeof(UsageRecord).GetProperties(BindingFlags.Public | BindingFlags.Instance);
