@@ -15,19 +15,30 @@ public static class ContractUnits
 {
     public const long MicroPerUnit = 1_000_000;
 
+    // The largest unit amount whose micro-units fit a long: long.MaxValue / MicroPerUnit.
+    private const decimal MaxUnits = long.MaxValue / (decimal)MicroPerUnit;
+
     /// <summary>Units delivered for a metered request under this contract, rounded up to a whole micro-unit.</summary>
+    public static long Actual(ContractSpec spec, in MeteredCounts counts) => Price(spec, counts).Micro;
+
+    /// <summary>
+    /// Units delivered for a metered request under this contract, rounded up to a whole micro-unit, and which counts
+    /// priced them.
+    /// </summary>
     /// <remarks>
     /// A native-basis contract prices the upstream's own counts when it reported input and output, and falls back to the
     /// reference counts otherwise (a stream cut before its usage event, an upstream that reports none), so a missing
-    /// usage block never prices a request at zero.
+    /// usage block never prices a request at zero. Where the upstream's input or visible output is below the reference
+    /// count of the same text, the reference count is priced instead: the reference count is what was demonstrably
+    /// delivered, and a usage block that is a placeholder (Anthropic's message_start before its message_delta) or simply
+    /// wrong must never make a request cheaper than that.
     /// </remarks>
-    public static long Actual(ContractSpec spec, in MeteredCounts counts)
+    public static PricedUnits Price(ContractSpec spec, in MeteredCounts counts)
     {
         ArgumentNullException.ThrowIfNull(spec);
         RequireCounts(counts);
 
         var w = spec.Weights;
-        decimal units;
         if (spec.Basis == UnitBasis.Native && counts is { NativeInput: { } input, NativeOutput: { } output })
         {
             var cached = counts.NativeCachedInput ?? 0;
@@ -39,21 +50,35 @@ public static class ContractUnits
             var uncachedInput = Math.Max(0, input - cached - cacheWrite);
             var visibleOutput = Math.Max(0, output - reasoning);
 
-            units = (w.Input * uncachedInput)
+            // Input below the reference count of the prompt text: the missing tokens are priced as plain input.
+            var floored = false;
+            if (input < counts.ReferenceInput)
+            {
+                uncachedInput += counts.ReferenceInput - input;
+                floored = true;
+            }
+
+            if (visibleOutput < counts.ReferenceOutput)
+            {
+                visibleOutput = counts.ReferenceOutput;
+                floored = true;
+            }
+
+            var native = (w.Input * uncachedInput)
                 + (w.CachedInput * cached)
                 + (w.CacheWrite * cacheWrite)
                 + (w.Output * visibleOutput)
                 + (w.Reasoning * reasoning);
-        }
-        else
-        {
-            // Hidden reasoning cannot be re-tokenized: it enters through the native count even on the reference basis.
-            units = (w.Input * counts.ReferenceInput)
-                + (w.Output * counts.ReferenceOutput)
-                + (w.Reasoning * (counts.NativeReasoning ?? 0));
+            return new PricedUnits(CeilingMicro(native), floored ? PricedUnits.NativeFloored : PricedUnits.Native);
         }
 
-        return CeilingMicro(units);
+        // Hidden reasoning cannot be re-tokenized: it enters through the native count even on the reference basis.
+        var reference = (w.Input * counts.ReferenceInput)
+            + (w.Output * counts.ReferenceOutput)
+            + (w.Reasoning * (counts.NativeReasoning ?? 0));
+        return new PricedUnits(
+            CeilingMicro(reference),
+            spec.Basis == UnitBasis.Native ? PricedUnits.ReferenceFallback : PricedUnits.Reference);
     }
 
     /// <summary>What to reserve before the request goes upstream: reference prompt tokens plus the max output, at the dearest output class.</summary>
@@ -72,6 +97,8 @@ public static class ContractUnits
 
         var w = spec.Weights;
         var units = (w.Input * referenceInputTokens) + (Math.Max(w.Output, w.Reasoning) * maxOutputTokens);
+
+        // A client may ask for any max output; an estimate past what a ledger can hold is simply more than any credit.
         return CeilingMicro(units);
     }
 
@@ -96,7 +123,8 @@ public static class ContractUnits
 
     public static decimal FromMicro(long micro) => micro / (decimal)MicroPerUnit;
 
-    private static long CeilingMicro(decimal units) => checked((long)decimal.Ceiling(units * MicroPerUnit));
+    /// <remarks>Saturates: a count no ledger can hold is more than any credit, never an overflow.</remarks>
+    private static long CeilingMicro(decimal units) => units >= MaxUnits ? long.MaxValue : (long)decimal.Ceiling(units * MicroPerUnit);
 
     private static void RequireCounts(in MeteredCounts counts)
     {

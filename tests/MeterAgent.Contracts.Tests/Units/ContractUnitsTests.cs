@@ -62,6 +62,51 @@ public sealed class ContractUnitsTests
     }
 
     [Fact]
+    public void A_placeholder_native_output_is_never_billed_below_the_reference_count_of_what_was_delivered()
+    {
+        // Anthropic's message_start says output_tokens: 1; a stream cut before message_delta delivered 63 reference tokens.
+        var spec = Spec(UnitBasis.Native, Standard);
+        var priced = ContractUnits.Price(spec, new MeteredCounts(
+            ReferenceInput: 20, ReferenceOutput: 63, NativeInput: 25, NativeCachedInput: 0, NativeCacheWrite: 0, NativeOutput: 1, NativeReasoning: 0));
+
+        // 1·25 + 4·63 = 277 units, not 1·25 + 4·1 = 29.
+        Assert.Equal(new PricedUnits(277_000_000, PricedUnits.NativeFloored), priced);
+    }
+
+    [Fact]
+    public void Native_input_below_the_reference_prompt_count_is_raised_to_it_as_plain_input()
+    {
+        var spec = Spec(UnitBasis.Native, Standard);
+        var priced = ContractUnits.Price(spec, new MeteredCounts(
+            ReferenceInput: 1000, ReferenceOutput: 10, NativeInput: 600, NativeCachedInput: 500, NativeCacheWrite: 0, NativeOutput: 10, NativeReasoning: 0));
+
+        // uncached 600-500 = 100, plus the 400 the upstream did not report: 1·500 + 0.1·500 + 4·10 = 590 units.
+        Assert.Equal(new PricedUnits(590_000_000, PricedUnits.NativeFloored), priced);
+    }
+
+    [Fact]
+    public void Each_price_names_the_counts_it_used()
+    {
+        var counts = new MeteredCounts(100, 50, 120, 0, 0, 60, 0);
+        Assert.Equal(PricedUnits.Native, ContractUnits.Price(Spec(UnitBasis.Native, Standard), counts).Basis);
+        Assert.Equal(PricedUnits.Reference, ContractUnits.Price(Spec(UnitBasis.Reference, Standard), counts).Basis);
+        Assert.Equal(
+            PricedUnits.ReferenceFallback,
+            ContractUnits.Price(Spec(UnitBasis.Native, Standard), new MeteredCounts(100, 50, null, null, null, null, null)).Basis);
+    }
+
+    [Fact]
+    public void An_estimate_past_what_a_ledger_holds_saturates_instead_of_failing()
+    {
+        var spec = Spec(UnitBasis.Reference, Standard);
+
+        Assert.Equal(long.MaxValue, ContractUnits.Estimate(spec, 10, long.MaxValue));
+        Assert.Equal(long.MaxValue, ContractUnits.Estimate(spec, long.MaxValue, 0));
+        // A large estimate that a ledger can hold is still exact: 576,460,752,303 output tokens at weight 4.
+        Assert.Equal(2_305_843_009_212_000_000, ContractUnits.Estimate(spec, 0, 576_460_752_303));
+    }
+
+    [Fact]
     public void Native_parts_larger_than_their_totals_floor_at_zero()
     {
         var spec = Spec(UnitBasis.Native, Standard);
