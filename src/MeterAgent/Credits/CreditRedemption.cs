@@ -9,7 +9,8 @@ namespace MeterAgent.Credits;
 /// <summary>
 /// Reserve before, settle after: turns a metered request into ledger operations in its contract's units.
 /// </summary>
-internal sealed class CreditRedemption(ICreditLedger ledger, ContractCatalog catalog, IOptions<CreditsOptions> options, TimeProvider clock)
+internal sealed class CreditRedemption(
+    ICreditLedger ledger, ContractCatalog catalog, ReservationKeepAlive keepAlive, IOptions<CreditsOptions> options, TimeProvider clock)
 {
     private readonly CreditsOptions _options = options.Value;
 
@@ -19,10 +20,12 @@ internal sealed class CreditRedemption(ICreditLedger ledger, ContractCatalog cat
     public bool Enabled => _options.Enabled;
 
     /// <summary>Reserves the request's estimate under every contract that covers the model; the ledger picks the lots.</summary>
-    public Task<ReserveOutcome> ReserveAsync(UsageRecord record, long? maxOutputTokens, CancellationToken cancellationToken)
+    public async Task<ReserveOutcome> ReserveAsync(UsageRecord record, long? maxOutputTokens, CancellationToken cancellationToken)
     {
         var model = record.RequestedModel ?? string.Empty;
-        var maxOutput = maxOutputTokens ?? _options.DefaultMaxOutputTokens;
+
+        // The parser refuses a negative max output; should one get here, it is estimated as if none was set.
+        var maxOutput = maxOutputTokens is >= 0 ? maxOutputTokens.Value : _options.DefaultMaxOutputTokens;
         var estimates = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var spec in _pricing)
         {
@@ -33,7 +36,14 @@ internal sealed class CreditRedemption(ICreditLedger ledger, ContractCatalog cat
         }
 
         var now = clock.GetUtcNow();
-        return ledger.ReserveAsync(new ReserveRequest(record.Id, record.AccountId, estimates, now, now + _options.ReservationTimeout), cancellationToken);
+        var outcome = await ledger.ReserveAsync(
+            new ReserveRequest(record.Id, record.AccountId, estimates, now, now + _options.ReservationTimeout), cancellationToken);
+        if (outcome is { Granted: true, Reservation: { } granted })
+        {
+            keepAlive.Hold(granted.ReservationId);
+        }
+
+        return outcome;
     }
 
     /// <summary>
@@ -41,12 +51,12 @@ internal sealed class CreditRedemption(ICreditLedger ledger, ContractCatalog cat
     /// failed: the provider's failure is not the client's bill. The ledger fills the record's redemption fields and
     /// closes it in the same atomic write.
     /// </summary>
-    public Task SettleAndCloseAsync(UsageRecord record, Reservation reservation)
+    public async Task SettleAndCloseAsync(UsageRecord record, Reservation reservation)
     {
         var spec = reservation.ContractId is null ? null : catalog.Find(reservation.ContractId);
-        long? units = spec is null
+        PricedUnits? priced = spec is null
             ? null
-            : ContractUnits.Actual(spec, new MeteredCounts(
+            : ContractUnits.Price(spec, new MeteredCounts(
                 record.ReferenceInputTokens,
                 record.ReferenceOutputTokens,
                 record.NativeInputTokens,
@@ -56,8 +66,29 @@ internal sealed class CreditRedemption(ICreditLedger ledger, ContractCatalog cat
                 record.NativeReasoningTokens));
 
         record.ContractVersion = spec?.Version;
-        record.UnitsMicro = units;
+        record.UnitsMicro = priced?.Micro;
+        record.UnitsBasis = priced?.Basis;
         var voided = record.Status is UsageStatus.UpstreamFailed or UsageStatus.UpstreamError;
-        return ledger.SettleAndCloseAsync(reservation, voided ? null : units ?? 0, record, CancellationToken.None);
+        try
+        {
+            await ledger.SettleAndCloseAsync(reservation, voided ? null : priced?.Micro ?? 0, record, CancellationToken.None);
+        }
+        finally
+        {
+            keepAlive.Release(reservation.ReservationId);
+        }
+    }
+
+    /// <summary>Releases the reservation of a request that never reached the upstream, and closes its record.</summary>
+    public async Task VoidAndCloseAsync(UsageRecord record, Reservation reservation)
+    {
+        try
+        {
+            await ledger.SettleAndCloseAsync(reservation, null, record, CancellationToken.None);
+        }
+        finally
+        {
+            keepAlive.Release(reservation.ReservationId);
+        }
     }
 }

@@ -63,6 +63,8 @@ public static class MeterAgentHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSqliteStore();
         builder.Services.AddCredits();
+        builder.Services.AddSingleton<ReservationKeepAlive>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ReservationKeepAlive>());
         builder.Services.AddSingleton<SettlementTracker>();
         builder.Services.AddHostedService(services => services.GetRequiredService<SettlementTracker>());
         builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);

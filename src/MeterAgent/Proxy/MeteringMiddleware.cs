@@ -84,7 +84,7 @@ internal sealed partial class MeteringMiddleware
     private async Task MeterAsync(HttpContext context, RouteModel route, ApiSurface surface, ApiKeyInfo key)
     {
         var family = surface.Family();
-        var record = new UsageRecord
+        var exchange = new MeteringFeature(new UsageRecord
         {
             Id = Guid.CreateVersion7().ToString("N"),
             AccountId = key.AccountId,
@@ -95,49 +95,74 @@ internal sealed partial class MeteringMiddleware
             StartedAt = _clock.GetUtcNow(),
             Status = UsageStatus.Open,
             ReferenceTokenizer = _tokenizerId,
-        };
+        });
+        context.Features.Set(exchange);
 
         try
         {
-            await MeterCoreAsync(context, route, surface, record);
+            await MeterCoreAsync(context, route, surface, exchange);
         }
-        catch (Exception exception) when (!context.RequestAborted.IsCancellationRequested)
+        catch (Exception exception) when (!exchange.Ended)
         {
-            // Never a bare 500: the client gets the API's own shape, and the record says the agent failed.
-            LogAgentFailure(record.Id, exception);
-            record.Status = UsageStatus.Failed;
-            record.HttpStatus = StatusCodes.Status500InternalServerError;
-            record.Error = $"agent error: {exception.GetType().Name}";
+            // A client that reset its connection (mid-body, or while the record was being written) ends here too: its
+            // record closes as client_aborted and its reservation is released, since nothing was served.
+            var record = exchange.Record;
+            var clientGone = context.RequestAborted.IsCancellationRequested
+                || exception is IOException or OperationCanceledException or BadHttpRequestException;
             record.EndedAt = _clock.GetUtcNow();
+            if (clientGone)
+            {
+                LogClientGone(record.Id, exception.GetType().Name);
+                record.Status = UsageStatus.ClientAborted;
+                record.Error = "client disconnected before the request was forwarded";
+            }
+            else
+            {
+                // Never a bare 500: the client gets the API's own shape, and the record says the agent failed.
+                LogAgentFailure(record.Id, exception);
+                record.Status = UsageStatus.Failed;
+                record.HttpStatus = StatusCodes.Status500InternalServerError;
+                record.Error = $"agent error: {exception.GetType().Name}";
+            }
+
             try
             {
-                await _usage.CloseAsync(record, CancellationToken.None);
+                await EndUnservedAsync(exchange);
             }
             catch (Exception storeFailure)
             {
                 LogAgentFailure(record.Id, storeFailure);
             }
 
-            await ApiError.WriteAsync(context, family, StatusCodes.Status500InternalServerError, ApiErrorKind.Internal,
-                "MeterAgent failed while handling the request; it was not metered as served.");
+            if (!clientGone && !context.Response.HasStarted)
+            {
+                await ApiError.WriteAsync(context, family, StatusCodes.Status500InternalServerError, ApiErrorKind.Internal,
+                    "MeterAgent failed while handling the request; it was not metered as served.");
+            }
+        }
+        catch (Exception exception) when (exchange.Ended && context.RequestAborted.IsCancellationRequested)
+        {
+            // The record is already ended; only the answer could not reach a client that has gone.
+            LogClientGone(exchange.Record.Id, exception.GetType().Name);
         }
     }
 
-    private async Task MeterCoreAsync(HttpContext context, RouteModel route, ApiSurface surface, UsageRecord record)
+    private async Task MeterCoreAsync(HttpContext context, RouteModel route, ApiSurface surface, MeteringFeature exchange)
     {
+        var record = exchange.Record;
         var request = context.Request;
         var family = surface.Family();
         var options = _options.CurrentValue;
         if (!HttpMethods.IsPost(request.Method))
         {
-            await RejectAsync(context, record, family, StatusCodes.Status405MethodNotAllowed, ApiErrorKind.InvalidRequest,
+            await RejectAsync(context, exchange, family, StatusCodes.Status405MethodNotAllowed, ApiErrorKind.InvalidRequest,
                 $"{request.Method} is not supported on {request.Path}; use POST.");
             return;
         }
 
         if (!IsJson(request.ContentType))
         {
-            await RejectAsync(context, record, family, StatusCodes.Status415UnsupportedMediaType, ApiErrorKind.UnsupportedMediaType,
+            await RejectAsync(context, exchange, family, StatusCodes.Status415UnsupportedMediaType, ApiErrorKind.UnsupportedMediaType,
                 "Content-Type must be application/json.");
             return;
         }
@@ -145,7 +170,7 @@ internal sealed partial class MeteringMiddleware
         using var body = await RequestBody.ReadAsync(request, options.MaxRequestBodyBytes, context.RequestAborted);
         if (body is null)
         {
-            await RejectAsync(context, record, family, StatusCodes.Status413PayloadTooLarge, ApiErrorKind.TooLarge,
+            await RejectAsync(context, exchange, family, StatusCodes.Status413PayloadTooLarge, ApiErrorKind.TooLarge,
                 $"Request body is larger than {options.MaxRequestBodyBytes} bytes.");
             return;
         }
@@ -153,7 +178,7 @@ internal sealed partial class MeteringMiddleware
         var parsed = RequestParser.Parse(surface, body.Span);
         if (parsed.Request is not { } parsedRequest)
         {
-            await RejectAsync(context, record, family, StatusCodes.Status400BadRequest, ApiErrorKind.InvalidRequest,
+            await RejectAsync(context, exchange, family, StatusCodes.Status400BadRequest, ApiErrorKind.InvalidRequest,
                 parsed.Error ?? "Invalid request body.", parsed.ErrorParam);
             return;
         }
@@ -179,27 +204,28 @@ internal sealed partial class MeteringMiddleware
         request.Headers.AcceptEncoding = default;
 
         // Written ahead: once the request can reach the upstream, the record is already durable. The reservation is
-        // queued beside it, so both usually share one group commit.
-        var opening = _usage.OpenAsync(record, context.RequestAborted).AsTask();
-        Reservation? reservation = null;
+        // queued beside it, so both usually share one group commit. Neither is cancelled by a client that leaves: a
+        // write abandoned half-way would leave an open record or a pending reservation with nobody to end them.
+        var opening = _usage.OpenAsync(record, CancellationToken.None).AsTask();
         if (_credits.Enabled)
         {
-            var outcome = await _credits.ReserveAsync(record, parsedRequest.MaxOutputTokens, context.RequestAborted);
+            var outcome = await _credits.ReserveAsync(record, parsedRequest.MaxOutputTokens, CancellationToken.None);
+            exchange.Reservation = outcome.Granted ? outcome.Reservation : null;
             await opening;
-            if (outcome.Reservation is not { } granted || !outcome.Granted)
+            if (exchange.Reservation is null)
             {
-                await RejectAsync(context, record, family, StatusCodes.Status402PaymentRequired, ApiErrorKind.InsufficientQuota,
+                await RejectAsync(context, exchange, family, StatusCodes.Status402PaymentRequired, ApiErrorKind.InsufficientQuota,
                     "Insufficient credits for this request under the account's overage policy (insufficient_quota).");
                 return;
             }
-
-            reservation = granted;
         }
         else
         {
             await opening;
         }
 
+        // Gone while the record was written: nothing is forwarded, and the catch above ends the record.
+        context.RequestAborted.ThrowIfCancellationRequested();
         context.Response.Headers[UsageIdHeader] = record.Id;
 
         var clientBody = context.Response.Body;
@@ -214,12 +240,13 @@ internal sealed partial class MeteringMiddleware
             context.Response.Body = clientBody;
         }
 
-        await SettleAsync(context, record, inputSegments, reservation, tap, family);
+        await SettleAsync(context, exchange, inputSegments, tap, family);
     }
 
     private async Task SettleAsync(
-        HttpContext context, UsageRecord record, IReadOnlyList<string> inputSegments, Reservation? reservation, MeteringResponseStream tap, ApiFamily family)
+        HttpContext context, MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteringResponseStream tap, ApiFamily family)
     {
+        var record = exchange.Record;
         var error = context.GetForwarderErrorFeature();
         var clientSide = error?.Error is ForwarderError.ResponseBodyClient or ForwarderError.RequestBodyClient
             or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled;
@@ -281,6 +308,8 @@ internal sealed partial class MeteringMiddleware
         // The response ends when this returns: counting, redemption and the durable close go on without holding the
         // client or its connection.
         var firstTokenAt = tap.FirstTokenAt ?? (record.Stream || record.Status != UsageStatus.Completed ? null : tap.FirstByteAt);
+        exchange.Ended = true;
+        var reservation = exchange.Reservation;
         _settlements.Track(record.Id, Task.Run(() => FinishAsync(record, inputSegments, reservation, metered, firstTokenAt)));
     }
 
@@ -320,15 +349,30 @@ internal sealed partial class MeteringMiddleware
         }
     }
 
-    private async Task RejectAsync(HttpContext context, UsageRecord record, ApiFamily family, int status, ApiErrorKind kind, string message, string? param = null)
+    private async Task RejectAsync(HttpContext context, MeteringFeature exchange, ApiFamily family, int status, ApiErrorKind kind, string message, string? param = null)
     {
+        var record = exchange.Record;
         record.Status = UsageStatus.Rejected;
         record.HttpStatus = status;
         record.Error = message;
         record.EndedAt = _clock.GetUtcNow();
-        await _usage.CloseAsync(record, CancellationToken.None);
+        await EndUnservedAsync(exchange);
         context.Response.Headers[UsageIdHeader] = record.Id;
         await ApiError.WriteAsync(context, family, status, kind, message, param);
+    }
+
+    /// <summary>Closes the record of a request that never reached the upstream, releasing any reservation it holds.</summary>
+    private async Task EndUnservedAsync(MeteringFeature exchange)
+    {
+        exchange.Ended = true;
+        if (exchange.Reservation is { } reservation)
+        {
+            await _credits.VoidAndCloseAsync(exchange.Record, reservation);
+        }
+        else
+        {
+            await _usage.CloseAsync(exchange.Record, CancellationToken.None);
+        }
     }
 
     private static bool IsJson(string? contentType) =>
@@ -339,6 +383,9 @@ internal sealed partial class MeteringMiddleware
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Usage {UsageId}: the agent failed while handling the request")]
     private partial void LogAgentFailure(string usageId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Usage {UsageId}: the client left before the request was forwarded ({ExceptionType})")]
+    private partial void LogClientGone(string usageId, string exceptionType);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Usage {UsageId}: upstream failed ({Error}, {ExceptionType})")]
     private partial void LogUpstreamFailure(string usageId, ForwarderError error, string? exceptionType);
