@@ -29,7 +29,8 @@ internal sealed class ClearingHouse : IDisposable
     public DateTimeOffset WindowEnd { get; } = DateTimeOffset.UtcNow.AddDays(30);
 
     /// <summary>Reference basis; input 1 unit per token, output and reasoning 2.</summary>
-    public static ClearingHouse Create()
+    /// <param name="unitBasis">The test contract's unit basis: "reference" or "native".</param>
+    public static ClearingHouse Create(string unitBasis = "reference")
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("meteragent-clearing-").FullName;
         var contracts = Path.Combine(directory, "contracts");
@@ -41,7 +42,7 @@ internal sealed class ClearingHouse : IDisposable
               "id": "{{ContractId}}",
               "version": 1,
               "eligible_models": ["emu-*"],
-              "unit_basis": "reference",
+              "unit_basis": "{{unitBasis}}",
               "weights": { "input": 1, "cached_input": 0.1, "cache_write": 1.25, "output": 2, "reasoning": 2 },
               "delivery_window": { "start": "{{house.WindowStart.AddDays(-10):O}}", "end": "{{house.WindowEnd.AddDays(10):O}}" },
               "settlement_interval": "00:15:00"
