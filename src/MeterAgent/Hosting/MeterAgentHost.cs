@@ -77,6 +77,7 @@ public static class MeterAgentHost
         });
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddTransforms(HeaderPolicy.Apply)
             .AddTransforms(UpstreamCredentialTransform.Apply);
 
         var app = builder.Build();

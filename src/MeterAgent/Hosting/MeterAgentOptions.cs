@@ -22,4 +22,10 @@ public sealed class MeterAgentOptions
 
     /// <summary>Upstream credentials per YARP cluster id; they replace whatever credential the client sent.</summary>
     public Dictionary<string, UpstreamCredential> Upstreams { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Headers that may cross the proxy beyond the built-in allow-lists (README, "Headers"): names, or prefixes ending
+    /// in '*'. Everything else a client or an upstream sends is dropped.
+    /// </summary>
+    public HeaderAllowList Headers { get; set; } = new();
 }
