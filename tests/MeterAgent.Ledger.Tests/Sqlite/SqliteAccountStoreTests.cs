@@ -188,4 +188,55 @@ public sealed class SqliteAccountStoreTests
 
         Assert.Equal(100, store.Accounts.DatabaseLookups);
     }
+
+    [Fact]
+    public async Task A_flood_of_unknown_keys_never_evicts_a_key_in_use()
+    {
+        using var dir = new TempDirectory();
+        await using var store = TestStore.Open(dir.DbPath, configure: o => o.KeyCacheCapacity = 10);
+        var account = await store.Accounts.CreateAccountAsync("Acme");
+        var issued = (await store.Accounts.IssueKeyAsync(account.Id))!;
+        Assert.NotNull(await store.Accounts.AuthenticateAsync(issued.Secret));
+        var lookups = store.Accounts.DatabaseLookups;
+
+        for (var i = 0; i < 100; i++)
+        {
+            var random = "ma-" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+            Assert.Null(await store.Accounts.AuthenticateAsync(random));
+        }
+
+        // Every random key cost one lookup; the real key, still cached, none.
+        Assert.Equal(lookups + 100, store.Accounts.DatabaseLookups);
+        Assert.Equal(account.Id, (await store.Accounts.AuthenticateAsync(issued.Secret))!.AccountId);
+        Assert.Equal(lookups + 100, store.Accounts.DatabaseLookups);
+    }
+
+    [Fact]
+    public async Task The_database_and_its_wal_are_readable_by_their_owner_only()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "private", "store.db");
+        await using (var store = TestStore.Open(path))
+        {
+            await store.Accounts.CreateAccountAsync("Acme");
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(path)!));
+            foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+            {
+                Assert.True(File.Exists(file), $"{file} missing");
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            }
+        }
+
+        // A file left world-readable (an older build, a copy) is narrowed when opened.
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        await using (TestStore.Open(path))
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+    }
 }
