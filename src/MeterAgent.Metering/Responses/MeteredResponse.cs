@@ -8,6 +8,14 @@ public sealed class MeteredResponse
     /// <summary>Usage as the upstream reported it; null when it reported none.</summary>
     public NativeUsage? NativeUsage { get; init; }
 
+    /// <summary>
+    /// <see cref="NativeUsage"/> is the upstream's final report, not a running or placeholder one: a non-streaming body's
+    /// usage; an OpenAI stream's usage-only chunk (or the last usage before [DONE]); a Responses terminal event's usage;
+    /// an Anthropic stream's usage once a message_delta carried it (message_start's output_tokens is a placeholder 1).
+    /// False when <see cref="NativeUsage"/> is null. When false, native output counts understate what was delivered.
+    /// </summary>
+    public bool NativeUsageFinal { get; init; }
+
     /// <summary>The model the upstream says served the request.</summary>
     public string? ServedModel { get; init; }
 

@@ -118,6 +118,7 @@ public sealed class ResponseMeter
         var result = new MeteredResponse
         {
             NativeUsage = _reader.Usage,
+            NativeUsageFinal = _reader.Usage is not null && _reader.UsageFinal,
             ServedModel = _reader.ServedModel,
             OutputSegments = segments.Segments,
             Complete = _reader.Complete || _bodyComplete,

@@ -6,7 +6,8 @@ namespace MeterAgent.Metering.Responses.Readers;
 
 /// <summary>
 /// Anthropic Messages: content blocks, and usage split over message_start (input side, first output count) and
-/// message_delta (cumulative counts): the latest value of each field wins.
+/// message_delta (cumulative counts): the latest value of each field wins. message_start's output_tokens is a
+/// placeholder (1), so stream usage is final only once a message_delta has carried usage.
 /// </summary>
 internal sealed class AnthropicMessagesReader : ResponseReader
 {
@@ -66,12 +67,12 @@ internal sealed class AnthropicMessagesReader : ResponseReader
             {
                 var message = Members.Of(data, root.Message);
                 SeeModel(data, message.Model);
-                ReadUsage(data, message.Usage);
+                ReadUsage(data, message.Usage, final: false);
             }
         }
         else if (type.StringEquals(data, "message_delta"u8))
         {
-            ReadUsage(data, root.Usage);
+            ReadUsage(data, root.Usage, final: true);
         }
         else if (type.StringEquals(data, "message_stop"u8))
         {
@@ -95,7 +96,7 @@ internal sealed class AnthropicMessagesReader : ResponseReader
         }
 
         SeeModel(body, root.Model);
-        ReadUsage(body, root.Usage);
+        ReadUsage(body, root.Usage, final: true);
         if (isObject && root.Content.IsArray)
         {
             var index = 0;
@@ -164,7 +165,11 @@ internal sealed class AnthropicMessagesReader : ResponseReader
         return true;
     }
 
-    private void ReadUsage(ReadOnlySpan<byte> data, JsonRef usage)
+    /// <summary>
+    /// Takes the usage object's counts; <c>final</c> says it is the message's last word (message_delta, or a whole
+    /// body), and a later placeholder never undoes that.
+    /// </summary>
+    private void ReadUsage(ReadOnlySpan<byte> data, JsonRef usage, bool final)
     {
         if (!usage.IsObject)
         {
@@ -185,6 +190,7 @@ internal sealed class AnthropicMessagesReader : ResponseReader
         _cacheCreation = cacheCreation.OptionalLong(data) ?? _cacheCreation;
         _cacheRead = cacheRead.OptionalLong(data) ?? _cacheRead;
         Usage = UsageNormalizer.FromAnthropic(_input ?? 0, _cacheCreation ?? 0, _cacheRead ?? 0, _output ?? 0);
+        UsageFinal |= final;
     }
 
     private struct Root

@@ -20,6 +20,9 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
         }
 
         Complete = true;
+
+        // The stream ended properly: whatever usage it reported last is the final one (providers that repeat usage on every chunk included).
+        UsageFinal = Usage is not null;
         return true;
     }
 
@@ -38,13 +41,17 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
 
         SeeModel(data, root.Model);
         var hasUsage = root.Usage.IsObject;
+        var usageOnly = root.ChoicesIsArray && root.ChoiceCount == 0 && hasUsage;
         if (hasUsage)
         {
             Usage = UsageNormalizer.FromOpenAIChat(data, root.Usage);
+
+            // OpenAI's include_usage chunk (no choices) is the last one; usage riding on content chunks is running, until [DONE].
+            UsageFinal = usageOnly;
         }
 
         ApplyChoices(data, append: true);
-        return root.ChoicesIsArray && root.ChoiceCount == 0 && hasUsage;
+        return usageOnly;
     }
 
     public override void OnBody(ReadOnlySpan<byte> body)
@@ -66,6 +73,7 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
         if (root.Usage.IsObject)
         {
             Usage = UsageNormalizer.FromOpenAIChat(body, root.Usage);
+            UsageFinal = true;
         }
 
         ApplyChoices(body, append: false);

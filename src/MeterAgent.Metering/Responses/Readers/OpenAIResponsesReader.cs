@@ -140,7 +140,9 @@ internal sealed class OpenAIResponsesReader : ResponseReader
         SeeModel(data, response.Model);
         if (response.Usage.IsObject)
         {
+            // Read only from a whole body or a terminal event (completed, incomplete, failed): the response's final usage.
             Usage = UsageNormalizer.FromOpenAIResponses(data, response.Usage);
+            UsageFinal = true;
         }
 
         if (response.Error.IsObject)

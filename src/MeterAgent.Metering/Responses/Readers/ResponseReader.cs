@@ -13,6 +13,9 @@ internal abstract class ResponseReader : IDisposable
 {
     public NativeUsage? Usage { get; protected set; }
 
+    /// <summary>The usage came from the surface's final report (see <see cref="MeteredResponse.NativeUsageFinal"/>).</summary>
+    public bool UsageFinal { get; protected set; }
+
     public string? ServedModel { get; protected set; }
 
     public bool Complete { get; protected set; }
