@@ -16,6 +16,14 @@ public sealed class MeteredResponse
     /// </summary>
     public bool NativeUsageFinal { get; init; }
 
+    /// <summary>
+    /// Some usage count the upstream sent was not a plain integer in [0, 10^12] (negative, fractional, exponent,
+    /// overflowing, a string...) or a part exceeded its total (cached over input, reasoning over output). The counts in
+    /// <see cref="NativeUsage"/> are already brought into range (negatives to 0, huge to 10^12, fractions rounded up,
+    /// non-numbers as absent); the host should record the quality as suspect and not trust them over its reference count.
+    /// </summary>
+    public bool NativeUsageSuspect { get; init; }
+
     /// <summary>The model the upstream says served the request.</summary>
     public string? ServedModel { get; init; }
 

@@ -119,6 +119,7 @@ public sealed class ResponseMeter
         {
             NativeUsage = _reader.Usage,
             NativeUsageFinal = _reader.Usage is not null && _reader.UsageFinal,
+            NativeUsageSuspect = _reader.UsageSuspect,
             ServedModel = _reader.ServedModel,
             OutputSegments = segments.Segments,
             Complete = _reader.Complete || _bodyComplete,

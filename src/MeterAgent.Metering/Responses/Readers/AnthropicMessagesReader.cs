@@ -185,10 +185,10 @@ internal sealed class AnthropicMessagesReader : ResponseReader
                 || cursor.Take("cache_read_input_tokens"u8, ref cacheRead) || cursor.Skip();
         }
 
-        _input = input.OptionalLong(data) ?? _input;
-        _output = output.OptionalLong(data) ?? _output;
-        _cacheCreation = cacheCreation.OptionalLong(data) ?? _cacheCreation;
-        _cacheRead = cacheRead.OptionalLong(data) ?? _cacheRead;
+        _input = UsageCountOf(data, input) ?? _input;
+        _output = UsageCountOf(data, output) ?? _output;
+        _cacheCreation = UsageCountOf(data, cacheCreation) ?? _cacheCreation;
+        _cacheRead = UsageCountOf(data, cacheRead) ?? _cacheRead;
         Usage = UsageNormalizer.FromAnthropic(_input ?? 0, _cacheCreation ?? 0, _cacheRead ?? 0, _output ?? 0);
         UsageFinal |= final;
     }

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using MeterAgent.Metering.Canonical;
-using MeterAgent.Metering.Usage;
 
 namespace MeterAgent.Metering.Responses.Readers;
 
@@ -44,7 +43,7 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
         var usageOnly = root.ChoicesIsArray && root.ChoiceCount == 0 && hasUsage;
         if (hasUsage)
         {
-            Usage = UsageNormalizer.FromOpenAIChat(data, root.Usage);
+            Usage = OpenAIChatUsage(data, root.Usage);
 
             // OpenAI's include_usage chunk (no choices) is the last one; usage riding on content chunks is running, until [DONE].
             UsageFinal = usageOnly;
@@ -72,7 +71,7 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
         SeeModel(body, root.Model);
         if (root.Usage.IsObject)
         {
-            Usage = UsageNormalizer.FromOpenAIChat(body, root.Usage);
+            Usage = OpenAIChatUsage(body, root.Usage);
             UsageFinal = true;
         }
 

@@ -1,5 +1,4 @@
 using MeterAgent.Metering.Canonical;
-using MeterAgent.Metering.Usage;
 
 namespace MeterAgent.Metering.Responses.Readers;
 
@@ -141,7 +140,7 @@ internal sealed class OpenAIResponsesReader : ResponseReader
         if (response.Usage.IsObject)
         {
             // Read only from a whole body or a terminal event (completed, incomplete, failed): the response's final usage.
-            Usage = UsageNormalizer.FromOpenAIResponses(data, response.Usage);
+            Usage = OpenAIResponsesUsage(data, response.Usage);
             UsageFinal = true;
         }
 

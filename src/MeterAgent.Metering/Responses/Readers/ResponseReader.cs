@@ -16,6 +16,9 @@ internal abstract class ResponseReader : IDisposable
     /// <summary>The usage came from the surface's final report (see <see cref="MeteredResponse.NativeUsageFinal"/>).</summary>
     public bool UsageFinal { get; protected set; }
 
+    /// <summary>Some usage count this response reported was out of range, of the wrong kind or contradictory (sticky).</summary>
+    public bool UsageSuspect { get; protected set; }
+
     public string? ServedModel { get; protected set; }
 
     public bool Complete { get; protected set; }
@@ -93,6 +96,33 @@ internal abstract class ResponseReader : IDisposable
         }
 
         return (type, code);
+    }
+
+    /// <summary>Reads an OpenAI chat/completions/embeddings usage object, noting whether it was suspect.</summary>
+    protected NativeUsage OpenAIChatUsage(ReadOnlySpan<byte> data, JsonRef usage)
+    {
+        var suspect = false;
+        var result = UsageNormalizer.FromOpenAIChat(data, usage, ref suspect);
+        UsageSuspect |= suspect;
+        return result;
+    }
+
+    /// <summary>Reads an OpenAI Responses usage object, noting whether it was suspect.</summary>
+    protected NativeUsage OpenAIResponsesUsage(ReadOnlySpan<byte> data, JsonRef usage)
+    {
+        var suspect = false;
+        var result = UsageNormalizer.FromOpenAIResponses(data, usage, ref suspect);
+        UsageSuspect |= suspect;
+        return result;
+    }
+
+    /// <summary>One count of a usage object, clamped (<see cref="UsageCount"/>); null when absent.</summary>
+    protected long? UsageCountOf(ReadOnlySpan<byte> data, JsonRef value)
+    {
+        var suspect = false;
+        var count = UsageCount.Read(data, value, ref suspect);
+        UsageSuspect |= suspect;
+        return count;
     }
 
     protected void SeeText(bool added)
