@@ -38,4 +38,24 @@ public sealed class MeteredResponse
 
     /// <summary>The upstream sent an error (error event or error body): its type or code.</summary>
     public string? UpstreamError { get; init; }
+
+    /// <summary>
+    /// The tap stopped keeping part of the response because it passed a bound (<see cref="ResponseMeterLimits"/>): a
+    /// JSON body over MaxBodyBytes (native usage still read, output text not), an SSE line/event over MaxEventBytes (that
+    /// event not read), or output text over MaxTextChars (the rest not kept). Every byte still reached the client.
+    /// The reference output count then understates what was delivered: the host should record the quality as truncated
+    /// and bill at least a floor from <see cref="DeliveredBytes"/>, so that a response over a bound never costs less
+    /// than one under it.
+    /// </summary>
+    public bool Truncated { get; init; }
+
+    /// <summary>Why <see cref="Truncated"/> is set, for the record (short, human-readable); null when it is not.</summary>
+    public string? TruncatedReason { get; init; }
+
+    /// <summary>
+    /// Bytes the client was given for this response (everything passed on, less a hidden usage chunk), always set.
+    /// A floor the host may bill when <see cref="Truncated"/>: ceil(DeliveredBytes / 4) output tokens, roughly what
+    /// that much English text tokenises to (JSON framing makes it generous; dense non-Latin text can tokenise denser).
+    /// </summary>
+    public long DeliveredBytes { get; init; }
 }

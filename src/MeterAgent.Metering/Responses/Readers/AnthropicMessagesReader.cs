@@ -9,7 +9,7 @@ namespace MeterAgent.Metering.Responses.Readers;
 /// message_delta (cumulative counts): the latest value of each field wins. message_start's output_tokens is a
 /// placeholder (1), so stream usage is final only once a message_delta has carried usage.
 /// </summary>
-internal sealed class AnthropicMessagesReader : ResponseReader
+internal sealed class AnthropicMessagesReader(TextBudget budget) : ResponseReader(budget)
 {
     private readonly IndexedParts<Block> _blocks = new();
     private long? _input;
@@ -30,7 +30,7 @@ internal sealed class AnthropicMessagesReader : ResponseReader
         {
             if (root.Delta.IsObject)
             {
-                var block = _blocks.GetOrAdd(root.Index.Index(data), static () => new Block());
+                var block = _blocks.GetOrAdd(root.Index.Index(data), Budget, static budget => new Block(budget));
                 var delta = Members.Of(data, root.Delta);
                 if (delta.Type.StringEquals(data, "text_delta"u8))
                 {
@@ -46,7 +46,7 @@ internal sealed class AnthropicMessagesReader : ResponseReader
         {
             if (root.ContentBlock.IsObject)
             {
-                var block = _blocks.GetOrAdd(root.Index.Index(data), static () => new Block());
+                var block = _blocks.GetOrAdd(root.Index.Index(data), Budget, static budget => new Block(budget));
                 var content = Members.Of(data, root.ContentBlock);
                 if (content.Type.StringEquals(data, "text"u8))
                 {
@@ -103,7 +103,7 @@ internal sealed class AnthropicMessagesReader : ResponseReader
             var cursor = JsonCursor.Open(body, root.Content);
             while (cursor.NextElement())
             {
-                var block = _blocks.GetOrAdd(index++, static () => new Block());
+                var block = _blocks.GetOrAdd(index++, Budget, static budget => new Block(budget));
                 var entry = cursor.Note();
                 if (!entry.IsObject)
                 {
@@ -233,13 +233,13 @@ internal sealed class AnthropicMessagesReader : ResponseReader
         }
     }
 
-    private sealed class Block : IDisposable
+    private sealed class Block(TextBudget budget) : IDisposable
     {
-        public TextAccumulator Text { get; } = new();
+        public TextAccumulator Text { get; } = new(budget);
 
-        public TextAccumulator Name { get; } = new();
+        public TextAccumulator Name { get; } = new(budget);
 
-        public TextAccumulator Input { get; } = new();
+        public TextAccumulator Input { get; } = new(budget);
 
         public void Dispose()
         {

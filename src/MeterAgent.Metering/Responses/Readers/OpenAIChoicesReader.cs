@@ -4,7 +4,7 @@ using MeterAgent.Metering.Canonical;
 namespace MeterAgent.Metering.Responses.Readers;
 
 /// <summary>OpenAI chat completions, completions and embeddings: choices, and usage in the body or in the final stream chunk.</summary>
-internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
+internal sealed class OpenAIChoicesReader(TextBudget budget, bool completions) : ResponseReader(budget)
 {
     private readonly IndexedParts<Choice> _choices = new();
 
@@ -185,7 +185,7 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
     {
         foreach (var choice in _pending)
         {
-            var state = _choices.GetOrAdd(choice.Index.Index(data), static () => new Choice());
+            var state = _choices.GetOrAdd(choice.Index.Index(data), Budget, static budget => new Choice(budget));
             if (completions)
             {
                 if (append)
@@ -245,7 +245,7 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
                 _ = (append && cursor.Take("index"u8, ref index)) || cursor.Take("function"u8, ref function) || cursor.Skip();
             }
 
-            var tool = state.ToolCalls.GetOrAdd(append ? index.Index(data) : ordinal, static () => new ToolCall());
+            var tool = state.ToolCalls.GetOrAdd(append ? index.Index(data) : ordinal, Budget, static budget => new ToolCall(budget));
             if (!function.IsObject)
             {
                 continue;
@@ -290,11 +290,11 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
         public JsonRef ToolCalls;
     }
 
-    private sealed class Choice : IDisposable
+    private sealed class Choice(TextBudget budget) : IDisposable
     {
-        public TextAccumulator Content { get; } = new();
+        public TextAccumulator Content { get; } = new(budget);
 
-        public TextAccumulator Refusal { get; } = new();
+        public TextAccumulator Refusal { get; } = new(budget);
 
         public IndexedParts<ToolCall> ToolCalls { get; } = new();
 
@@ -306,11 +306,11 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
         }
     }
 
-    private sealed class ToolCall : IDisposable
+    private sealed class ToolCall(TextBudget budget) : IDisposable
     {
-        public TextAccumulator Name { get; } = new();
+        public TextAccumulator Name { get; } = new(budget);
 
-        public TextAccumulator Arguments { get; } = new();
+        public TextAccumulator Arguments { get; } = new(budget);
 
         public void Dispose()
         {

@@ -3,7 +3,7 @@ using MeterAgent.Metering.Canonical;
 namespace MeterAgent.Metering.Responses.Readers;
 
 /// <summary>OpenAI Responses API: output items (messages, function calls), usage on the response object or its terminal event.</summary>
-internal sealed class OpenAIResponsesReader : ResponseReader
+internal sealed class OpenAIResponsesReader(TextBudget budget) : ResponseReader(budget)
 {
     private readonly IndexedParts<OutputItem> _items = new();
 
@@ -17,20 +17,20 @@ internal sealed class OpenAIResponsesReader : ResponseReader
         var type = root.Type;
         if (type.StringEquals(data, "response.output_text.delta"u8) || type.StringEquals(data, "response.refusal.delta"u8))
         {
-            var item = _items.GetOrAdd(root.OutputIndex.Index(data), static () => new OutputItem());
-            var part = item.Parts.GetOrAdd(root.ContentIndex.Index(data), static () => new TextAccumulator());
+            var item = _items.GetOrAdd(root.OutputIndex.Index(data), Budget, static budget => new OutputItem(budget));
+            var part = item.Parts.GetOrAdd(root.ContentIndex.Index(data), Budget, static budget => new TextAccumulator(budget));
             SeeText(part.Append(data, root.Delta));
         }
         else if (type.StringEquals(data, "response.function_call_arguments.delta"u8))
         {
-            var item = _items.GetOrAdd(root.OutputIndex.Index(data), static () => new OutputItem());
+            var item = _items.GetOrAdd(root.OutputIndex.Index(data), Budget, static budget => new OutputItem(budget));
             SeeText(item.Arguments.Append(data, root.Delta));
         }
         else if (type.StringEquals(data, "response.output_item.added"u8) || type.StringEquals(data, "response.output_item.done"u8))
         {
             if (root.Item.IsObject)
             {
-                var item = _items.GetOrAdd(root.OutputIndex.Index(data), static () => new OutputItem());
+                var item = _items.GetOrAdd(root.OutputIndex.Index(data), Budget, static budget => new OutputItem(budget));
                 var members = Members.Of(data, root.Item);
                 if (members.Name.IsNonEmptyString)
                 {
@@ -165,7 +165,7 @@ internal sealed class OpenAIResponsesReader : ResponseReader
                 _items.Clear();
             }
 
-            var item = _items.GetOrAdd(index++, static () => new OutputItem());
+            var item = _items.GetOrAdd(index++, Budget, static budget => new OutputItem(budget));
             var entry = cursor.Note();
             if (entry.IsObject)
             {
@@ -175,7 +175,7 @@ internal sealed class OpenAIResponsesReader : ResponseReader
     }
 
     /// <summary>A whole output item: message text parts, or a function call's name and arguments. Reasoning is hidden output.</summary>
-    private static void ReadItem(ReadOnlySpan<byte> data, Members entry, OutputItem item)
+    private void ReadItem(ReadOnlySpan<byte> data, Members entry, OutputItem item)
     {
         if (entry.Type.StringEquals(data, "message"u8))
         {
@@ -199,7 +199,7 @@ internal sealed class OpenAIResponsesReader : ResponseReader
                         : default;
                 }
 
-                item.Parts.GetOrAdd(index++, static () => new TextAccumulator()).Set(data, text);
+                item.Parts.GetOrAdd(index++, Budget, static budget => new TextAccumulator(budget)).Set(data, text);
             }
         }
         else if (entry.Type.StringEquals(data, "function_call"u8))
@@ -258,13 +258,13 @@ internal sealed class OpenAIResponsesReader : ResponseReader
         }
     }
 
-    private sealed class OutputItem : IDisposable
+    private sealed class OutputItem(TextBudget budget) : IDisposable
     {
         public IndexedParts<TextAccumulator> Parts { get; } = new();
 
-        public TextAccumulator Name { get; } = new();
+        public TextAccumulator Name { get; } = new(budget);
 
-        public TextAccumulator Arguments { get; } = new();
+        public TextAccumulator Arguments { get; } = new(budget);
 
         public void Dispose()
         {
