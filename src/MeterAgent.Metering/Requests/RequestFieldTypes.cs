@@ -39,7 +39,9 @@ internal static class RequestFieldTypes
         {
             ApiSurface.OpenAIChatCompletions => MaxTokens(root, "max_completion_tokens"u8, "max_completion_tokens")
                 ?? MaxTokens(root, "max_tokens"u8, "max_tokens") ?? Messages(root, chat: true) ?? Array(root, "tools"u8, "tools"),
-            ApiSurface.OpenAICompletions => MaxTokens(root, "max_tokens"u8, "max_tokens")
+            // RequestParser reads max_completion_tokens first on completions too, so it is checked there as well.
+            ApiSurface.OpenAICompletions => MaxTokens(root, "max_completion_tokens"u8, "max_completion_tokens")
+                ?? MaxTokens(root, "max_tokens"u8, "max_tokens")
                 ?? StringOrArray(root, "prompt"u8, "prompt") ?? Kind(root, "suffix"u8, "suffix", JsonValueKind.String, "a string"),
             ApiSurface.OpenAIResponses => MaxTokens(root, "max_output_tokens"u8, "max_output_tokens")
                 ?? Kind(root, "instructions"u8, "instructions", JsonValueKind.String, "a string") ?? ResponsesInput(root)

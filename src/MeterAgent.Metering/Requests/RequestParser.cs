@@ -102,6 +102,9 @@ public static class RequestParser
     {
         ApiSurface.OpenAIResponses => Json.OptionalLong(root, "max_output_tokens"u8),
         ApiSurface.OpenAIEmbeddings => null,
+
+        // Anthropic has no max_completion_tokens: reading it there would meter a cap the upstream never applies.
+        ApiSurface.AnthropicMessages => Json.OptionalLong(root, "max_tokens"u8),
         // max_completion_tokens replaced max_tokens in chat completions; when both are sent it is the one that binds.
         _ => Json.OptionalLong(root, "max_completion_tokens"u8) ?? Json.OptionalLong(root, "max_tokens"u8),
     };
