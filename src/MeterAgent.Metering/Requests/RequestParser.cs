@@ -8,9 +8,13 @@ namespace MeterAgent.Metering.Requests;
 /// <summary>Reads model, stream flag, max output and the canonical input text from a request body with Utf8JsonReader / JsonDocument.</summary>
 public static class RequestParser
 {
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 256 };
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MemberScan.MaxDepth };
 
-    /// <summary>Malformed JSON, a non-object body or a missing/empty "model" give an invalid result with a message a client can act on.</summary>
+    /// <summary>
+    /// Malformed JSON, a non-object body, a missing/empty "model", a member name repeated in any object (readers
+    /// disagree on which one counts), or a metered member of the wrong type (<see cref="RequestFieldTypes"/>) give an
+    /// invalid result with a message a client can act on and, where one member is at fault, its path as the param.
+    /// </summary>
     public static RequestParseResult Parse(ApiSurface surface, ReadOnlySpan<byte> utf8Json)
     {
         if (utf8Json.IsEmpty)
@@ -22,6 +26,12 @@ public static class RequestParser
         var buffer = ArrayPool<byte>.Shared.Rent(utf8Json.Length);
         try
         {
+            if (MemberScan.FindDuplicate(utf8Json) is { } duplicate)
+            {
+                return RequestParseResult.Invalid(
+                    $"The request body has the member '{duplicate}' more than once; send each member once.", duplicate);
+            }
+
             utf8Json.CopyTo(buffer);
             using var document = JsonDocument.Parse(buffer.AsMemory(0, utf8Json.Length), DocumentOptions);
             return Read(surface, document.RootElement);
@@ -64,6 +74,11 @@ public static class RequestParser
             return RequestParseResult.Invalid("The 'model' parameter must not be empty.", "model");
         }
 
+        if (RequestFieldTypes.Check(surface, root) is var (error, param))
+        {
+            return RequestParseResult.Invalid(error, param);
+        }
+
         var stream = Json.TryGet(root, "stream"u8, JsonValueKind.True, out _);
         var clientUsage = Json.TryGet(root, "stream_options"u8, JsonValueKind.Object, out var streamOptions)
             && Json.TryGet(streamOptions, "include_usage"u8, JsonValueKind.True, out _);
@@ -87,6 +102,9 @@ public static class RequestParser
     {
         ApiSurface.OpenAIResponses => Json.OptionalLong(root, "max_output_tokens"u8),
         ApiSurface.OpenAIEmbeddings => null,
+
+        // Anthropic has no max_completion_tokens: reading it there would meter a cap the upstream never applies.
+        ApiSurface.AnthropicMessages => Json.OptionalLong(root, "max_tokens"u8),
         // max_completion_tokens replaced max_tokens in chat completions; when both are sent it is the one that binds.
         _ => Json.OptionalLong(root, "max_completion_tokens"u8) ?? Json.OptionalLong(root, "max_tokens"u8),
     };

@@ -13,12 +13,13 @@ public static class StreamUsageRequest
 
     /// <summary>
     /// Returns the body with stream_options.include_usage = true (other stream_options members kept),
-    /// every other member byte-for-byte as it was.
+    /// every other member byte-for-byte as it was. Reads with the same depth limit as <see cref="RequestParser"/>, and
+    /// relies on it having rejected repeated members: the first stream_options is the only one.
     /// </summary>
     /// <exception cref="JsonException">The body is not a JSON object (parse it with <see cref="RequestParser"/> first).</exception>
     public static byte[] AddIncludeUsage(ReadOnlySpan<byte> utf8Json)
     {
-        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, MaxDepth = MemberScan.MaxDepth });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             throw new JsonException("The request body is not a JSON object.");

@@ -12,14 +12,20 @@ namespace MeterAgent.Metering.Responses;
 /// (events may be split anywhere, mid-line or mid-UTF-8 character), JSON is kept once and read at the end. Both are read with
 /// Utf8JsonReader straight from the bytes, looking only at the members metering needs (no JsonDocument, no string per delta).
 /// Not thread-safe: one instance per response, fed in order.
+/// Every buffer is bounded (<see cref="ResponseMeterLimits"/>): past a bound the tap stops keeping bytes but still
+/// passes every one on, and says so in <see cref="MeteredResponse.Truncated"/>.
 /// </summary>
 public sealed class ResponseMeter
 {
+    private readonly ResponseMeterLimits _limits;
     private readonly Mode _mode;
     private readonly bool _hide;
     private readonly ResponseReader _reader;
     private readonly SseParser? _sse;
-    private readonly PooledBuffer? _body;
+    private PooledBuffer? _body;
+
+    // Set once a JSON body outgrew MaxBodyBytes: from then on it is only scanned for its root usage and model.
+    private RootMemberScan? _scan;
 
     // While hiding: the bytes of the event still being received (from earlier chunks), and this call's output.
     private readonly PooledBuffer? _held;
@@ -31,17 +37,32 @@ public sealed class ResponseMeter
     private bool _bodyComplete;
     private bool _completed;
 
+    // While hiding: the event being received outgrew MaxEventBytes, so it is passed on as it comes (never hidden).
+    private bool _releasing;
+    private long _delivered;
+
     /// <param name="surface">The API surface.</param>
     /// <param name="contentType">The upstream Content-Type (text/event-stream or application/json; anything else is only passed through).</param>
     /// <param name="hideUsageChunk">OpenAI streams only: drop the usage-only chunk (choices empty, usage set) the proxy asked for
     /// on the client's behalf. Everything else reaches the client byte-identical.</param>
     public ResponseMeter(ApiSurface surface, string? contentType, bool hideUsageChunk)
+        : this(surface, contentType, hideUsageChunk, ResponseMeterLimits.Default)
     {
-        _reader = ResponseReader.For(surface);
+    }
+
+    /// <param name="surface">The API surface.</param>
+    /// <param name="contentType">As for the constructor without limits.</param>
+    /// <param name="hideUsageChunk">As for the constructor without limits.</param>
+    /// <param name="limits">How much of the response may be buffered.</param>
+    public ResponseMeter(ApiSurface surface, string? contentType, bool hideUsageChunk, ResponseMeterLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        _limits = limits;
+        _reader = ResponseReader.For(surface, limits.MaxTextChars);
         _mode = ModeOf(contentType);
         if (_mode == Mode.EventStream)
         {
-            _sse = new SseParser();
+            _sse = new SseParser(limits.MaxEventBytes);
             _hide = hideUsageChunk && surface is ApiSurface.OpenAIChatCompletions or ApiSurface.OpenAICompletions;
             if (_hide)
             {
@@ -79,19 +100,15 @@ public sealed class ResponseMeter
     public ReadOnlyMemory<byte> Process(ReadOnlyMemory<byte> chunk)
     {
         ObjectDisposedException.ThrowIf(_completed, this);
-        switch (_mode)
+        var output = _mode switch
         {
-            case Mode.Json:
-                _body!.Append(chunk.Span);
-                return chunk;
-            case Mode.EventStream when !_hide:
-                Scan(chunk.Span);
-                return chunk;
-            case Mode.EventStream:
-                return ScanHiding(chunk);
-            default:
-                return chunk;
-        }
+            Mode.Json => KeepBody(chunk),
+            Mode.EventStream when !_hide => Scan(chunk),
+            Mode.EventStream => ScanHiding(chunk),
+            _ => chunk,
+        };
+        _delivered += output.Length;
+        return output;
     }
 
     /// <summary>Ends the response (also after a disconnect: what was seen so far is what was delivered).</summary>
@@ -108,6 +125,8 @@ public sealed class ResponseMeter
             remaining = _held.Span.ToArray();
         }
 
+        _delivered += remaining.Length;
+
         if (_mode == Mode.Json)
         {
             ParseBody();
@@ -115,19 +134,26 @@ public sealed class ResponseMeter
 
         var segments = new SegmentList();
         _reader.CollectOutput(segments);
+        var truncation = Truncation();
         var result = new MeteredResponse
         {
             NativeUsage = _reader.Usage,
+            NativeUsageFinal = _reader.Usage is not null && _reader.UsageFinal,
+            NativeUsageSuspect = _reader.UsageSuspect,
             ServedModel = _reader.ServedModel,
             OutputSegments = segments.Segments,
             Complete = _reader.Complete || _bodyComplete,
             Malformed = _malformed,
             UpstreamError = _reader.UpstreamError,
+            Truncated = truncation is not null,
+            TruncatedReason = truncation,
+            DeliveredBytes = _delivered,
         };
 
         _reader.Dispose();
         _sse?.Dispose();
         _body?.Dispose();
+        _scan?.Dispose();
         _held?.Dispose();
         _output?.Dispose();
         return (remaining, result);
@@ -159,8 +185,45 @@ public sealed class ResponseMeter
             : Mode.PassThrough;
     }
 
-    private void Scan(ReadOnlySpan<byte> chunk)
+    /// <summary>Keeps a JSON body up to the bound; past it, only follows it for its root usage and model.</summary>
+    private ReadOnlyMemory<byte> KeepBody(ReadOnlyMemory<byte> chunk)
     {
+        if (_scan is null)
+        {
+            if (chunk.Length <= _limits.MaxBodyBytes - _body!.Length)
+            {
+                _body.Append(chunk.Span);
+                return chunk;
+            }
+
+            _scan = new RootMemberScan();
+            _scan.Feed(_body.Span);
+            _body.Dispose();
+            _body = null;
+        }
+
+        _scan.Feed(chunk.Span);
+        return chunk;
+    }
+
+    private string? Truncation()
+    {
+        if (_scan is not null)
+        {
+            return $"JSON body over {_limits.MaxBodyBytes} bytes: only its root usage and model were read";
+        }
+
+        if (_sse is { Overflowed: true })
+        {
+            return $"SSE line or event over {_limits.MaxEventBytes} bytes was not read";
+        }
+
+        return _reader.TextTruncated ? $"output text over {_limits.MaxTextChars} chars was not kept" : null;
+    }
+
+    private ReadOnlyMemory<byte> Scan(ReadOnlyMemory<byte> memory)
+    {
+        var chunk = memory.Span;
         var position = 0;
         while (position < chunk.Length)
         {
@@ -169,6 +232,8 @@ public sealed class ResponseMeter
                 Dispatch();
             }
         }
+
+        return memory;
     }
 
     /// <summary>
@@ -211,7 +276,9 @@ public sealed class ResponseMeter
                 continue;
             }
 
-            var hidden = _sse.HasEvent && Dispatch();
+            // An event already partly released cannot be hidden any more.
+            var hidden = _sse.HasEvent && Dispatch() && !_releasing;
+            _releasing = false;
 
             // An event's bytes end after its blank line, including the \n of a \r\n that the parser skips on its own.
             var end = position;
@@ -247,14 +314,37 @@ public sealed class ResponseMeter
             regionStart = end;
         }
 
-        held.Append(span[regionStart..]);
+        var rest = span[regionStart..];
+        if (_releasing || rest.Length > _limits.MaxEventBytes - held.Length)
+        {
+            // Too large to hold back until its end: pass it on now (and the rest of it as it comes).
+            _releasing = true;
+            if (!copying)
+            {
+                // Nothing was held before this chunk nor hidden in it: the whole chunk goes on as it is.
+                return chunk;
+            }
+
+            output.Append(held.Span);
+            output.Append(rest);
+            held.Clear();
+            return output.Memory;
+        }
+
+        held.Append(rest);
         return copying ? output.Memory : chunk[..released];
     }
 
     /// <returns>True when the event is to be hidden from the client.</returns>
     private bool Dispatch()
     {
-        var data = _sse!.Data.Span;
+        if (_sse!.EventOverflowed)
+        {
+            // Its data was not kept: nothing to read (reported as truncated, not malformed).
+            return false;
+        }
+
+        var data = _sse.Data.Span;
         if (_reader.OnSentinel(data))
         {
             return false;
@@ -273,6 +363,12 @@ public sealed class ResponseMeter
 
     private void ParseBody()
     {
+        if (_scan is not null)
+        {
+            ParseScannedBody(_scan);
+            return;
+        }
+
         var body = _body!;
         if (body.Length == 0)
         {
@@ -283,6 +379,28 @@ public sealed class ResponseMeter
         try
         {
             _reader.OnBody(body.Span);
+            _bodyComplete = true;
+        }
+        catch (JsonException)
+        {
+            _malformed = true;
+        }
+    }
+
+    /// <summary>A body too large to keep: its root usage and model, read by the surface's reader as a body of just those.</summary>
+    private void ParseScannedBody(RootMemberScan scan)
+    {
+        if (!scan.Whole)
+        {
+            _malformed = true;
+            return;
+        }
+
+        using var summary = new PooledBuffer();
+        scan.WriteSummary(summary);
+        try
+        {
+            _reader.OnBody(summary.Span);
             _bodyComplete = true;
         }
         catch (JsonException)

@@ -6,17 +6,26 @@ namespace MeterAgent.Metering.Sse;
 /// Incremental text/event-stream parser (WHATWG HTML "event stream interpretation") over raw bytes, so a chunk may end
 /// anywhere: mid-line, between \r and \n, or inside a UTF-8 sequence (nothing is decoded until an event is whole).
 /// Only the data and event fields matter for metering; id and retry are ignored.
+/// Nothing grows past <c>maxEventBytes</c>: of a longer line only that much is kept (enough to see its field), an
+/// event whose data or type does not fit is dispatched without data (<see cref="EventOverflowed"/>).
 /// </summary>
-internal sealed class SseParser : IDisposable
+internal sealed class SseParser(int maxEventBytes) : IDisposable
 {
     private readonly PooledBuffer _line = new();
     private readonly PooledBuffer _data = new();
     private readonly PooledBuffer _eventName = new();
     private bool _afterCarriageReturn;
     private bool _dispatched;
+    private bool _lineOverflowed;
 
     /// <summary>After <see cref="Advance"/> returned true: whether the blank line completed an event (data was set).</summary>
     public bool HasEvent { get; private set; }
+
+    /// <summary>After <see cref="Advance"/> returned true with an event: its data or type went past the bound and was dropped.</summary>
+    public bool EventOverflowed { get; private set; }
+
+    /// <summary>Some event's data or type was dropped over the bound (comment lines do not count: they carry nothing).</summary>
+    public bool Overflowed { get; private set; }
 
     /// <summary>The dispatched event's type ("message" when absent is left to the caller: this is empty then).</summary>
     public ReadOnlySpan<byte> EventName => _eventName.Span;
@@ -37,6 +46,7 @@ internal sealed class SseParser : IDisposable
         {
             _dispatched = false;
             HasEvent = false;
+            EventOverflowed = false;
             _data.Clear();
             _eventName.Clear();
         }
@@ -57,7 +67,7 @@ internal sealed class SseParser : IDisposable
             var end = rest.IndexOfAny((byte)'\r', (byte)'\n');
             if (end < 0)
             {
-                _line.Append(rest);
+                AppendLine(rest);
                 position = chunk.Length;
                 return false;
             }
@@ -65,15 +75,16 @@ internal sealed class SseParser : IDisposable
             position += end + 1;
             _afterCarriageReturn = rest[end] == (byte)'\r';
             bool blank;
-            if (_line.Length == 0)
+            if (_line.Length == 0 && !_lineOverflowed)
             {
                 blank = ProcessLine(rest[..end]);
             }
             else
             {
-                _line.Append(rest[..end]);
-                blank = ProcessLine(_line.Span);
+                AppendLine(rest[..end]);
+                blank = _lineOverflowed ? ProcessOverflowedLine(_line.Span) : ProcessLine(_line.Span);
                 _line.Clear();
+                _lineOverflowed = false;
             }
 
             if (blank)
@@ -91,6 +102,56 @@ internal sealed class SseParser : IDisposable
         _line.Dispose();
         _data.Dispose();
         _eventName.Dispose();
+    }
+
+    /// <summary>Keeps at most the bound of a line that spans chunks; the rest of an overlong line is only passed on.</summary>
+    private void AppendLine(ReadOnlySpan<byte> part)
+    {
+        var room = maxEventBytes - _line.Length;
+        if (part.Length > room)
+        {
+            _line.Append(part[..room]);
+            if (!_lineOverflowed && LosesEvent(_line.Span))
+            {
+                // Said now: the line may never end (a response cut in the middle of it).
+                Overflowed = true;
+            }
+
+            _lineOverflowed = true;
+        }
+        else
+        {
+            _line.Append(part);
+        }
+    }
+
+    /// <summary>A line past the bound, of which only the start was kept: a data or event line loses its event.</summary>
+    private bool ProcessOverflowedLine(ReadOnlySpan<byte> start)
+    {
+        if (LosesEvent(start))
+        {
+            DropEvent();
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether a line (of which this is the start) is a data or event line, not a comment, id or retry.</summary>
+    private static bool LosesEvent(ReadOnlySpan<byte> start)
+    {
+        var colon = start.IndexOf((byte)':');
+        var field = colon < 0 ? start : start[..colon];
+        return field.SequenceEqual("data"u8) || field.SequenceEqual("event"u8);
+    }
+
+    private void DropEvent()
+    {
+        EventOverflowed = true;
+        Overflowed = true;
+        _data.Clear();
+
+        // Still non-empty, so the blank line dispatches the event (as overflowed) rather than dropping it silently.
+        _data.Append((byte)'\n');
     }
 
     /// <returns>True for a blank line (dispatch).</returns>
@@ -128,11 +189,28 @@ internal sealed class SseParser : IDisposable
 
         if (field.SequenceEqual("data"u8))
         {
+            if (EventOverflowed)
+            {
+                return false;
+            }
+
+            if (value.Length + 1 > maxEventBytes - _data.Length)
+            {
+                DropEvent();
+                return false;
+            }
+
             _data.Append(value);
             _data.Append((byte)'\n');
         }
         else if (field.SequenceEqual("event"u8))
         {
+            if (value.Length > maxEventBytes)
+            {
+                DropEvent();
+                return false;
+            }
+
             _eventName.Clear();
             _eventName.Append(value);
         }

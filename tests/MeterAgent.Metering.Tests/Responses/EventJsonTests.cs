@@ -170,15 +170,18 @@ public sealed class EventJsonTests
     }
 
     [Fact]
-    public void Counts_that_are_not_64_bit_integers_read_as_absent()
+    public void Counts_that_are_not_plain_integers_are_brought_into_range_and_flagged()
     {
         var (_, chat) = Chat("""{"choices":[],"usage":{"prompt_tokens":1.0,"completion_tokens":99999999999999999999,"prompt_tokens_details":{"cached_tokens":"4"},"completion_tokens_details":{"reasoning_tokens":-2}}}""");
         var (_, anthropic) = Tap.Whole(ApiSurface.AnthropicMessages, Tap.EventStream,
             Event("message_start", """{"type":"message_start","message":{"usage":{"input_tokens":5,"output_tokens":1}}}""")
             + Event("message_delta", """{"type":"message_delta","usage":{"input_tokens":1e1,"output_tokens":7}}"""));
 
-        Assert.Equal(new NativeUsage(0, 0, 0, 0, -2), chat.NativeUsage);
-        Assert.Equal(new NativeUsage(5, 0, 0, 7, 0), anthropic.NativeUsage);
+        // 1.0 is 1; an overflow is the cap, never 0; a string is absent; a negative is 0.
+        Assert.Equal(new NativeUsage(1, 0, 0, 1_000_000_000_000, 0), chat.NativeUsage);
+        Assert.True(chat.NativeUsageSuspect);
+        Assert.Equal(new NativeUsage(10, 0, 0, 7, 0), anthropic.NativeUsage);
+        Assert.True(anthropic.NativeUsageSuspect);
     }
 
     [Fact]
@@ -188,6 +191,7 @@ public sealed class EventJsonTests
             """{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":3,"prompt_tokens_details":null,"completion_tokens_details":[1]}}""");
 
         Assert.Equal(new NativeUsage(5, 0, 0, 3, 0), result.NativeUsage);
+        Assert.False(result.NativeUsageSuspect);
     }
 
     [Fact]

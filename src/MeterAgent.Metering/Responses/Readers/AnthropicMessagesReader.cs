@@ -6,9 +6,10 @@ namespace MeterAgent.Metering.Responses.Readers;
 
 /// <summary>
 /// Anthropic Messages: content blocks, and usage split over message_start (input side, first output count) and
-/// message_delta (cumulative counts): the latest value of each field wins.
+/// message_delta (cumulative counts): the latest value of each field wins. message_start's output_tokens is a
+/// placeholder (1), so stream usage is final only once a message_delta has carried usage.
 /// </summary>
-internal sealed class AnthropicMessagesReader : ResponseReader
+internal sealed class AnthropicMessagesReader(TextBudget budget) : ResponseReader(budget)
 {
     private readonly IndexedParts<Block> _blocks = new();
     private long? _input;
@@ -29,7 +30,7 @@ internal sealed class AnthropicMessagesReader : ResponseReader
         {
             if (root.Delta.IsObject)
             {
-                var block = _blocks.GetOrAdd(root.Index.Index(data), static () => new Block());
+                var block = _blocks.GetOrAdd(root.Index.Index(data), Budget, static budget => new Block(budget));
                 var delta = Members.Of(data, root.Delta);
                 if (delta.Type.StringEquals(data, "text_delta"u8))
                 {
@@ -45,7 +46,7 @@ internal sealed class AnthropicMessagesReader : ResponseReader
         {
             if (root.ContentBlock.IsObject)
             {
-                var block = _blocks.GetOrAdd(root.Index.Index(data), static () => new Block());
+                var block = _blocks.GetOrAdd(root.Index.Index(data), Budget, static budget => new Block(budget));
                 var content = Members.Of(data, root.ContentBlock);
                 if (content.Type.StringEquals(data, "text"u8))
                 {
@@ -66,12 +67,12 @@ internal sealed class AnthropicMessagesReader : ResponseReader
             {
                 var message = Members.Of(data, root.Message);
                 SeeModel(data, message.Model);
-                ReadUsage(data, message.Usage);
+                ReadUsage(data, message.Usage, final: false);
             }
         }
         else if (type.StringEquals(data, "message_delta"u8))
         {
-            ReadUsage(data, root.Usage);
+            ReadUsage(data, root.Usage, final: true);
         }
         else if (type.StringEquals(data, "message_stop"u8))
         {
@@ -95,14 +96,14 @@ internal sealed class AnthropicMessagesReader : ResponseReader
         }
 
         SeeModel(body, root.Model);
-        ReadUsage(body, root.Usage);
+        ReadUsage(body, root.Usage, final: true);
         if (isObject && root.Content.IsArray)
         {
             var index = 0;
             var cursor = JsonCursor.Open(body, root.Content);
             while (cursor.NextElement())
             {
-                var block = _blocks.GetOrAdd(index++, static () => new Block());
+                var block = _blocks.GetOrAdd(index++, Budget, static budget => new Block(budget));
                 var entry = cursor.Note();
                 if (!entry.IsObject)
                 {
@@ -164,7 +165,11 @@ internal sealed class AnthropicMessagesReader : ResponseReader
         return true;
     }
 
-    private void ReadUsage(ReadOnlySpan<byte> data, JsonRef usage)
+    /// <summary>
+    /// Takes the usage object's counts; <c>final</c> says it is the message's last word (message_delta, or a whole
+    /// body), and a later placeholder never undoes that.
+    /// </summary>
+    private void ReadUsage(ReadOnlySpan<byte> data, JsonRef usage, bool final)
     {
         if (!usage.IsObject)
         {
@@ -180,11 +185,12 @@ internal sealed class AnthropicMessagesReader : ResponseReader
                 || cursor.Take("cache_read_input_tokens"u8, ref cacheRead) || cursor.Skip();
         }
 
-        _input = input.OptionalLong(data) ?? _input;
-        _output = output.OptionalLong(data) ?? _output;
-        _cacheCreation = cacheCreation.OptionalLong(data) ?? _cacheCreation;
-        _cacheRead = cacheRead.OptionalLong(data) ?? _cacheRead;
+        _input = UsageCountOf(data, input) ?? _input;
+        _output = UsageCountOf(data, output) ?? _output;
+        _cacheCreation = UsageCountOf(data, cacheCreation) ?? _cacheCreation;
+        _cacheRead = UsageCountOf(data, cacheRead) ?? _cacheRead;
         Usage = UsageNormalizer.FromAnthropic(_input ?? 0, _cacheCreation ?? 0, _cacheRead ?? 0, _output ?? 0);
+        UsageFinal |= final;
     }
 
     private struct Root
@@ -227,13 +233,13 @@ internal sealed class AnthropicMessagesReader : ResponseReader
         }
     }
 
-    private sealed class Block : IDisposable
+    private sealed class Block(TextBudget budget) : IDisposable
     {
-        public TextAccumulator Text { get; } = new();
+        public TextAccumulator Text { get; } = new(budget);
 
-        public TextAccumulator Name { get; } = new();
+        public TextAccumulator Name { get; } = new(budget);
 
-        public TextAccumulator Input { get; } = new();
+        public TextAccumulator Input { get; } = new(budget);
 
         public void Dispose()
         {

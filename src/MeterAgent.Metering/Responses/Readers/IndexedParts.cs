@@ -10,7 +10,7 @@ internal sealed class IndexedParts<T> : IDisposable
 
     public T this[int position] => _parts[position].Part;
 
-    public T GetOrAdd(int index, Func<T> create)
+    public T GetOrAdd<TState>(int index, TState state, Func<TState, T> create)
     {
         // Streams almost always append at the end; search from there.
         for (var i = _parts.Count - 1; i >= 0; i--)
@@ -22,13 +22,13 @@ internal sealed class IndexedParts<T> : IDisposable
 
             if (_parts[i].Index < index)
             {
-                var added = create();
+                var added = create(state);
                 _parts.Insert(i + 1, (index, added));
                 return added;
             }
         }
 
-        var first = create();
+        var first = create(state);
         _parts.Insert(0, (index, first));
         return first;
     }

@@ -1,11 +1,10 @@
 using System.Text.Json;
 using MeterAgent.Metering.Canonical;
-using MeterAgent.Metering.Usage;
 
 namespace MeterAgent.Metering.Responses.Readers;
 
 /// <summary>OpenAI chat completions, completions and embeddings: choices, and usage in the body or in the final stream chunk.</summary>
-internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
+internal sealed class OpenAIChoicesReader(TextBudget budget, bool completions) : ResponseReader(budget)
 {
     private readonly IndexedParts<Choice> _choices = new();
 
@@ -20,6 +19,9 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
         }
 
         Complete = true;
+
+        // The stream ended properly: whatever usage it reported last is the final one (providers that repeat usage on every chunk included).
+        UsageFinal = Usage is not null;
         return true;
     }
 
@@ -38,13 +40,17 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
 
         SeeModel(data, root.Model);
         var hasUsage = root.Usage.IsObject;
+        var usageOnly = root.ChoicesIsArray && root.ChoiceCount == 0 && hasUsage;
         if (hasUsage)
         {
-            Usage = UsageNormalizer.FromOpenAIChat(data, root.Usage);
+            Usage = OpenAIChatUsage(data, root.Usage);
+
+            // OpenAI's include_usage chunk (no choices) is the last one; usage riding on content chunks is running, until [DONE].
+            UsageFinal = usageOnly;
         }
 
         ApplyChoices(data, append: true);
-        return root.ChoicesIsArray && root.ChoiceCount == 0 && hasUsage;
+        return usageOnly;
     }
 
     public override void OnBody(ReadOnlySpan<byte> body)
@@ -65,7 +71,8 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
         SeeModel(body, root.Model);
         if (root.Usage.IsObject)
         {
-            Usage = UsageNormalizer.FromOpenAIChat(body, root.Usage);
+            Usage = OpenAIChatUsage(body, root.Usage);
+            UsageFinal = true;
         }
 
         ApplyChoices(body, append: false);
@@ -178,7 +185,7 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
     {
         foreach (var choice in _pending)
         {
-            var state = _choices.GetOrAdd(choice.Index.Index(data), static () => new Choice());
+            var state = _choices.GetOrAdd(choice.Index.Index(data), Budget, static budget => new Choice(budget));
             if (completions)
             {
                 if (append)
@@ -238,7 +245,7 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
                 _ = (append && cursor.Take("index"u8, ref index)) || cursor.Take("function"u8, ref function) || cursor.Skip();
             }
 
-            var tool = state.ToolCalls.GetOrAdd(append ? index.Index(data) : ordinal, static () => new ToolCall());
+            var tool = state.ToolCalls.GetOrAdd(append ? index.Index(data) : ordinal, Budget, static budget => new ToolCall(budget));
             if (!function.IsObject)
             {
                 continue;
@@ -283,11 +290,11 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
         public JsonRef ToolCalls;
     }
 
-    private sealed class Choice : IDisposable
+    private sealed class Choice(TextBudget budget) : IDisposable
     {
-        public TextAccumulator Content { get; } = new();
+        public TextAccumulator Content { get; } = new(budget);
 
-        public TextAccumulator Refusal { get; } = new();
+        public TextAccumulator Refusal { get; } = new(budget);
 
         public IndexedParts<ToolCall> ToolCalls { get; } = new();
 
@@ -299,11 +306,11 @@ internal sealed class OpenAIChoicesReader(bool completions) : ResponseReader
         }
     }
 
-    private sealed class ToolCall : IDisposable
+    private sealed class ToolCall(TextBudget budget) : IDisposable
     {
-        public TextAccumulator Name { get; } = new();
+        public TextAccumulator Name { get; } = new(budget);
 
-        public TextAccumulator Arguments { get; } = new();
+        public TextAccumulator Arguments { get; } = new(budget);
 
         public void Dispose()
         {

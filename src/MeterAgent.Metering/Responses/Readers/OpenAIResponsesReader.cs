@@ -1,10 +1,9 @@
 using MeterAgent.Metering.Canonical;
-using MeterAgent.Metering.Usage;
 
 namespace MeterAgent.Metering.Responses.Readers;
 
 /// <summary>OpenAI Responses API: output items (messages, function calls), usage on the response object or its terminal event.</summary>
-internal sealed class OpenAIResponsesReader : ResponseReader
+internal sealed class OpenAIResponsesReader(TextBudget budget) : ResponseReader(budget)
 {
     private readonly IndexedParts<OutputItem> _items = new();
 
@@ -18,20 +17,20 @@ internal sealed class OpenAIResponsesReader : ResponseReader
         var type = root.Type;
         if (type.StringEquals(data, "response.output_text.delta"u8) || type.StringEquals(data, "response.refusal.delta"u8))
         {
-            var item = _items.GetOrAdd(root.OutputIndex.Index(data), static () => new OutputItem());
-            var part = item.Parts.GetOrAdd(root.ContentIndex.Index(data), static () => new TextAccumulator());
+            var item = _items.GetOrAdd(root.OutputIndex.Index(data), Budget, static budget => new OutputItem(budget));
+            var part = item.Parts.GetOrAdd(root.ContentIndex.Index(data), Budget, static budget => new TextAccumulator(budget));
             SeeText(part.Append(data, root.Delta));
         }
         else if (type.StringEquals(data, "response.function_call_arguments.delta"u8))
         {
-            var item = _items.GetOrAdd(root.OutputIndex.Index(data), static () => new OutputItem());
+            var item = _items.GetOrAdd(root.OutputIndex.Index(data), Budget, static budget => new OutputItem(budget));
             SeeText(item.Arguments.Append(data, root.Delta));
         }
         else if (type.StringEquals(data, "response.output_item.added"u8) || type.StringEquals(data, "response.output_item.done"u8))
         {
             if (root.Item.IsObject)
             {
-                var item = _items.GetOrAdd(root.OutputIndex.Index(data), static () => new OutputItem());
+                var item = _items.GetOrAdd(root.OutputIndex.Index(data), Budget, static budget => new OutputItem(budget));
                 var members = Members.Of(data, root.Item);
                 if (members.Name.IsNonEmptyString)
                 {
@@ -140,7 +139,9 @@ internal sealed class OpenAIResponsesReader : ResponseReader
         SeeModel(data, response.Model);
         if (response.Usage.IsObject)
         {
-            Usage = UsageNormalizer.FromOpenAIResponses(data, response.Usage);
+            // Read only from a whole body or a terminal event (completed, incomplete, failed): the response's final usage.
+            Usage = OpenAIResponsesUsage(data, response.Usage);
+            UsageFinal = true;
         }
 
         if (response.Error.IsObject)
@@ -164,7 +165,7 @@ internal sealed class OpenAIResponsesReader : ResponseReader
                 _items.Clear();
             }
 
-            var item = _items.GetOrAdd(index++, static () => new OutputItem());
+            var item = _items.GetOrAdd(index++, Budget, static budget => new OutputItem(budget));
             var entry = cursor.Note();
             if (entry.IsObject)
             {
@@ -174,7 +175,7 @@ internal sealed class OpenAIResponsesReader : ResponseReader
     }
 
     /// <summary>A whole output item: message text parts, or a function call's name and arguments. Reasoning is hidden output.</summary>
-    private static void ReadItem(ReadOnlySpan<byte> data, Members entry, OutputItem item)
+    private void ReadItem(ReadOnlySpan<byte> data, Members entry, OutputItem item)
     {
         if (entry.Type.StringEquals(data, "message"u8))
         {
@@ -198,7 +199,7 @@ internal sealed class OpenAIResponsesReader : ResponseReader
                         : default;
                 }
 
-                item.Parts.GetOrAdd(index++, static () => new TextAccumulator()).Set(data, text);
+                item.Parts.GetOrAdd(index++, Budget, static budget => new TextAccumulator(budget)).Set(data, text);
             }
         }
         else if (entry.Type.StringEquals(data, "function_call"u8))
@@ -257,13 +258,13 @@ internal sealed class OpenAIResponsesReader : ResponseReader
         }
     }
 
-    private sealed class OutputItem : IDisposable
+    private sealed class OutputItem(TextBudget budget) : IDisposable
     {
         public IndexedParts<TextAccumulator> Parts { get; } = new();
 
-        public TextAccumulator Name { get; } = new();
+        public TextAccumulator Name { get; } = new(budget);
 
-        public TextAccumulator Arguments { get; } = new();
+        public TextAccumulator Arguments { get; } = new(budget);
 
         public void Dispose()
         {

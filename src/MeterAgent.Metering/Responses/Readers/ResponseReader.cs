@@ -9,9 +9,15 @@ namespace MeterAgent.Metering.Responses.Readers;
 /// What one surface's responses mean: usage, served model, output text, terminal and error events. Reads the raw UTF-8
 /// of each event with a <see cref="JsonCursor"/>; <see cref="Dispose"/> returns the pooled output text.
 /// </summary>
-internal abstract class ResponseReader : IDisposable
+internal abstract class ResponseReader(TextBudget budget) : IDisposable
 {
     public NativeUsage? Usage { get; protected set; }
+
+    /// <summary>The usage came from the surface's final report (see <see cref="MeteredResponse.NativeUsageFinal"/>).</summary>
+    public bool UsageFinal { get; protected set; }
+
+    /// <summary>Some usage count this response reported was out of range, of the wrong kind or contradictory (sticky).</summary>
+    public bool UsageSuspect { get; protected set; }
 
     public string? ServedModel { get; protected set; }
 
@@ -21,13 +27,23 @@ internal abstract class ResponseReader : IDisposable
 
     public bool SawFirstToken { get; protected set; }
 
-    public static ResponseReader For(ApiSurface surface) => surface switch
+    /// <summary>Output text past the budget was dropped.</summary>
+    public bool TextTruncated => Budget.Exceeded;
+
+    /// <summary>Shared by every text part of the response.</summary>
+    protected TextBudget Budget { get; } = budget;
+
+    public static ResponseReader For(ApiSurface surface, int maxTextChars)
     {
-        ApiSurface.OpenAIResponses => new OpenAIResponsesReader(),
-        ApiSurface.AnthropicMessages => new AnthropicMessagesReader(),
-        ApiSurface.OpenAICompletions => new OpenAIChoicesReader(completions: true),
-        _ => new OpenAIChoicesReader(completions: false),
-    };
+        var budget = new TextBudget(maxTextChars);
+        return surface switch
+        {
+            ApiSurface.OpenAIResponses => new OpenAIResponsesReader(budget),
+            ApiSurface.AnthropicMessages => new AnthropicMessagesReader(budget),
+            ApiSurface.OpenAICompletions => new OpenAIChoicesReader(budget, completions: true),
+            _ => new OpenAIChoicesReader(budget, completions: false),
+        };
+    }
 
     /// <summary>A data line that is not JSON but means something (OpenAI's "[DONE]"). Returns false when it is not one.</summary>
     public virtual bool OnSentinel(ReadOnlySpan<byte> data) => false;
@@ -90,6 +106,33 @@ internal abstract class ResponseReader : IDisposable
         }
 
         return (type, code);
+    }
+
+    /// <summary>Reads an OpenAI chat/completions/embeddings usage object, noting whether it was suspect.</summary>
+    protected NativeUsage OpenAIChatUsage(ReadOnlySpan<byte> data, JsonRef usage)
+    {
+        var suspect = false;
+        var result = UsageNormalizer.FromOpenAIChat(data, usage, ref suspect);
+        UsageSuspect |= suspect;
+        return result;
+    }
+
+    /// <summary>Reads an OpenAI Responses usage object, noting whether it was suspect.</summary>
+    protected NativeUsage OpenAIResponsesUsage(ReadOnlySpan<byte> data, JsonRef usage)
+    {
+        var suspect = false;
+        var result = UsageNormalizer.FromOpenAIResponses(data, usage, ref suspect);
+        UsageSuspect |= suspect;
+        return result;
+    }
+
+    /// <summary>One count of a usage object, clamped (<see cref="UsageCount"/>); null when absent.</summary>
+    protected long? UsageCountOf(ReadOnlySpan<byte> data, JsonRef value)
+    {
+        var suspect = false;
+        var count = UsageCount.Read(data, value, ref suspect);
+        UsageSuspect |= suspect;
+        return count;
     }
 
     protected void SeeText(bool added)

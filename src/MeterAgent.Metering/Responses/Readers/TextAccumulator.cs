@@ -6,13 +6,17 @@ namespace MeterAgent.Metering.Responses.Readers;
 /// <summary>
 /// Concatenated deltas of one text field, unescaped straight from the event's bytes into pooled chars: no string per
 /// delta, one string for the whole field when the response completes. Return the chars with <see cref="Dispose"/>.
+/// Every char kept is taken from the response's <see cref="TextBudget"/>; a value that does not fit is dropped whole.
 /// </summary>
-internal sealed class TextAccumulator : IDisposable
+internal sealed class TextAccumulator(TextBudget budget) : IDisposable
 {
     private char[] _chars = [];
     private int _length;
 
-    /// <summary>Appends a JSON string value; anything else is ignored. Returns true when it added text (a first token).</summary>
+    /// <summary>
+    /// Appends a JSON string value; anything else is ignored. Returns true when the value had text (a first token),
+    /// also when the budget was spent and the text was not kept.
+    /// </summary>
     public bool Append(ReadOnlySpan<byte> data, JsonRef value)
     {
         if (!value.IsNonEmptyString)
@@ -21,14 +25,23 @@ internal sealed class TextAccumulator : IDisposable
         }
 
         var utf8 = value.StringBytes(data);
-        EnsureFree(JsonText.MaxChars(utf8));
-        _length += JsonText.Unescape(utf8, value.Escaped, _chars.AsSpan(_length));
+        var most = JsonText.MaxChars(utf8);
+        if (!budget.TryTake(most))
+        {
+            return true;
+        }
+
+        EnsureFree(most);
+        var written = JsonText.Unescape(utf8, value.Escaped, _chars.AsSpan(_length));
+        _length += written;
+        budget.Give(most - written);
         return true;
     }
 
     /// <summary>Replaces the text with a JSON string value (or with nothing, for any other kind).</summary>
     public void Set(ReadOnlySpan<byte> data, JsonRef value)
     {
+        budget.Give(_length);
         _length = 0;
         Append(data, value);
     }
@@ -36,16 +49,24 @@ internal sealed class TextAccumulator : IDisposable
     /// <summary>Replaces the text with the value exactly as written (a tool call's input object).</summary>
     public void SetRaw(ReadOnlySpan<byte> data, JsonRef value)
     {
+        budget.Give(_length);
         _length = 0;
         var raw = value.Raw(data);
+        if (!budget.TryTake(raw.Length))
+        {
+            return;
+        }
+
         EnsureFree(raw.Length);
         _length += Encoding.UTF8.GetChars(raw, _chars.AsSpan(_length));
+        budget.Give(raw.Length - _length);
     }
 
     public override string ToString() => _length == 0 ? string.Empty : new string(_chars, 0, _length);
 
     public void Dispose()
     {
+        budget.Give(_length);
         if (_chars.Length > 0)
         {
             ArrayPool<char>.Shared.Return(_chars);
