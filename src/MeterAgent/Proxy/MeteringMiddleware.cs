@@ -323,6 +323,18 @@ internal sealed partial class MeteringMiddleware
         }
 
         record.ReferenceOutputTokens = _tokenizer.CountTokens(metered.OutputSegments);
+        List<string>? flags = null;
+        if (metered.Truncated)
+        {
+            (flags ??= []).Add(UsageFlags.Truncated);
+            if (!record.Stream)
+            {
+                // A JSON body past the tap's bound was forwarded but its text not kept: it must not cost less than a
+                // smaller one, so its output counts at least one token per 4 bytes delivered (a body is mostly text).
+                record.ReferenceOutputTokens = Math.Max(record.ReferenceOutputTokens, (metered.DeliveredBytes + 3) / 4);
+            }
+        }
+
         if (metered.NativeUsage is { } native)
         {
             record.NativeReported = true;
@@ -332,10 +344,30 @@ internal sealed partial class MeteringMiddleware
             record.NativeCacheWriteTokens = native.CacheWriteTokens;
             record.NativeOutputTokens = native.OutputTokens;
             record.NativeReasoningTokens = native.ReasoningTokens;
+            if (!metered.NativeUsageFinal)
+            {
+                (flags ??= []).Add(UsageFlags.NativeNotFinal);
+            }
+
+            if (metered.NativeUsageSuspect)
+            {
+                (flags ??= []).Add(UsageFlags.NativeSuspect);
+            }
+
+            if (native.InputTokens < record.ReferenceInputTokens
+                || native.OutputTokens - native.ReasoningTokens < record.ReferenceOutputTokens)
+            {
+                (flags ??= []).Add(UsageFlags.NativeBelowReference);
+            }
         }
         else
         {
             record.Quality = "estimated";
+        }
+
+        if (flags is not null)
+        {
+            record.Flags = UsageFlags.Join(flags);
         }
 
         record.EndedAt = _clock.GetUtcNow();
