@@ -96,7 +96,7 @@ public sealed class DeliveryVerifier
         }
 
         // RFC 7515 §4.1.11: a recipient must refuse critical extensions it does not understand, and it understands none.
-        if (header.Crit is not null)
+        if (header.Crit.ValueKind != JsonValueKind.Undefined)
         {
             return Malformed("The JWS header lists critical extensions (crit), which are not supported.");
         }
@@ -161,6 +161,11 @@ public sealed class DeliveryVerifier
             return Malformed("quantity is required, as a JSON string (preferred) or number.");
         }
 
+        if (!TryGetText(quantity, out var quantityText))
+        {
+            return Malformed("quantity is not a well-formed string (it escapes half of a UTF-16 surrogate pair).");
+        }
+
         if (!Rfc3339.TryParse(payload.WindowStart, out var windowStart) || !Rfc3339.TryParse(payload.WindowEnd, out var windowEnd))
         {
             return Malformed("window_start and window_end must be RFC 3339 timestamps with an offset.");
@@ -177,7 +182,7 @@ public sealed class DeliveryVerifier
             return DeliveryVerification.Fail(DeliveryErrorCodes.UnknownContract, $"No contract {Quote(payload.ContractId)} version {version} is configured.");
         }
 
-        if (!TryReadQuantity(quantity, out var quantityMicro, out var quantityProblem))
+        if (!TryReadQuantity(quantityText, out var quantityMicro, out var quantityProblem))
         {
             return DeliveryVerification.Fail(DeliveryErrorCodes.InvalidQuantity, quantityProblem);
         }
@@ -211,13 +216,34 @@ public sealed class DeliveryVerifier
             Convert.ToHexStringLower(SHA256.HashData(payloadBytes))));
     }
 
-    private static bool TryReadQuantity(JsonElement element, out long micro, out string problem)
+    /// <summary>
+    /// The quantity as sent: a string's value or a number's digits. Judged on this text, not a parsed value: a decimal
+    /// parser rounds past 28 digits, and "1.0000000000000000000000000000001" must be refused as too precise, not accepted as 1.
+    /// </summary>
+    private static bool TryGetText(JsonElement element, out string text)
+    {
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            text = element.GetRawText();
+            return true;
+        }
+
+        try
+        {
+            text = element.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            // A lone escaped surrogate ("\ud800") is valid JSON syntax but no string; the serializer refuses it for typed members.
+            text = string.Empty;
+            return false;
+        }
+    }
+
+    private static bool TryReadQuantity(string text, out long micro, out string problem)
     {
         micro = 0;
-
-        // Judged on the text as sent, not a parsed value: a decimal parser rounds past 28 digits, and "1.0000000000000000000000000000001"
-        // must be refused as too precise, not accepted as 1.
-        var text = element.ValueKind == JsonValueKind.String ? element.GetString()! : element.GetRawText();
         if (!IsPlainDecimal(text, out var fractionDigits))
         {
             problem = $"quantity {Quote(text)} must be a decimal number of contract units in plain notation (digits, optional sign and fraction, no exponent).";

@@ -11,7 +11,8 @@ internal sealed class JoseHeaderDocument
 
     public string? Typ { get; set; }
 
-    public JsonElement? Crit { get; set; }
+    // Not nullable: "crit": null must count as present (and be refused), which a JsonElement? would read as absent.
+    public JsonElement Crit { get; set; }
 }
 
 /// <summary>The notice's payload claims as sent; unknown claims are ignored, as JWT consumers do.</summary>
