@@ -9,7 +9,8 @@ internal static class AdminEndpoints
 {
     public static void MapAdminApi(this IEndpointRouteBuilder endpoints)
     {
-        var admin = endpoints.MapGroup("/admin").OnManagementPort().AddEndpointFilter(AdminEndpointsFilter.RequireAdminToken);
+        var admin = endpoints.MapGroup("/admin").OnManagementPort().WithBodyLimit(ManagementBody.AdminJsonLimit)
+            .AddEndpointFilter(AdminEndpointsFilter.RequireAdminToken);
 
         admin.MapPost("/accounts", async (CreateAccountRequest? body, IAccountStore accounts, CancellationToken ct) =>
         {

@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using MeterAgent.Admin;
 using MeterAgent.Contracts.Deliveries;
 using MeterAgent.Contracts.Specs;
@@ -19,9 +21,10 @@ internal static class CreditsEndpoints
 {
     public static void MapCredits(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/clearing/deliveries", ApplyDeliveryAsync).OnManagementPort();
+        endpoints.MapPost("/clearing/deliveries", ApplyDeliveryAsync).OnManagementPort().WithBodyLimit(ManagementBody.DeliveryLimit);
 
-        var admin = endpoints.MapGroup("/admin").OnManagementPort().AddEndpointFilter(AdminEndpointsFilter.RequireAdminToken);
+        var admin = endpoints.MapGroup("/admin").OnManagementPort().WithBodyLimit(ManagementBody.AdminJsonLimit)
+            .AddEndpointFilter(AdminEndpointsFilter.RequireAdminToken);
         admin.MapGet("/accounts/{accountId}/lots", async (string accountId, ICreditLedger ledger, CancellationToken ct) =>
             Results.Ok(await LotsAsync(ledger, accountId, ct)));
         admin.MapGet("/accounts/{accountId}/policy", async (string accountId, ICreditLedger ledger, CancellationToken ct) =>
@@ -37,20 +40,38 @@ internal static class CreditsEndpoints
     private static async Task<IResult> ApplyDeliveryAsync(
         HttpRequest request, DeliveryVerifier verifier, ContractCatalog catalog, ICreditLedger ledger, TimeProvider clock, CancellationToken ct)
     {
+        // Unauthenticated: the cap applies before anything is buffered (see ManagementBody).
+        var body = await ManagementBody.ReadAsync(request, ManagementBody.DeliveryLimit, ct);
+        switch (body.Status)
+        {
+            case ManagementBodyStatus.TooLarge:
+                return Problem(StatusCodes.Status413PayloadTooLarge, "too_large",
+                    $"A delivery body is at most {ManagementBody.DeliveryLimit} bytes: a notice is a compact JWS of at most {DeliveryFormat.MaxCompactLength} characters.");
+            case ManagementBodyStatus.Unreadable:
+                return Problem(StatusCodes.Status400BadRequest, "malformed", "The request body could not be read (broken chunked encoding or cut short).");
+        }
+
         string? jws;
         if (request.HasJsonContentType())
         {
-            jws = (await request.ReadFromJsonAsync(AdminJsonContext.Default.DeliveryRequest, ct))?.Notice;
+            try
+            {
+                jws = JsonSerializer.Deserialize(body.Bytes, AdminJsonContext.Default.DeliveryRequest)?.Notice;
+            }
+            catch (JsonException)
+            {
+                return Problem(StatusCodes.Status400BadRequest, "malformed", DeliveryBodyShape);
+            }
         }
         else
         {
-            using var reader = new StreamReader(request.Body);
-            jws = await reader.ReadToEndAsync(ct);
+            // Invalid UTF-8 becomes U+FFFD, which no base64url segment contains: the verifier calls it malformed.
+            jws = Encoding.UTF8.GetString(body.Bytes);
         }
 
         if (string.IsNullOrWhiteSpace(jws))
         {
-            return Problem(StatusCodes.Status400BadRequest, "malformed", "The body must be a compact JWS (application/jose) or {\"notice\":\"<jws>\"}.");
+            return Problem(StatusCodes.Status400BadRequest, "malformed", DeliveryBodyShape);
         }
 
         var now = clock.GetUtcNow();
@@ -158,6 +179,8 @@ internal static class CreditsEndpoints
 
         return views;
     }
+
+    private const string DeliveryBodyShape = "The body must be a compact JWS (application/jose) or {\"notice\":\"<jws>\"} (application/json).";
 
     private static IResult Problem(int status, string code, string detail) =>
         Results.Problem(detail, statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = code });
