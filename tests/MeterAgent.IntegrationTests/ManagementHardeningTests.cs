@@ -62,6 +62,21 @@ public sealed class ManagementHardeningTests : IAsyncLifetime
         Assert.Equal("malformed", JsonDocument.Parse(at.Body).RootElement.GetProperty("code").GetString());
     }
 
+    [Fact]
+    public async Task An_oversized_admin_body_is_413_in_the_problem_shape()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "admin/accounts")
+        {
+            Content = new StringContent($$"""{"name":"{{new string('n', 70 * 1024)}}"}""", Encoding.UTF8, "application/json"),
+        };
+
+        using var response = await _agent.Admin.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("65536", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("{\"notice\":", "malformed")]
     [InlineData("{\"notice\":42}", "malformed")]
@@ -76,4 +91,102 @@ public sealed class ManagementHardeningTests : IAsyncLifetime
         Assert.Equal(code, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
     }
 
+    [Theory]
+    [InlineData("admin/accounts", "POST", "{\"name\":", "'name'")]
+    [InlineData("admin/accounts", "POST", "{\"name\" \"x\"}", "The body")]
+    [InlineData("admin/accounts", "POST", "{\"name\":42}", "'name'")]
+    [InlineData("admin/accounts", "POST", "null", "JSON object")]
+    [InlineData("admin/accounts/{account}/policy", "PUT", "{\"kind\":\"allow_up_to\",\"limit\":\"lots\"}", "'limit'")]
+    [InlineData("admin/accounts/{account}/policy", "PUT", "{\"kind\":\"allow_up_to\",\"limit\":1e40}", "'limit'")]
+    [InlineData("admin/accounts/{account}/policy", "PUT", "{\"kind\":\"allow_up_to\",\"limit\":1.0000001}", "more than 6 decimals")]
+    [InlineData("admin/accounts/{account}/policy", "PUT", "{\"kind\":\"allow_up_to\",\"limit\":79228162514264337593543950335}", "too large")]
+    [InlineData("admin/accounts/{account}/policy", "PUT", "{\"kind\":\"allow_up_to\",\"limit\":-1}", "non-negative")]
+    [InlineData("admin/accounts/{account}/policy", "PUT", "{\"kind\":[]}", "'kind'")]
+    [InlineData("admin/lots/{lot}/corrections", "POST", "{\"delta\":true,\"reason\":\"x\"}", "'delta'")]
+    [InlineData("admin/lots/{lot}/corrections", "POST", "{\"delta\":1.0000001,\"reason\":\"x\"}", "more than 6 decimals")]
+    [InlineData("admin/lots/{lot}/corrections", "POST", "{\"delta\":-0.0000001,\"reason\":\"x\"}", "more than 6 decimals")]
+    [InlineData("admin/lots/{lot}/corrections", "POST", "{\"delta\":9223372036855,\"reason\":\"x\"}", "too large")]
+    [InlineData("admin/lots/{lot}/corrections", "POST", "{\"delta\":-79228162514264337593543950335,\"reason\":\"x\"}", "too large")]
+    [InlineData("admin/lots/{lot}/corrections", "POST", "{\"delta\":1e40,\"reason\":\"x\"}", "'delta'")]
+    [InlineData("admin/lots/{lot}/corrections", "POST", "{\"delta\":5}", "'reason'")]
+    [InlineData("admin/lots/{lot}/corrections", "POST", "", "The body")]
+    public async Task Bad_admin_input_is_400_with_a_message_that_names_the_problem(string path, string method, string body, string mentions)
+    {
+        var lotId = await DeliveredLotAsync(10);
+        using var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{account}", _agent.AccountId, StringComparison.Ordinal).Replace("{lot}", lotId, StringComparison.Ordinal))
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+
+        using var response = await _agent.Admin.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(mentions, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await AssertLotUnchangedAsync(lotId, 10);
+    }
+
+    [Fact]
+    public async Task A_correction_of_an_unknown_lot_is_404()
+    {
+        using var response = await _agent.Admin.PostAsJsonAsync("admin/lots/lot_doesnotexist/corrections", new { delta = 5, reason = "typo" });
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("lot_doesnotexist", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_correction_below_zero_is_409_and_one_within_the_lot_applies()
+    {
+        var lotId = await DeliveredLotAsync(10);
+
+        using (var below = await _agent.Admin.PostAsJsonAsync($"admin/lots/{lotId}/corrections", new { delta = -10.000001m, reason = "too much" }))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, below.StatusCode);
+            Assert.Contains("below zero", (await below.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        await AssertLotUnchangedAsync(lotId, 10);
+
+        using var ok = await _agent.Admin.PostAsJsonAsync($"admin/lots/{lotId}/corrections", new { delta = -2.5m, reason = "partial cancel" });
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal(7.5m, ClearingHouse.Units(await ok.Content.ReadFromJsonAsync<JsonElement>(), "available"));
+    }
+
+    [Fact]
+    public async Task A_policy_limit_with_six_decimals_is_kept_exactly()
+    {
+        using var response = await _agent.Admin.PutAsJsonAsync($"admin/accounts/{_agent.AccountId}/policy", new { kind = "allow_up_to", limit = 12.000001m });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(12.000001m, ClearingHouse.Units(await response.Content.ReadFromJsonAsync<JsonElement>(), "limit"));
+    }
+
+    [Fact]
+    public async Task A_policy_for_an_unknown_account_is_404()
+    {
+        using var response = await _agent.Admin.PutAsJsonAsync("admin/accounts/acct_nobody/policy", new { kind = "allow" });
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    private async Task<string> DeliveredLotAsync(decimal quantity)
+    {
+        var lots = await _agent.Admin.GetFromJsonAsync<JsonElement>($"admin/accounts/{_agent.AccountId}/lots");
+        if (lots.GetArrayLength() > 0)
+        {
+            return lots[0].GetProperty("lot_id").GetString()!;
+        }
+
+        var applied = await ClearingHouse.DeliverAsync(_agent.Admin, _house.Notice(_agent.AccountId, quantity));
+        return applied.GetProperty("lot").GetProperty("lot_id").GetString()!;
+    }
+
+    private async Task AssertLotUnchangedAsync(string lotId, decimal delivered)
+    {
+        var lots = await _agent.Admin.GetFromJsonAsync<JsonElement>($"admin/accounts/{_agent.AccountId}/lots");
+        var lot = lots.EnumerateArray().Single(l => l.GetProperty("lot_id").GetString() == lotId);
+        Assert.Equal(delivered, ClearingHouse.Units(lot, "delivered"));
+        Assert.Equal(delivered, ClearingHouse.Units(lot, "available"));
+    }
 }
