@@ -34,6 +34,12 @@ internal sealed class DeliveryPayloadDocument
     public string? WindowEnd { get; set; }
 
     public long? Iat { get; set; }
+
+    // Not long?: "exp": null would read as absent, and a notice must not lose its expiry to a null.
+    public JsonElement Exp { get; set; }
+
+    // A string or an array of strings (RFC 7519 §4.1.3); not nullable, so "aud": null counts as present (and malformed).
+    public JsonElement Aud { get; set; }
 }
 
 /// <summary>A public JWK Set as the signer exports it.</summary>

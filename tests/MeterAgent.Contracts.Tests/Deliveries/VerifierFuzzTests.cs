@@ -35,6 +35,7 @@ public sealed partial class VerifierFuzzTests : IDisposable
     [
         DeliveryErrorCodes.Malformed, DeliveryErrorCodes.BadSignature, DeliveryErrorCodes.UnknownKey, DeliveryErrorCodes.UnsupportedAlg,
         DeliveryErrorCodes.UnknownContract, DeliveryErrorCodes.InvalidQuantity, DeliveryErrorCodes.InvalidWindow, DeliveryErrorCodes.ExpiredWindow,
+        DeliveryErrorCodes.NotYetValid, DeliveryErrorCodes.Expired, DeliveryErrorCodes.WrongAudience,
     ];
 
     private const string ValidPayload =
@@ -143,6 +144,13 @@ public sealed partial class VerifierFuzzTests : IDisposable
     [InlineData("{\"iat\":9223372036854775808}")]
     [InlineData("{\"iat\":-9223372036854775809}")]
     [InlineData("{\"iat\":1e30}")]
+    [InlineData("{\"exp\":1e30}")]
+    [InlineData("{\"exp\":\"tomorrow\"}")]
+    [InlineData("{\"exp\":1}")]
+    [InlineData("{\"iat\":4102444800}")]
+    [InlineData("{\"aud\":42}")]
+    [InlineData("{\"aud\":[42]}")]
+    [InlineData("{\"aud\":\"someone\"}")]
     [InlineData("{\"quantity\":{\"a\":1}}")]
     [InlineData("{\"delivery_id\":\"a\",\"delivery_id\":\"b\"}")]
     [InlineData("{\"delivery_id\":\"\\ud800\"}")]
