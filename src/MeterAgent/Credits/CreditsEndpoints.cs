@@ -38,7 +38,7 @@ internal static class CreditsEndpoints
     }
 
     private static async Task<IResult> ApplyDeliveryAsync(
-        HttpRequest request, DeliveryVerifier verifier, ContractCatalog catalog, ICreditLedger ledger, TimeProvider clock, CancellationToken ct)
+        HttpRequest request, TrustedKeys keys, ContractCatalog catalog, ICreditLedger ledger, TimeProvider clock, CancellationToken ct)
     {
         // Unauthenticated: the cap applies before anything is buffered (see ManagementBody).
         var body = await ManagementBody.ReadAsync(request, ManagementBody.DeliveryLimit, ct);
@@ -75,7 +75,7 @@ internal static class CreditsEndpoints
         }
 
         var now = clock.GetUtcNow();
-        var verification = verifier.Verify(jws.Trim(), catalog, now);
+        var verification = keys.Current.Verify(jws.Trim(), catalog, now);
         if (verification.Notice is not { } notice)
         {
             var status = verification.ErrorCode switch
