@@ -29,4 +29,13 @@ public static class DeliveryErrorCodes
 
     /// <summary>The window has already ended: nothing is left to redeem.</summary>
     public const string ExpiredWindow = "expired_window";
+
+    /// <summary>The notice's iat is later than this agent's clock plus the allowed skew: a clock is wrong somewhere.</summary>
+    public const string NotYetValid = "not_yet_valid";
+
+    /// <summary>The notice's exp has passed (or it is older than the configured max age), beyond the allowed skew.</summary>
+    public const string Expired = "expired";
+
+    /// <summary>The notice has an aud claim that does not name this provider (or this agent has no provider id set).</summary>
+    public const string WrongAudience = "wrong_audience";
 }

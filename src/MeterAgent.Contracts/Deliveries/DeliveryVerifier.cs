@@ -18,11 +18,15 @@ namespace MeterAgent.Contracts.Deliveries;
 public sealed class DeliveryVerifier
 {
     private readonly Dictionary<string, ECDsaSecurityKey> _keys = new(StringComparer.Ordinal);
+    private readonly DeliveryClaimRules _rules;
 
     /// <summary>Trusts every key in the set; each must be a public P-256 signing key with a unique kid. An empty set refuses every notice.</summary>
-    public DeliveryVerifier(JsonWebKeySet trustedKeys)
+    /// <param name="trustedKeys">The clearing house's public keys.</param>
+    /// <param name="rules">Clock skew, max age and audience; <see cref="DeliveryClaimRules.Default"/> when null.</param>
+    public DeliveryVerifier(JsonWebKeySet trustedKeys, DeliveryClaimRules? rules = null)
     {
         ArgumentNullException.ThrowIfNull(trustedKeys);
+        _rules = rules ?? DeliveryClaimRules.Default;
         foreach (var jwk in trustedKeys.Keys)
         {
             var key = ToSecurityKey(jwk);
@@ -37,23 +41,43 @@ public sealed class DeliveryVerifier
     public IReadOnlyCollection<string> KeyIds => _keys.Keys;
 
     /// <summary>Reads a JWK Set file. A file that trusts no key is refused: it can only be a configuration mistake.</summary>
-    public static DeliveryVerifier FromJwksFile(string path)
+    public static DeliveryVerifier FromJwksFile(string path, DeliveryClaimRules? rules = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var json = File.ReadAllText(path);
+        return FromJwksJson(File.ReadAllText(path), path, rules);
+    }
+
+    /// <summary>
+    /// A JWK Set's text, as read from <paramref name="source"/> (named in errors). Errors are
+    /// <see cref="InvalidDataException"/> whose messages name the file and the key, never key material.
+    /// </summary>
+    public static DeliveryVerifier FromJwksJson(string json, string source, DeliveryClaimRules? rules = null)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(source);
+        JsonWebKeySet set;
         try
         {
-            var set = new JsonWebKeySet(json);
+            set = new JsonWebKeySet(json);
+        }
+        catch (Exception ex) when (ex is ArgumentException or JsonException)
+        {
+            // The parser's own message may quote the text: keys belong in the file, not in logs.
+            throw new InvalidDataException($"Trusted keys file '{source}': it is not a JWK Set (a JSON object with a \"keys\" array).", ex);
+        }
+
+        try
+        {
             if (set.Keys.Count == 0)
             {
                 throw new ArgumentException("it holds no keys.");
             }
 
-            return new DeliveryVerifier(set);
+            return new DeliveryVerifier(set, rules);
         }
         catch (ArgumentException ex)
         {
-            throw new InvalidDataException($"Trusted keys file '{path}': {ex.Message}", ex);
+            throw new InvalidDataException($"Trusted keys file '{source}': {ex.Message}", ex);
         }
     }
 
@@ -96,7 +120,7 @@ public sealed class DeliveryVerifier
         }
 
         // RFC 7515 §4.1.11: a recipient must refuse critical extensions it does not understand, and it understands none.
-        if (header.Crit is not null)
+        if (header.Crit.ValueKind != JsonValueKind.Undefined)
         {
             return Malformed("The JWS header lists critical extensions (crit), which are not supported.");
         }
@@ -133,7 +157,7 @@ public sealed class DeliveryVerifier
         return VerifyClaims(payloadBytes, catalog, now);
     }
 
-    private static DeliveryVerification VerifyClaims(byte[] payloadBytes, ContractCatalog catalog, DateTimeOffset now)
+    private DeliveryVerification VerifyClaims(byte[] payloadBytes, ContractCatalog catalog, DateTimeOffset now)
     {
         var payload = Parse(payloadBytes, DeliveryJsonContext.Default.DeliveryPayloadDocument);
         if (payload is null)
@@ -161,14 +185,52 @@ public sealed class DeliveryVerifier
             return Malformed("quantity is required, as a JSON string (preferred) or number.");
         }
 
+        if (!TryGetText(quantity, out var quantityText))
+        {
+            return Malformed("quantity is not a well-formed string (it escapes half of a UTF-16 surrogate pair).");
+        }
+
         if (!Rfc3339.TryParse(payload.WindowStart, out var windowStart) || !Rfc3339.TryParse(payload.WindowEnd, out var windowEnd))
         {
             return Malformed("window_start and window_end must be RFC 3339 timestamps with an offset.");
         }
 
-        if (payload.Iat is not { } iat || iat < 0 || iat > DateTimeOffset.MaxValue.ToUnixTimeSeconds())
+        if (payload.Iat is not { } iat || !IsNumericDate(iat))
         {
             return Malformed("iat must be a number of seconds since the Unix epoch.");
+        }
+
+        long? exp = null;
+        if (payload.Exp.ValueKind != JsonValueKind.Undefined)
+        {
+            if (payload.Exp.ValueKind != JsonValueKind.Number || !payload.Exp.TryGetInt64(out var expSeconds) || !IsNumericDate(expSeconds))
+            {
+                return Malformed("exp, when present, must be a whole number of seconds since the Unix epoch.");
+            }
+
+            exp = expSeconds;
+        }
+
+        if (payload.Aud.ValueKind != JsonValueKind.Undefined)
+        {
+            if (!TryReadAudience(payload.Aud, out var audiences))
+            {
+                return Malformed("aud, when present, must be a string or an array of strings.");
+            }
+
+            if (_rules.Audience is null || !audiences.Contains(_rules.Audience, StringComparer.Ordinal))
+            {
+                return DeliveryVerification.Fail(
+                    DeliveryErrorCodes.WrongAudience,
+                    _rules.Audience is null
+                        ? "The notice has an aud claim, but this agent has no provider id (Credits:ProviderId) to match it against."
+                        : $"The notice is addressed to {Quote(string.Join(", ", audiences))}, not to this provider {Quote(_rules.Audience)}.");
+            }
+        }
+
+        if (CheckTime(iat, exp, now) is { } timeFailure)
+        {
+            return timeFailure;
         }
 
         var spec = catalog.Find(payload.ContractId, version);
@@ -177,7 +239,7 @@ public sealed class DeliveryVerifier
             return DeliveryVerification.Fail(DeliveryErrorCodes.UnknownContract, $"No contract {Quote(payload.ContractId)} version {version} is configured.");
         }
 
-        if (!TryReadQuantity(quantity, out var quantityMicro, out var quantityProblem))
+        if (!TryReadQuantity(quantityText, out var quantityMicro, out var quantityProblem))
         {
             return DeliveryVerification.Fail(DeliveryErrorCodes.InvalidQuantity, quantityProblem);
         }
@@ -211,13 +273,101 @@ public sealed class DeliveryVerifier
             Convert.ToHexStringLower(SHA256.HashData(payloadBytes))));
     }
 
-    private static bool TryReadQuantity(JsonElement element, out long micro, out string problem)
+    /// <summary>
+    /// The quantity as sent: a string's value or a number's digits. Judged on this text, not a parsed value: a decimal
+    /// parser rounds past 28 digits, and "1.0000000000000000000000000000001" must be refused as too precise, not accepted as 1.
+    /// </summary>
+    private static bool TryGetText(JsonElement element, out string text)
+    {
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            text = element.GetRawText();
+            return true;
+        }
+
+        try
+        {
+            text = element.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            // A lone escaped surrogate ("\ud800") is valid JSON syntax but no string; the serializer refuses it for typed members.
+            text = string.Empty;
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// iat not ahead of the clock, exp and the max age not passed, each with the skew. Compared in whole seconds: for
+    /// integer claims, comparing with the clock floored to the second gives the same answer as with the exact clock.
+    /// </summary>
+    private DeliveryVerification? CheckTime(long iat, long? exp, DateTimeOffset now)
+    {
+        var nowSeconds = now.ToUnixTimeSeconds();
+        var skew = (long)_rules.ClockSkew.TotalSeconds;
+        if (iat > nowSeconds + skew)
+        {
+            return DeliveryVerification.Fail(
+                DeliveryErrorCodes.NotYetValid,
+                $"iat {DateTimeOffset.FromUnixTimeSeconds(iat):O} is more than {_rules.ClockSkew} ahead of this agent's clock ({now:O}): one of the clocks is wrong.");
+        }
+
+        if (exp is { } expires && nowSeconds >= expires + skew)
+        {
+            return DeliveryVerification.Fail(
+                DeliveryErrorCodes.Expired,
+                $"The notice expired at {DateTimeOffset.FromUnixTimeSeconds(expires):O} (exp; allowed clock skew {_rules.ClockSkew}).");
+        }
+
+        if (_rules.MaxAge is { } maxAge && nowSeconds >= iat + (long)maxAge.TotalSeconds + skew)
+        {
+            return DeliveryVerification.Fail(
+                DeliveryErrorCodes.Expired,
+                $"The notice was issued at {DateTimeOffset.FromUnixTimeSeconds(iat):O}, more than {maxAge} ago (max age; allowed clock skew {_rules.ClockSkew}).");
+        }
+
+        return null;
+    }
+
+    private static bool IsNumericDate(long seconds) => seconds >= 0 && seconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
+    private static bool TryReadAudience(JsonElement aud, out List<string> audiences)
+    {
+        audiences = [];
+        try
+        {
+            switch (aud.ValueKind)
+            {
+                case JsonValueKind.String:
+                    audiences.Add(aud.GetString()!);
+                    return true;
+                case JsonValueKind.Array:
+                    foreach (var item in aud.EnumerateArray())
+                    {
+                        if (item.ValueKind != JsonValueKind.String)
+                        {
+                            return false;
+                        }
+
+                        audiences.Add(item.GetString()!);
+                    }
+
+                    return audiences.Count > 0;
+                default:
+                    return false;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // A lone escaped surrogate: valid JSON syntax, but no string.
+            return false;
+        }
+    }
+
+    private static bool TryReadQuantity(string text, out long micro, out string problem)
     {
         micro = 0;
-
-        // Judged on the text as sent, not a parsed value: a decimal parser rounds past 28 digits, and "1.0000000000000000000000000000001"
-        // must be refused as too precise, not accepted as 1.
-        var text = element.ValueKind == JsonValueKind.String ? element.GetString()! : element.GetRawText();
         if (!IsPlainDecimal(text, out var fractionDigits))
         {
             problem = $"quantity {Quote(text)} must be a decimal number of contract units in plain notation (digits, optional sign and fraction, no exponent).";

@@ -11,7 +11,8 @@ internal sealed class JoseHeaderDocument
 
     public string? Typ { get; set; }
 
-    public JsonElement? Crit { get; set; }
+    // Not nullable: "crit": null must count as present (and be refused), which a JsonElement? would read as absent.
+    public JsonElement Crit { get; set; }
 }
 
 /// <summary>The notice's payload claims as sent; unknown claims are ignored, as JWT consumers do.</summary>
@@ -33,6 +34,12 @@ internal sealed class DeliveryPayloadDocument
     public string? WindowEnd { get; set; }
 
     public long? Iat { get; set; }
+
+    // Not long?: "exp": null would read as absent, and a notice must not lose its expiry to a null.
+    public JsonElement Exp { get; set; }
+
+    // A string or an array of strings (RFC 7519 §4.1.3); not nullable, so "aud": null counts as present (and malformed).
+    public JsonElement Aud { get; set; }
 }
 
 /// <summary>A public JWK Set as the signer exports it.</summary>

@@ -9,10 +9,17 @@ internal static class AdminEndpoints
 {
     public static void MapAdminApi(this IEndpointRouteBuilder endpoints)
     {
-        var admin = endpoints.MapGroup("/admin").OnManagementPort().AddEndpointFilter(AdminEndpointsFilter.RequireAdminToken);
+        var admin = endpoints.MapGroup("/admin").OnManagementPort().WithBodyLimit(ManagementBody.AdminJsonLimit)
+            .AddEndpointFilter(AdminEndpointsFilter.RequireAdminToken);
 
-        admin.MapPost("/accounts", async (CreateAccountRequest? body, IAccountStore accounts, CancellationToken ct) =>
+        admin.MapPost("/accounts", async (HttpRequest request, IAccountStore accounts, CancellationToken ct) =>
         {
+            var (body, error) = await AdminJsonBody.ReadAsync(request, AdminJsonContext.Default.CreateAccountRequest, """{"name":"acme"}""", ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
             var name = body?.Name?.Trim();
             if (string.IsNullOrEmpty(name) || name.Length > 200)
             {

@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using MeterAgent.Admin;
 using MeterAgent.Contracts.Deliveries;
 using MeterAgent.Contracts.Specs;
@@ -19,9 +21,10 @@ internal static class CreditsEndpoints
 {
     public static void MapCredits(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/clearing/deliveries", ApplyDeliveryAsync).OnManagementPort();
+        endpoints.MapPost("/clearing/deliveries", ApplyDeliveryAsync).OnManagementPort().WithBodyLimit(ManagementBody.DeliveryLimit);
 
-        var admin = endpoints.MapGroup("/admin").OnManagementPort().AddEndpointFilter(AdminEndpointsFilter.RequireAdminToken);
+        var admin = endpoints.MapGroup("/admin").OnManagementPort().WithBodyLimit(ManagementBody.AdminJsonLimit)
+            .AddEndpointFilter(AdminEndpointsFilter.RequireAdminToken);
         admin.MapGet("/accounts/{accountId}/lots", async (string accountId, ICreditLedger ledger, CancellationToken ct) =>
             Results.Ok(await LotsAsync(ledger, accountId, ct)));
         admin.MapGet("/accounts/{accountId}/policy", async (string accountId, ICreditLedger ledger, CancellationToken ct) =>
@@ -35,26 +38,44 @@ internal static class CreditsEndpoints
     }
 
     private static async Task<IResult> ApplyDeliveryAsync(
-        HttpRequest request, DeliveryVerifier verifier, ContractCatalog catalog, ICreditLedger ledger, TimeProvider clock, CancellationToken ct)
+        HttpRequest request, TrustedKeys keys, ContractCatalog catalog, ICreditLedger ledger, TimeProvider clock, CancellationToken ct)
     {
+        // Unauthenticated: the cap applies before anything is buffered (see ManagementBody).
+        var body = await ManagementBody.ReadAsync(request, ManagementBody.DeliveryLimit, ct);
+        switch (body.Status)
+        {
+            case ManagementBodyStatus.TooLarge:
+                return Problem(StatusCodes.Status413PayloadTooLarge, "too_large",
+                    $"A delivery body is at most {ManagementBody.DeliveryLimit} bytes: a notice is a compact JWS of at most {DeliveryFormat.MaxCompactLength} characters.");
+            case ManagementBodyStatus.Unreadable:
+                return Problem(StatusCodes.Status400BadRequest, "malformed", "The request body could not be read (broken chunked encoding or cut short).");
+        }
+
         string? jws;
         if (request.HasJsonContentType())
         {
-            jws = (await request.ReadFromJsonAsync(AdminJsonContext.Default.DeliveryRequest, ct))?.Notice;
+            try
+            {
+                jws = JsonSerializer.Deserialize(body.Bytes, AdminJsonContext.Default.DeliveryRequest)?.Notice;
+            }
+            catch (JsonException)
+            {
+                return Problem(StatusCodes.Status400BadRequest, "malformed", DeliveryBodyShape);
+            }
         }
         else
         {
-            using var reader = new StreamReader(request.Body);
-            jws = await reader.ReadToEndAsync(ct);
+            // Invalid UTF-8 becomes U+FFFD, which no base64url segment contains: the verifier calls it malformed.
+            jws = Encoding.UTF8.GetString(body.Bytes);
         }
 
         if (string.IsNullOrWhiteSpace(jws))
         {
-            return Problem(StatusCodes.Status400BadRequest, "malformed", "The body must be a compact JWS (application/jose) or {\"notice\":\"<jws>\"}.");
+            return Problem(StatusCodes.Status400BadRequest, "malformed", DeliveryBodyShape);
         }
 
         var now = clock.GetUtcNow();
-        var verification = verifier.Verify(jws.Trim(), catalog, now);
+        var verification = keys.Current.Verify(jws.Trim(), catalog, now);
         if (verification.Notice is not { } notice)
         {
             var status = verification.ErrorCode switch
@@ -76,39 +97,71 @@ internal static class CreditsEndpoints
         };
     }
 
-    private static async Task<IResult> SetPolicyAsync(string accountId, PolicyView body, IAccountStore accounts, ICreditLedger ledger, CancellationToken ct)
+    private static async Task<IResult> SetPolicyAsync(string accountId, HttpRequest request, IAccountStore accounts, ICreditLedger ledger, CancellationToken ct)
     {
-        if (await accounts.GetAccountAsync(accountId, ct) is null)
+        var (body, error) = await AdminJsonBody.ReadAsync(request, AdminJsonContext.Default.PolicyView, PolicyShape, ct);
+        if (body is null)
         {
-            return Results.Problem($"No account '{accountId}'.", statusCode: StatusCodes.Status404NotFound);
+            return error!;
         }
 
-        OveragePolicy? policy = body.Kind switch
+        if (body.Kind is not ("reject" or "allow" or "allow_up_to") || (body.Kind == "allow_up_to" && body.Limit is not >= 0))
+        {
+            return Results.Problem($"'kind' must be reject, allow or allow_up_to (with a non-negative 'limit' in contract units): {PolicyShape}.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        long limitMicro = 0;
+        if (body.Kind == "allow_up_to" && !UnitAmount.TryToMicro(body.Limit!.Value, "limit", out limitMicro, out var problem))
+        {
+            return Results.Problem(problem, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var policy = body.Kind switch
         {
             "reject" => OveragePolicy.Reject,
             "allow" => new OveragePolicy(OveragePolicyKind.Allow),
-            "allow_up_to" when body.Limit is >= 0 => new OveragePolicy(OveragePolicyKind.AllowUpTo, ContractUnits.ToMicro(body.Limit.Value)),
-            _ => null,
+            _ => new OveragePolicy(OveragePolicyKind.AllowUpTo, limitMicro),
         };
-        if (policy is null)
+
+        if (await accounts.GetAccountAsync(accountId, ct) is null)
         {
-            return Results.Problem("'kind' must be reject, allow or allow_up_to (with a non-negative 'limit' in contract units).", statusCode: StatusCodes.Status400BadRequest);
+            return Results.Problem($"No account '{accountId}'.", statusCode: StatusCodes.Status404NotFound);
         }
 
         await ledger.SetPolicyAsync(accountId, policy, ct);
         return Results.Ok(PolicyView.From(policy));
     }
 
-    private static async Task<IResult> CorrectAsync(string lotId, CorrectionRequest body, ICreditLedger ledger, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> CorrectAsync(string lotId, HttpRequest request, ICreditLedger ledger, TimeProvider clock, CancellationToken ct)
     {
-        if (body.Delta is not { } delta || delta == 0 || string.IsNullOrWhiteSpace(body.Reason))
+        var (body, error) = await AdminJsonBody.ReadAsync(request, AdminJsonContext.Default.CorrectionRequest, CorrectionShape, ct);
+        if (body is null)
         {
-            return Results.Problem("A correction needs a non-zero 'delta' (contract units) and a 'reason'.", statusCode: StatusCodes.Status400BadRequest);
+            return error!;
         }
 
-        var lot = await ledger.CorrectAsync(lotId, ContractUnits.ToMicro(Math.Abs(delta)) * Math.Sign(delta), body.Reason.Trim(), clock.GetUtcNow(), ct);
+        if (body.Delta is not { } delta || delta == 0 || string.IsNullOrWhiteSpace(body.Reason))
+        {
+            return Results.Problem($"A correction needs a non-zero 'delta' (contract units) and a 'reason': {CorrectionShape}.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        if (!UnitAmount.TryToMicro(Math.Abs(delta), "delta", out var magnitude, out var problem))
+        {
+            return Results.Problem(problem, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        CreditLot? lot;
+        try
+        {
+            lot = await ledger.CorrectAsync(lotId, magnitude * Math.Sign(delta), body.Reason.Trim(), clock.GetUtcNow(), ct);
+        }
+        catch (KeyNotFoundException)
+        {
+            return Results.Problem($"No lot '{lotId}'.", statusCode: StatusCodes.Status404NotFound);
+        }
+
         return lot is null
-            ? Results.Problem($"No lot '{lotId}', or the correction would take its available credit below zero.", statusCode: StatusCodes.Status409Conflict)
+            ? Results.Problem($"The correction of {delta} would take lot '{lotId}''s available credit below zero (credits reserved or redeemed cannot be taken back).", statusCode: StatusCodes.Status409Conflict)
             : Results.Ok(LotView.From(lot));
     }
 
@@ -158,6 +211,12 @@ internal static class CreditsEndpoints
 
         return views;
     }
+
+    private const string DeliveryBodyShape = "The body must be a compact JWS (application/jose) or {\"notice\":\"<jws>\"} (application/json).";
+
+    private const string PolicyShape = """{"kind":"allow_up_to","limit":500}""";
+
+    private const string CorrectionShape = """{"delta":-10,"reason":"..."}""";
 
     private static IResult Problem(int status, string code, string detail) =>
         Results.Problem(detail, statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = code });
