@@ -20,6 +20,8 @@ internal sealed class AgentProcess : IAsyncDisposable
 
     public string ManagementUrl { get; }
 
+    public int ProcessId => _process.Id;
+
     public static async Task<AgentProcess> StartAsync(string databasePath, string upstreamUrl, int proxyPort, int managementPort, params string[] extraSettings)
     {
         // The agent's build output is copied beside the tests as a referenced project.
