@@ -165,6 +165,7 @@ internal sealed class Servers : IAsyncDisposable
         ["MeterAgent:Upstreams:openai:ApiKey"] = UpstreamKey,
         ["MeterAgent:Upstreams:anthropic:ApiKey"] = UpstreamKey,
         ["MeterAgent:Upstreams:anthropic:Scheme"] = "XApiKey",
+        ["MeterAgent:Headers:Request:0"] = "x-emulator-*",
         ["ReverseProxy:Routes:openai-chat:ClusterId"] = "openai",
         ["ReverseProxy:Routes:openai-chat:Match:Path"] = "/v1/chat/completions",
         ["ReverseProxy:Clusters:openai:HttpRequest:ActivityTimeout"] = "00:02:00",

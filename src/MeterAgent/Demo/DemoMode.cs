@@ -57,6 +57,9 @@ internal static class DemoMode
             ["MeterAgent:Upstreams:anthropic:Scheme"] = nameof(UpstreamAuthScheme.XApiKey),
             ["MeterAgent:AdminToken"] = adminToken,
             ["Store:Path"] = "data/demo.db",
+
+            // So a newcomer can try the emulator's faults and pacing through the agent (x-emulator-fault: disconnect, ...).
+            ["MeterAgent:Headers:Request:0"] = "x-emulator-*",
         }));
         await app.StartAsync();
 

@@ -43,6 +43,7 @@ internal sealed class AgentProcess : IAsyncDisposable
                      $"--ReverseProxy:Clusters:openai:Destinations:primary:Address={upstreamUrl}",
                      $"--Store:Path={databasePath}",
                      "--Logging:LogLevel:Default=Warning",
+                     "--MeterAgent:Headers:Request:0=x-emulator-*",
                  }.Concat(extraSettings))
         {
             start.ArgumentList.Add(setting);

@@ -74,6 +74,9 @@ internal sealed class TestAgent : IAsyncDisposable
             ["ReverseProxy:Clusters:anthropic:Destinations:primary:Address"] = emulator.Url,
             ["Store:Path"] = Path.Combine(directory, "meteragent.db"),
             ["Logging:LogLevel:Default"] = "Warning",
+
+            // Tests steer the emulator per request (faults, pacing): those headers must cross the proxy.
+            ["MeterAgent:Headers:Request:0"] = "x-emulator-*",
         };
         foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -184,17 +184,20 @@ public sealed class LedgerInvariantTests
             // Every grant for this id is the one stored reservation.
             Assert.Contains(reserves, o => o.Granted);
             // A post that found its reservation expired redeems late: its draws follow the granted ones.
-            var grantedDraws = 0;
+            // (A reserve repeated after the late post returns the stored reservation, late draws included: the first
+            // grant has the fewest draws.)
+            var grantedDraws = int.MaxValue;
             foreach (var granted in reserves.Where(o => o.Granted).Select(o => o.Reservation!))
             {
-                grantedDraws = granted.Draws.Count;
-                Assert.Equal(
-                    granted.Draws.Select(d => (d.LotId, d.ReservedMicro)),
-                    stored.Draws.Take(grantedDraws).Select(d => (d.LotId, d.ReservedMicro)));
-                var late = stored.Draws.Skip(grantedDraws).ToList();
-                Assert.Equal(stored.ReservedMicro, granted.ReservedMicro + late.Sum(d => d.ReservedMicro));
+                grantedDraws = Math.Min(grantedDraws, granted.Draws.Count);
+                Assert.True(
+                    granted.Draws.Select(d => (d.LotId, d.ReservedMicro)).SequenceEqual(stored.Draws.Take(granted.Draws.Count).Select(d => (d.LotId, d.ReservedMicro))),
+                    $"{id}: granted {granted} / stored {stored} / draws {string.Join(";", stored.Draws)} / granted draws {string.Join(";", granted.Draws)}");
+                var late = stored.Draws.Skip(granted.Draws.Count).ToList();
+                Assert.True(stored.ReservedMicro == granted.ReservedMicro + late.Sum(d => d.ReservedMicro),
+                    $"{id}: granted {granted.ReservedMicro} [{string.Join(";", granted.Draws)}] stored {stored.State} {stored.ReservedMicro} [{string.Join(";", stored.Draws)}]");
                 Assert.All(late, d => Assert.Equal(d.ReservedMicro, d.PostedMicro));
-                Assert.True(late.Count == 0 || stored.Draws.Take(grantedDraws).All(d => d.PostedMicro == 0), $"{id} redeemed late on top of its reservation");
+                Assert.True(late.Count == 0 || stored.Draws.Take(granted.Draws.Count).All(d => d.PostedMicro == 0), $"{id} redeemed late on top of its reservation");
             }
 
             Assert.Equal(stored.ReservedMicro, stored.Draws.Sum(d => d.ReservedMicro));
@@ -233,7 +236,7 @@ public sealed class LedgerInvariantTests
                 // Draws are redeemed in order: a later draw posts only once the earlier ones are full.
                 for (var d = 1; d < grantedDraws; d++)
                 {
-                    Assert.True(stored.Draws[d].PostedMicro == 0 || stored.Draws[d - 1].PostedMicro == stored.Draws[d - 1].ReservedMicro, $"{id} posted out of order");
+                    Assert.True(stored.Draws[d].PostedMicro == 0 || stored.Draws[d - 1].PostedMicro == stored.Draws[d - 1].ReservedMicro, $"{id} posted out of order: granted {grantedDraws}, {string.Join("; ", stored.Draws)}, state {stored.State}, posted {stored.PostedMicro}, reserved {stored.ReservedMicro}");
                 }
 
                 overage += stored.OverageMicro;
