@@ -8,7 +8,7 @@ namespace MeterAgent.Metering.Requests;
 /// <summary>Reads model, stream flag, max output and the canonical input text from a request body with Utf8JsonReader / JsonDocument.</summary>
 public static class RequestParser
 {
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MemberScan.MaxDepth };
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = DuplicateMember.MaxDepth, AllowDuplicateProperties = false };
 
     /// <summary>
     /// Malformed JSON, a non-object body, a missing/empty "model", a member name repeated in any object (readers
@@ -26,19 +26,16 @@ public static class RequestParser
         var buffer = ArrayPool<byte>.Shared.Rent(utf8Json.Length);
         try
         {
-            if (MemberScan.FindDuplicate(utf8Json) is { } duplicate)
-            {
-                return RequestParseResult.Invalid(
-                    $"The request body has the member '{duplicate}' more than once; send each member once.", duplicate);
-            }
-
             utf8Json.CopyTo(buffer);
             using var document = JsonDocument.Parse(buffer.AsMemory(0, utf8Json.Length), DocumentOptions);
             return Read(surface, document.RootElement);
         }
         catch (JsonException exception)
         {
-            return RequestParseResult.Invalid($"The request body is not valid JSON: {exception.Message}");
+            // JsonDocument refuses a repeated member without saying where; only then is the body read again to find it.
+            return DuplicateMember.FindPath(utf8Json) is { } duplicate
+                ? RequestParseResult.Invalid($"The request body has the member '{duplicate}' more than once; send each member once.", duplicate)
+                : RequestParseResult.Invalid($"The request body is not valid JSON: {exception.Message}");
         }
         catch (InvalidOperationException)
         {

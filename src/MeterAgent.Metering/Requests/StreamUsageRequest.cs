@@ -19,7 +19,7 @@ public static class StreamUsageRequest
     /// <exception cref="JsonException">The body is not a JSON object (parse it with <see cref="RequestParser"/> first).</exception>
     public static byte[] AddIncludeUsage(ReadOnlySpan<byte> utf8Json)
     {
-        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, MaxDepth = MemberScan.MaxDepth });
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, MaxDepth = DuplicateMember.MaxDepth });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             throw new JsonException("The request body is not a JSON object.");
