@@ -9,24 +9,16 @@ namespace MeterAgent.Metering.Usage;
 /// </summary>
 internal static class UsageNormalizer
 {
-    /// <summary>Chat completions, completions, embeddings: prompt_tokens already include cached, completion_tokens reasoning.</summary>
-    public static NativeUsage FromOpenAIChat(ReadOnlySpan<byte> data, JsonRef usage, ref bool suspect)
+    /// <summary>
+    /// Chat completions, completions, embeddings (prompt_tokens, completion_tokens and their details), or the Responses
+    /// API (<paramref name="responsesApi"/>: input_tokens, output_tokens and theirs): input already includes cached, output
+    /// reasoning. Only the member names differ.
+    /// </summary>
+    public static NativeUsage FromOpenAI(ReadOnlySpan<byte> data, JsonRef usage, bool responsesApi, ref bool suspect)
     {
-        var (input, output, inputDetails, outputDetails) = Read(data, usage,
-            "prompt_tokens"u8, "completion_tokens"u8, "prompt_tokens_details"u8, "completion_tokens_details"u8);
-        return Checked(
-            input: UsageCount.Read(data, input, ref suspect) ?? 0,
-            cached: Detail(data, inputDetails, "cached_tokens"u8, ref suspect),
-            output: UsageCount.Read(data, output, ref suspect) ?? 0,
-            reasoning: Detail(data, outputDetails, "reasoning_tokens"u8, ref suspect),
-            ref suspect);
-    }
-
-    /// <summary>Responses API: input_tokens already include cached, output_tokens reasoning.</summary>
-    public static NativeUsage FromOpenAIResponses(ReadOnlySpan<byte> data, JsonRef usage, ref bool suspect)
-    {
-        var (input, output, inputDetails, outputDetails) = Read(data, usage,
-            "input_tokens"u8, "output_tokens"u8, "input_tokens_details"u8, "output_tokens_details"u8);
+        var (input, output, inputDetails, outputDetails) = responsesApi
+            ? Read(data, usage, "input_tokens"u8, "output_tokens"u8, "input_tokens_details"u8, "output_tokens_details"u8)
+            : Read(data, usage, "prompt_tokens"u8, "completion_tokens"u8, "prompt_tokens_details"u8, "completion_tokens_details"u8);
         return Checked(
             input: UsageCount.Read(data, input, ref suspect) ?? 0,
             cached: Detail(data, inputDetails, "cached_tokens"u8, ref suspect),

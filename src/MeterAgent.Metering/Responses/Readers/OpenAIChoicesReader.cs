@@ -43,7 +43,7 @@ internal sealed class OpenAIChoicesReader(TextBudget budget, bool completions) :
         var usageOnly = root.ChoicesIsArray && root.ChoiceCount == 0 && hasUsage;
         if (hasUsage)
         {
-            Usage = OpenAIChatUsage(data, root.Usage);
+            Usage = OpenAIUsage(data, root.Usage, responsesApi: false);
 
             // OpenAI's include_usage chunk (no choices) is the last one; usage riding on content chunks is running, until [DONE].
             UsageFinal = usageOnly;
@@ -71,7 +71,7 @@ internal sealed class OpenAIChoicesReader(TextBudget budget, bool completions) :
         SeeModel(body, root.Model);
         if (root.Usage.IsObject)
         {
-            Usage = OpenAIChatUsage(body, root.Usage);
+            Usage = OpenAIUsage(body, root.Usage, responsesApi: false);
             UsageFinal = true;
         }
 

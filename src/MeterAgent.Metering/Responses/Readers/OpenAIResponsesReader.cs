@@ -140,7 +140,7 @@ internal sealed class OpenAIResponsesReader(TextBudget budget) : ResponseReader(
         if (response.Usage.IsObject)
         {
             // Read only from a whole body or a terminal event (completed, incomplete, failed): the response's final usage.
-            Usage = OpenAIResponsesUsage(data, response.Usage);
+            Usage = OpenAIUsage(data, response.Usage, responsesApi: true);
             UsageFinal = true;
         }
 

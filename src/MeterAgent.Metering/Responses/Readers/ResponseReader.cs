@@ -108,20 +108,11 @@ internal abstract class ResponseReader(TextBudget budget) : IDisposable
         return (type, code);
     }
 
-    /// <summary>Reads an OpenAI chat/completions/embeddings usage object, noting whether it was suspect.</summary>
-    protected NativeUsage OpenAIChatUsage(ReadOnlySpan<byte> data, JsonRef usage)
+    /// <summary>Reads an OpenAI usage object (Responses API or the others), noting whether it was suspect.</summary>
+    protected NativeUsage OpenAIUsage(ReadOnlySpan<byte> data, JsonRef usage, bool responsesApi)
     {
         var suspect = false;
-        var result = UsageNormalizer.FromOpenAIChat(data, usage, ref suspect);
-        UsageSuspect |= suspect;
-        return result;
-    }
-
-    /// <summary>Reads an OpenAI Responses usage object, noting whether it was suspect.</summary>
-    protected NativeUsage OpenAIResponsesUsage(ReadOnlySpan<byte> data, JsonRef usage)
-    {
-        var suspect = false;
-        var result = UsageNormalizer.FromOpenAIResponses(data, usage, ref suspect);
+        var result = UsageNormalizer.FromOpenAI(data, usage, responsesApi, ref suspect);
         UsageSuspect |= suspect;
         return result;
     }
