@@ -1,4 +1,4 @@
-using System.Buffers;
+using MeterAgent.Proxy;
 using Microsoft.AspNetCore.Mvc;
 
 namespace MeterAgent.Admin;
@@ -26,30 +26,13 @@ internal static class ManagementBody
         where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new RequestSizeLimitAttribute(2L * bytes));
 
+    /// <summary>The body read with the proxy's bounded reader (<see cref="RequestBody"/>), never held past the cap.</summary>
     public static async Task<ManagementBodyRead> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > limit)
-        {
-            return ManagementBodyRead.TooLarge;
-        }
-
-        // One byte past the cap is enough to know the body is too large; nothing beyond it is ever held.
-        var buffer = ArrayPool<byte>.Shared.Rent(limit + 1);
         try
         {
-            var length = 0;
-            while (length <= limit)
-            {
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length, limit + 1 - length), cancellationToken);
-                if (read == 0)
-                {
-                    return new ManagementBodyRead(buffer.AsSpan(0, length).ToArray(), ManagementBodyStatus.Read);
-                }
-
-                length += read;
-            }
-
-            return ManagementBodyRead.TooLarge;
+            using var body = await RequestBody.ReadAsync(request, limit, cancellationToken);
+            return body is null ? ManagementBodyRead.TooLarge : new ManagementBodyRead(body.Span.ToArray(), ManagementBodyStatus.Read);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -60,10 +43,6 @@ internal static class ManagementBody
         {
             // A broken chunked encoding or a body cut short: the client's fault, answered as such.
             return ManagementBodyRead.Unreadable;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }
