@@ -102,6 +102,12 @@ public static class ContractUnits
         return CeilingMicro(units);
     }
 
+    /// <summary>Decimals a unit amount may have: one micro-unit is the smallest amount.</summary>
+    public const int MaxDecimals = ContractSpecValidator.MaxDecimals;
+
+    /// <summary>Whether <see cref="ToMicro"/> can convert the amount exactly (at most <see cref="MaxDecimals"/> decimals).</summary>
+    public static bool IsWholeMicro(decimal units) => ContractSpecValidator.HasAtMostMaxDecimals(units);
+
     /// <summary>Exact conversion of a unit amount with at most 6 decimals; more decimals or a negative amount throw rather than round.</summary>
     public static long ToMicro(decimal units)
     {

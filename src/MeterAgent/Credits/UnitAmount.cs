@@ -9,14 +9,12 @@ namespace MeterAgent.Credits;
 /// </summary>
 internal static class UnitAmount
 {
-    private const int MaxDecimals = 6;
-
     public static bool TryToMicro(decimal units, string member, out long micro, [NotNullWhen(false)] out string? problem)
     {
         micro = 0;
-        if (decimal.Round(units, MaxDecimals) != units)
+        if (!ContractUnits.IsWholeMicro(units))
         {
-            problem = $"'{member}' has more than {MaxDecimals} decimals: the smallest amount is one micro-unit (0.000001).";
+            problem = $"'{member}' has more than {ContractUnits.MaxDecimals} decimals: the smallest amount is one micro-unit (0.000001).";
             return false;
         }
 
