@@ -51,25 +51,15 @@ public static class ContractUnits
             var visibleOutput = Math.Max(0, output - reasoning);
 
             // Input below the reference count of the prompt text: the missing tokens are priced as plain input.
-            var floored = false;
-            if (input < counts.ReferenceInput)
-            {
-                uncachedInput += counts.ReferenceInput - input;
-                floored = true;
-            }
-
-            if (visibleOutput < counts.ReferenceOutput)
-            {
-                visibleOutput = counts.ReferenceOutput;
-                floored = true;
-            }
+            uncachedInput += Math.Max(0, counts.ReferenceInput - input);
+            visibleOutput = Math.Max(visibleOutput, counts.ReferenceOutput);
 
             var native = (w.Input * uncachedInput)
                 + (w.CachedInput * cached)
                 + (w.CacheWrite * cacheWrite)
                 + (w.Output * visibleOutput)
                 + (w.Reasoning * reasoning);
-            return new PricedUnits(CeilingMicro(native), floored ? PricedUnits.NativeFloored : PricedUnits.Native);
+            return new PricedUnits(CeilingMicro(native), counts.NativeBelowReference ? PricedUnits.NativeFloored : PricedUnits.Native);
         }
 
         // Hidden reasoning cannot be re-tokenized: it enters through the native count even on the reference basis.

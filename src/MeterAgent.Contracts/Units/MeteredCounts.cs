@@ -11,4 +11,13 @@ public readonly record struct MeteredCounts(
     long? NativeCachedInput,
     long? NativeCacheWrite,
     long? NativeOutput,
-    long? NativeReasoning);
+    long? NativeReasoning)
+{
+    /// <summary>
+    /// The upstream reported input and output, and counted less input, or less visible output (output less reasoning),
+    /// than the reference count of the same text: a count that must not price the request (<see cref="ContractUnits.Price"/>).
+    /// </summary>
+    public bool NativeBelowReference =>
+        NativeInput is { } input && NativeOutput is { } output
+        && (input < ReferenceInput || Math.Max(0, output - (NativeReasoning ?? 0)) < ReferenceOutput);
+}

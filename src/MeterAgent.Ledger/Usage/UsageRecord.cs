@@ -1,3 +1,5 @@
+using MeterAgent.Contracts.Units;
+
 namespace MeterAgent.Ledger.Usage;
 
 /// <summary>
@@ -55,6 +57,11 @@ public sealed class UsageRecord
     public long ReferenceInputTokens { get; set; }
 
     public long ReferenceOutputTokens { get; set; }
+
+    /// <summary>The counts above, as contract units price them.</summary>
+    public MeteredCounts Counts => new(
+        ReferenceInputTokens, ReferenceOutputTokens,
+        NativeInputTokens, NativeCachedInputTokens, NativeCacheWriteTokens, NativeOutputTokens, NativeReasoningTokens);
 
     /// <summary>"native" when the upstream reported usage, "estimated" when only reference counts exist.</summary>
     public string Quality { get; set; } = "estimated";

@@ -56,14 +56,7 @@ internal sealed class CreditRedemption(
         var spec = reservation.ContractId is null ? null : catalog.Find(reservation.ContractId);
         PricedUnits? priced = spec is null
             ? null
-            : ContractUnits.Price(spec, new MeteredCounts(
-                record.ReferenceInputTokens,
-                record.ReferenceOutputTokens,
-                record.NativeInputTokens,
-                record.NativeCachedInputTokens,
-                record.NativeCacheWriteTokens,
-                record.NativeOutputTokens,
-                record.NativeReasoningTokens));
+            : ContractUnits.Price(spec, record.Counts);
 
         record.ContractVersion = spec?.Version;
         record.UnitsMicro = priced?.Micro;

@@ -354,8 +354,7 @@ internal sealed partial class MeteringMiddleware
                 (flags ??= []).Add(UsageFlags.NativeSuspect);
             }
 
-            if (native.InputTokens < record.ReferenceInputTokens
-                || native.OutputTokens - native.ReasoningTokens < record.ReferenceOutputTokens)
+            if (record.Counts.NativeBelowReference)
             {
                 (flags ??= []).Add(UsageFlags.NativeBelowReference);
             }
