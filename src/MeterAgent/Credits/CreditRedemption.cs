@@ -47,41 +47,18 @@ internal sealed class CreditRedemption(
     }
 
     /// <summary>
-    /// Posts what was delivered (a client that left pays for what it got), or voids the reservation when the upstream
-    /// failed: the provider's failure is not the client's bill. The ledger fills the record's redemption fields and
-    /// closes it in the same atomic write.
+    /// Posts what was delivered when the request is <paramref name="chargeable"/> (a client that left pays for what it
+    /// got), or voids the reservation (the upstream failed: the provider's failure is not the client's bill; or nothing
+    /// was forwarded: then it is not priced either). The ledger fills the record's redemption fields and closes it in
+    /// the same atomic write.
     /// </summary>
-    public async Task SettleAndCloseAsync(UsageRecord record, Reservation reservation)
+    public Task SettleAndCloseAsync(UsageRecord record, Reservation reservation, bool forwarded, bool chargeable)
     {
-        var spec = reservation.ContractId is null ? null : catalog.Find(reservation.ContractId);
-        PricedUnits? priced = spec is null
-            ? null
-            : ContractUnits.Price(spec, record.Counts);
-
+        var spec = reservation.ContractId is null || !forwarded ? null : catalog.Find(reservation.ContractId);
+        PricedUnits? priced = spec is null ? null : ContractUnits.Price(spec, record.Counts);
         record.ContractVersion = spec?.Version;
         record.UnitsMicro = priced?.Micro;
         record.UnitsBasis = priced?.Basis;
-        var voided = record.Status is UsageStatus.UpstreamFailed or UsageStatus.UpstreamError;
-        try
-        {
-            await ledger.SettleAndCloseAsync(reservation, voided ? null : priced?.Micro ?? 0, record, CancellationToken.None);
-        }
-        finally
-        {
-            keepAlive.Release(reservation.ReservationId);
-        }
-    }
-
-    /// <summary>Releases the reservation of a request that never reached the upstream, and closes its record.</summary>
-    public async Task VoidAndCloseAsync(UsageRecord record, Reservation reservation)
-    {
-        try
-        {
-            await ledger.SettleAndCloseAsync(reservation, null, record, CancellationToken.None);
-        }
-        finally
-        {
-            keepAlive.Release(reservation.ReservationId);
-        }
+        return ledger.SettleAndCloseAsync(reservation, chargeable ? priced?.Micro ?? 0 : null, record, CancellationToken.None);
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using MeterAgent.Ledger.Credits;
+using MeterAgent.Ledger.Settlement;
 using Microsoft.Extensions.Options;
 
 namespace MeterAgent.Credits;
@@ -8,10 +9,11 @@ namespace MeterAgent.Credits;
 /// Keeps the reservations of requests still in flight from expiring: every third of
 /// <see cref="CreditsOptions.ReservationTimeout"/> their deadlines move one timeout ahead, in one ledger write for all
 /// of them. A request that streams for longer than the timeout keeps the credits it reserved, while a crashed process
-/// stops renewing and its reservations expire as before.
+/// stops renewing and its reservations expire as before. A reservation is let go when its request settles.
 /// </summary>
 internal sealed partial class ReservationKeepAlive(
-    ICreditLedger ledger, IOptions<CreditsOptions> options, TimeProvider clock, ILogger<ReservationKeepAlive> logger) : BackgroundService
+    ICreditLedger ledger, IOptions<CreditsOptions> options, TimeProvider clock, ILogger<ReservationKeepAlive> logger)
+    : BackgroundService, ISettlementObserver
 {
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
 
@@ -19,7 +21,15 @@ internal sealed partial class ReservationKeepAlive(
 
     public void Hold(string reservationId) => _inFlight.TryAdd(reservationId, 0);
 
-    public void Release(string reservationId) => _inFlight.TryRemove(reservationId, out _);
+    public ValueTask OnSettledAsync(SettledRequest settled, CancellationToken cancellationToken)
+    {
+        if (settled.Outcome.Reservation is { } reservation)
+        {
+            _inFlight.TryRemove(reservation.ReservationId, out _);
+        }
+
+        return ValueTask.CompletedTask;
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -6,6 +6,8 @@ using MeterAgent.Credits;
 using MeterAgent.Health;
 using MeterAgent.Ledger.Sqlite;
 using MeterAgent.Proxy;
+using MeterAgent.Settlement;
+using MeterAgent.Ledger.Settlement;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -65,6 +67,10 @@ public static class MeterAgentHost
         builder.Services.AddCredits();
         builder.Services.AddSingleton<ReservationKeepAlive>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ReservationKeepAlive>());
+
+        // Every metered request ends in SettlementPipeline; observers react to each settled outcome, in this order.
+        builder.Services.AddSingleton<SettlementPipeline>();
+        builder.Services.AddSingleton<ISettlementObserver>(services => services.GetRequiredService<ReservationKeepAlive>());
         builder.Services.AddSingleton<SettlementTracker>();
         builder.Services.AddHostedService(services => services.GetRequiredService<SettlementTracker>());
         builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);

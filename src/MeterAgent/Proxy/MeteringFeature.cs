@@ -1,4 +1,5 @@
 using MeterAgent.Ledger.Credits;
+using MeterAgent.Ledger.Settlement;
 using MeterAgent.Ledger.Usage;
 
 namespace MeterAgent.Proxy;
@@ -16,4 +17,29 @@ internal sealed class MeteringFeature(UsageRecord record)
 
     /// <summary>The record's end has been decided (closed, or handed to settlement): no other path may end it again.</summary>
     public bool Ended { get; set; }
+
+    /// <summary>
+    /// The request's outcome from what was learnt of it before it went upstream; a request that was forwarded adds its
+    /// counts, served model and timings (a <c>with</c> expression). Counts default to the reference input known so far.
+    /// </summary>
+    public RequestOutcome Conclude(UsageStatus status, int? httpStatus, string? error, DateTimeOffset endedAt) => new()
+    {
+        UsageId = Record.Id,
+        AccountId = Record.AccountId,
+        KeyId = Record.KeyId,
+        Surface = Record.Surface,
+        RouteId = Record.RouteId,
+        ClusterId = Record.ClusterId,
+        RequestedModel = Record.RequestedModel,
+        Stream = Record.Stream,
+        NonTextInput = Record.NonTextInput,
+        StartedAt = Record.StartedAt,
+        EndedAt = endedAt,
+        Status = status,
+        HttpStatus = httpStatus,
+        Error = error,
+        Counts = new(Record.ReferenceInputTokens, 0, null, null, null, null, null),
+        ReferenceTokenizer = Record.ReferenceTokenizer,
+        Reservation = Reservation,
+    };
 }

@@ -1,12 +1,13 @@
 using MeterAgent.Credits;
 using MeterAgent.Ledger.Accounts;
-using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Metering.Requests;
 using MeterAgent.Metering.Responses;
 using MeterAgent.Metering.Surfaces;
 using MeterAgent.Metering.Tokenization;
 using MeterAgent.Hosting;
+using MeterAgent.Contracts.Units;
+using MeterAgent.Settlement;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
@@ -24,6 +25,7 @@ internal sealed partial class MeteringMiddleware
     private readonly RequestDelegate _next;
     private readonly IAccountStore _accounts;
     private readonly IUsageStore _usage;
+    private readonly SettlementPipeline _settlement;
     private readonly CreditRedemption _credits;
     private readonly SettlementTracker _settlements;
     private readonly IOptionsMonitor<MeterAgentOptions> _options;
@@ -36,6 +38,7 @@ internal sealed partial class MeteringMiddleware
         RequestDelegate next,
         IAccountStore accounts,
         IUsageStore usage,
+        SettlementPipeline settlement,
         CreditRedemption credits,
         SettlementTracker settlements,
         IOptionsMonitor<MeterAgentOptions> options,
@@ -45,6 +48,7 @@ internal sealed partial class MeteringMiddleware
         _next = next;
         _accounts = accounts;
         _usage = usage;
+        _settlement = settlement;
         _credits = credits;
         _settlements = settlements;
         _options = options;
@@ -109,25 +113,21 @@ internal sealed partial class MeteringMiddleware
             var record = exchange.Record;
             var clientGone = context.RequestAborted.IsCancellationRequested
                 || exception is IOException or OperationCanceledException or BadHttpRequestException;
-            record.EndedAt = _clock.GetUtcNow();
             if (clientGone)
             {
                 LogClientGone(record.Id, exception.GetType().Name);
-                record.Status = UsageStatus.ClientAborted;
-                record.Error = "client disconnected before the request was forwarded";
             }
             else
             {
                 // Never a bare 500: the client gets the API's own shape, and the record says the agent failed.
                 LogAgentFailure(record.Id, exception);
-                record.Status = UsageStatus.Failed;
-                record.HttpStatus = StatusCodes.Status500InternalServerError;
-                record.Error = $"agent error: {exception.GetType().Name}";
             }
 
             try
             {
-                await EndUnservedAsync(exchange);
+                await (clientGone
+                    ? EndUnservedAsync(exchange, UsageStatus.ClientAborted, null, "client disconnected before the request was forwarded")
+                    : EndUnservedAsync(exchange, UsageStatus.Failed, StatusCodes.Status500InternalServerError, $"agent error: {exception.GetType().Name}"));
             }
             catch (Exception storeFailure)
             {
@@ -248,102 +248,65 @@ internal sealed partial class MeteringMiddleware
     {
         var record = exchange.Record;
         var error = context.GetForwarderErrorFeature();
-        var clientSide = error?.Error is ForwarderError.ResponseBodyClient or ForwarderError.RequestBodyClient
-            or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled;
+        var clientSide = error is not null && OutcomeClassifier.IsClientSide(error.Error);
 
         // YARP aborts the client's connection when the upstream breaks off, which also cancels RequestAborted: an
         // upstream error decides first, so the provider's failure is never recorded as the client leaving.
         var clientGone = clientSide || (error is null && context.RequestAborted.IsCancellationRequested);
-        if (clientSide)
-        {
-            error = null;
-        }
+        var upstreamFailure = clientSide ? null : error;
 
-        var (metered, goneWhileFinishing) = await tap.CompleteAsync(!clientGone && error is null, context.RequestAborted);
+        var (metered, goneWhileFinishing) = await tap.CompleteAsync(!clientGone && upstreamFailure is null, context.RequestAborted);
         clientGone |= goneWhileFinishing;
 
-        if (clientGone)
+        if (!clientGone && upstreamFailure is not null)
         {
-            record.Status = UsageStatus.ClientAborted;
-            record.Error = "client disconnected before the response ended";
-        }
-        else if (error is not null)
-        {
-            record.Status = UsageStatus.UpstreamFailed;
-            var timedOut = error.Error == ForwarderError.RequestTimedOut;
-            record.Error = timedOut ? "upstream timed out" : $"upstream failed: {error.Error}";
-            LogUpstreamFailure(record.Id, error.Error, error.Exception?.GetType().Name);
+            LogUpstreamFailure(record.Id, upstreamFailure.Error, upstreamFailure.Exception?.GetType().Name);
             if (!context.Response.HasStarted)
             {
+                var timedOut = upstreamFailure.Error == ForwarderError.RequestTimedOut;
                 await ApiError.WriteAsync(context, family,
                     timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway,
                     timedOut ? ApiErrorKind.UpstreamTimeout : ApiErrorKind.UpstreamUnavailable,
                     timedOut ? "The upstream model server did not answer in time." : "The upstream model server could not be reached.");
             }
         }
-        else if (context.Response.StatusCode >= 400)
-        {
-            record.Status = UsageStatus.UpstreamError;
-            record.Error = metered.UpstreamError is { } upstreamError
-                ? $"upstream returned {context.Response.StatusCode}: {upstreamError}"
-                : $"upstream returned {context.Response.StatusCode}";
-        }
-        else if (!metered.Complete)
-        {
-            // The upstream closed cleanly but without its terminal event: the client saw a truncated answer.
-            record.Status = UsageStatus.UpstreamFailed;
-            record.Error = metered.Malformed ? "upstream response was malformed" : "upstream response ended before its terminal event";
-        }
-        else
-        {
-            record.Status = UsageStatus.Completed;
-            if (metered.Malformed)
-            {
-                record.Error = "upstream sent a malformed event; metered what could be read";
-            }
-        }
 
-        record.HttpStatus = context.Response.StatusCode;
+        var (status, reason) = OutcomeClassifier.Classify(
+            upstreamFailure?.Error, clientGone, context.Response.StatusCode, metered.Complete, metered.Malformed, metered.UpstreamError);
+        var httpStatus = context.Response.StatusCode;
 
         // The response ends when this returns: counting, redemption and the durable close go on without holding the
         // client or its connection.
-        var firstTokenAt = tap.FirstTokenAt ?? (record.Stream || record.Status != UsageStatus.Completed ? null : tap.FirstByteAt);
+        var firstTokenAt = tap.FirstTokenAt ?? (record.Stream || status != UsageStatus.Completed ? null : tap.FirstByteAt);
         exchange.Ended = true;
-        var reservation = exchange.Reservation;
-        _settlements.Track(record.Id, Task.Run(() => FinishAsync(record, inputSegments, reservation, metered, firstTokenAt)));
+        _settlements.Track(record.Id, Task.Run(() => FinishAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt)));
     }
 
-    private async Task FinishAsync(UsageRecord record, IReadOnlyList<string> inputSegments, Reservation? reservation, MeteredResponse metered, DateTimeOffset? firstTokenAt)
+    /// <summary>Counts what was delivered, notes what metering noticed, and settles the request.</summary>
+    private async Task FinishAsync(
+        MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
+        UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt)
     {
-        record.ServedModel = metered.ServedModel;
-        record.FirstTokenAt = firstTokenAt;
-        if (!_credits.Enabled)
-        {
-            record.ReferenceInputTokens = _tokenizer.CountTokens(inputSegments);
-        }
-
-        record.ReferenceOutputTokens = _tokenizer.CountTokens(metered.OutputSegments);
+        var referenceInput = _credits.Enabled ? exchange.Record.ReferenceInputTokens : _tokenizer.CountTokens(inputSegments);
+        var referenceOutput = _tokenizer.CountTokens(metered.OutputSegments);
         List<string>? flags = null;
         if (metered.Truncated)
         {
             (flags ??= []).Add(UsageFlags.Truncated);
-            if (!record.Stream)
+            if (!exchange.Record.Stream)
             {
                 // A JSON body past the tap's bound was forwarded but its text not kept: it must not cost less than a
                 // smaller one, so its output counts at least one token per 4 bytes delivered (a body is mostly text).
-                record.ReferenceOutputTokens = Math.Max(record.ReferenceOutputTokens, (metered.DeliveredBytes + 3) / 4);
+                referenceOutput = Math.Max(referenceOutput, (metered.DeliveredBytes + 3) / 4);
             }
         }
 
-        if (metered.NativeUsage is { } native)
+        var native = metered.NativeUsage;
+        var counts = new MeteredCounts(
+            referenceInput, referenceOutput,
+            native?.InputTokens, native?.CachedInputTokens, native?.CacheWriteTokens, native?.OutputTokens, native?.ReasoningTokens);
+        if (native is not null)
         {
-            record.NativeReported = true;
-            record.Quality = "native";
-            record.NativeInputTokens = native.InputTokens;
-            record.NativeCachedInputTokens = native.CachedInputTokens;
-            record.NativeCacheWriteTokens = native.CacheWriteTokens;
-            record.NativeOutputTokens = native.OutputTokens;
-            record.NativeReasoningTokens = native.ReasoningTokens;
             if (!metered.NativeUsageFinal)
             {
                 (flags ??= []).Add(UsageFlags.NativeNotFinal);
@@ -354,56 +317,34 @@ internal sealed partial class MeteringMiddleware
                 (flags ??= []).Add(UsageFlags.NativeSuspect);
             }
 
-            if (record.Counts.NativeBelowReference)
+            if (counts.NativeBelowReference)
             {
                 (flags ??= []).Add(UsageFlags.NativeBelowReference);
             }
         }
-        else
-        {
-            record.Quality = "estimated";
-        }
 
-        if (flags is not null)
+        await _settlement.SettleAsync(exchange.Conclude(status, httpStatus, reason, _clock.GetUtcNow()) with
         {
-            record.Flags = UsageFlags.Join(flags);
-        }
-
-        record.EndedAt = _clock.GetUtcNow();
-        if (reservation is not null)
-        {
-            await _credits.SettleAndCloseAsync(record, reservation);
-        }
-        else
-        {
-            await _usage.CloseAsync(record, CancellationToken.None);
-        }
+            Forwarded = true,
+            Counts = counts,
+            ServedModel = metered.ServedModel,
+            FirstTokenAt = firstTokenAt,
+            Flags = flags is null ? string.Empty : UsageFlags.Join(flags),
+        });
     }
 
     private async Task RejectAsync(HttpContext context, MeteringFeature exchange, ApiFamily family, int status, ApiErrorKind kind, string message, string? param = null)
     {
-        var record = exchange.Record;
-        record.Status = UsageStatus.Rejected;
-        record.HttpStatus = status;
-        record.Error = message;
-        record.EndedAt = _clock.GetUtcNow();
-        await EndUnservedAsync(exchange);
-        context.Response.Headers[UsageIdHeader] = record.Id;
+        await EndUnservedAsync(exchange, UsageStatus.Rejected, status, message);
+        context.Response.Headers[UsageIdHeader] = exchange.Record.Id;
         await ApiError.WriteAsync(context, family, status, kind, message, param);
     }
 
-    /// <summary>Closes the record of a request that never reached the upstream, releasing any reservation it holds.</summary>
-    private async Task EndUnservedAsync(MeteringFeature exchange)
+    /// <summary>Settles a request that never reached the upstream: nothing was served, so any reservation is released.</summary>
+    private async Task EndUnservedAsync(MeteringFeature exchange, UsageStatus status, int? httpStatus, string error)
     {
         exchange.Ended = true;
-        if (exchange.Reservation is { } reservation)
-        {
-            await _credits.VoidAndCloseAsync(exchange.Record, reservation);
-        }
-        else
-        {
-            await _usage.CloseAsync(exchange.Record, CancellationToken.None);
-        }
+        await _settlement.SettleAsync(exchange.Conclude(status, httpStatus, error, _clock.GetUtcNow()));
     }
 
     private static bool IsJson(string? contentType) =>

@@ -1,0 +1,103 @@
+using MeterAgent.Contracts.Units;
+using MeterAgent.Ledger.Credits;
+using MeterAgent.Ledger.Usage;
+
+namespace MeterAgent.Ledger.Settlement;
+
+/// <summary>
+/// How one metered request ended, decided once and never changed: who, what, when, the counts of each token class, and
+/// the status. Every settlement observer sees the same outcome; the usage record is its durable form
+/// (<see cref="ToRecord"/>).
+/// </summary>
+public sealed record RequestOutcome
+{
+    public required string UsageId { get; init; }
+
+    public required string AccountId { get; init; }
+
+    public required string KeyId { get; init; }
+
+    /// <summary>Surface name, e.g. openai.chat_completions.</summary>
+    public required string Surface { get; init; }
+
+    public string? RouteId { get; init; }
+
+    public string? ClusterId { get; init; }
+
+    public string? RequestedModel { get; init; }
+
+    public string? ServedModel { get; init; }
+
+    public bool Stream { get; init; }
+
+    public bool NonTextInput { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset? FirstTokenAt { get; init; }
+
+    public required DateTimeOffset EndedAt { get; init; }
+
+    public required UsageStatus Status { get; init; }
+
+    /// <summary>HTTP status the client received; null when it left before any.</summary>
+    public int? HttpStatus { get; init; }
+
+    /// <summary>Why it failed or was refused (no secrets, no content).</summary>
+    public string? Error { get; init; }
+
+    /// <summary>The request reached the upstream: only then can anything have been served.</summary>
+    public bool Forwarded { get; init; }
+
+    /// <summary>Reference counts, and native counts when the upstream reported them (null otherwise).</summary>
+    public MeteredCounts Counts { get; init; }
+
+    /// <summary>What metering noticed (<see cref="UsageFlags"/>), comma-separated; empty when nothing.</summary>
+    public string Flags { get; init; } = string.Empty;
+
+    public string? ReferenceTokenizer { get; init; }
+
+    /// <summary>The credit reservation the request held, to post or void; null without credits or when refused.</summary>
+    public Reservation? Reservation { get; init; }
+
+    /// <summary>
+    /// Whether the request is charged for what it delivered: it was forwarded, and ended with the whole response or
+    /// with the client leaving. An upstream failure or error is the provider's, and a request refused or failed before
+    /// the upstream served nothing.
+    /// </summary>
+    public bool Chargeable => Forwarded && Status is UsageStatus.Completed or UsageStatus.ClientAborted;
+
+    public bool NativeReported => Counts.NativeInput is not null;
+
+    /// <summary>The durable form, before any redemption is known (the ledger fills that in the same write).</summary>
+    public UsageRecord ToRecord() => new()
+    {
+        Id = UsageId,
+        AccountId = AccountId,
+        KeyId = KeyId,
+        Surface = Surface,
+        RouteId = RouteId,
+        ClusterId = ClusterId,
+        RequestedModel = RequestedModel,
+        ServedModel = ServedModel,
+        Stream = Stream,
+        StartedAt = StartedAt,
+        FirstTokenAt = FirstTokenAt,
+        EndedAt = EndedAt,
+        Status = Status,
+        HttpStatus = HttpStatus,
+        Error = Error,
+        NativeReported = NativeReported,
+        NativeInputTokens = Counts.NativeInput,
+        NativeCachedInputTokens = Counts.NativeCachedInput,
+        NativeCacheWriteTokens = Counts.NativeCacheWrite,
+        NativeOutputTokens = Counts.NativeOutput,
+        NativeReasoningTokens = Counts.NativeReasoning,
+        ReferenceInputTokens = Counts.ReferenceInput,
+        ReferenceOutputTokens = Counts.ReferenceOutput,
+        Quality = NativeReported ? "native" : "estimated",
+        NonTextInput = NonTextInput,
+        ReferenceTokenizer = ReferenceTokenizer,
+        Flags = Flags,
+    };
+}
