@@ -1,6 +1,6 @@
-using MeterAgent.Hosting;
 using MeterAgent.Ledger.Accounts;
 using MeterAgent.Ledger.Usage;
+using MeterAgent.Common;
 
 namespace MeterAgent.Admin;
 

@@ -1,15 +1,13 @@
 using System.Text;
 using System.Text.Json;
-using MeterAgent.Admin;
 using MeterAgent.Contracts.Deliveries;
 using MeterAgent.Contracts.Specs;
 using MeterAgent.Contracts.Units;
-using MeterAgent.Hosting;
 using MeterAgent.Ledger.Accounts;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Metering.Surfaces;
-using MeterAgent.Proxy;
+using MeterAgent.Common;
 
 namespace MeterAgent.Credits;
 
@@ -56,7 +54,7 @@ internal static class CreditsEndpoints
         {
             try
             {
-                jws = JsonSerializer.Deserialize(body.Bytes, AdminJsonContext.Default.DeliveryRequest)?.Notice;
+                jws = JsonSerializer.Deserialize(body.Bytes, CreditsJsonContext.Default.DeliveryRequest)?.Notice;
             }
             catch (JsonException)
             {
@@ -99,7 +97,7 @@ internal static class CreditsEndpoints
 
     private static async Task<IResult> SetPolicyAsync(string accountId, HttpRequest request, IAccountStore accounts, ICreditLedger ledger, CancellationToken ct)
     {
-        var (body, error) = await AdminJsonBody.ReadAsync(request, AdminJsonContext.Default.PolicyView, PolicyShape, ct);
+        var (body, error) = await AdminJsonBody.ReadAsync(request, CreditsJsonContext.Default.PolicyView, PolicyShape, ct);
         if (body is null)
         {
             return error!;
@@ -134,7 +132,7 @@ internal static class CreditsEndpoints
 
     private static async Task<IResult> CorrectAsync(string lotId, HttpRequest request, ICreditLedger ledger, TimeProvider clock, CancellationToken ct)
     {
-        var (body, error) = await AdminJsonBody.ReadAsync(request, AdminJsonContext.Default.CorrectionRequest, CorrectionShape, ct);
+        var (body, error) = await AdminJsonBody.ReadAsync(request, CreditsJsonContext.Default.CorrectionRequest, CorrectionShape, ct);
         if (body is null)
         {
             return error!;
@@ -178,7 +176,7 @@ internal static class CreditsEndpoints
             await LotsAsync(ledger, key.AccountId, ct),
             ContractUnits.FromMicro(await ledger.GetOverageMicroAsync(key.AccountId, ct)),
             PolicyView.From(await ledger.GetPolicyAsync(key.AccountId, ct)));
-        await context.Response.WriteAsJsonAsync(balance, AdminJsonContext.Default.BalanceView, cancellationToken: ct);
+        await context.Response.WriteAsJsonAsync(balance, CreditsJsonContext.Default.BalanceView, cancellationToken: ct);
     }
 
     private static async Task UsageAsync(HttpContext context, IAccountStore accounts, IUsageStore usage, string? model, DateTimeOffset? from, DateTimeOffset? to, string? before, int? limit)
@@ -197,7 +195,7 @@ internal static class CreditsEndpoints
 
         var records = await usage.QueryAsync(new UsageQuery(key.AccountId, model, from, to, before, pageSize), context.RequestAborted);
         var page = new UsagePage(records, records.Count == pageSize ? records[^1].Id : null);
-        await context.Response.WriteAsJsonAsync(page, AdminJsonContext.Default.UsagePage, cancellationToken: context.RequestAborted);
+        await context.Response.WriteAsJsonAsync(page, CreditsJsonContext.Default.UsagePage, cancellationToken: context.RequestAborted);
     }
 
     private static async Task<IReadOnlyList<LotView>> LotsAsync(ICreditLedger ledger, string accountId, CancellationToken ct)

@@ -6,6 +6,7 @@ using MeterAgent.Ledger.Accounts;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
+using MeterAgent.Common;
 
 namespace MeterAgent.Demo;
 

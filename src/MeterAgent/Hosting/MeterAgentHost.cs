@@ -10,6 +10,7 @@ using MeterAgent.Settlement;
 using MeterAgent.Ledger.Settlement;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using MeterAgent.Common;
 
 namespace MeterAgent.Hosting;
 
@@ -18,11 +19,6 @@ public static class MeterAgentHost
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args.Contains("--demo", StringComparer.OrdinalIgnoreCase))
-        {
-            return await Demo.DemoMode.RunAsync(args.Where(a => !a.Equals("--demo", StringComparison.OrdinalIgnoreCase)).ToArray());
-        }
-
         await using var app = Build(args);
         await app.RunAsync();
         return 0;
@@ -80,6 +76,7 @@ public static class MeterAgentHost
             json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
             json.SerializerOptions.Converters.Add(new UsageStatusJsonConverter());
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(1, CreditsJsonContext.Default);
         });
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))

@@ -1,8 +1,8 @@
 using System.Collections.Frozen;
-using MeterAgent.Hosting;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
+using MeterAgent.Common;
 
 namespace MeterAgent.Proxy;
 

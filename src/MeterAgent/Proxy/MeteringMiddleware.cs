@@ -5,12 +5,12 @@ using MeterAgent.Metering.Requests;
 using MeterAgent.Metering.Responses;
 using MeterAgent.Metering.Surfaces;
 using MeterAgent.Metering.Tokenization;
-using MeterAgent.Hosting;
 using MeterAgent.Contracts.Units;
 using MeterAgent.Settlement;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
+using MeterAgent.Common;
 
 namespace MeterAgent.Proxy;
 

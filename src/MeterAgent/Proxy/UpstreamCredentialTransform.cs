@@ -1,7 +1,7 @@
-using MeterAgent.Hosting;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
+using MeterAgent.Common;
 
 namespace MeterAgent.Proxy;
 

@@ -1,7 +1,7 @@
 using MeterAgent.Ledger.Accounts;
 using MeterAgent.Metering.Surfaces;
 
-namespace MeterAgent.Proxy;
+namespace MeterAgent.Common;
 
 /// <summary>The client's MeterAgent key, as OpenAI SDKs send it (Authorization: Bearer) or Anthropic SDKs (x-api-key), and its check.</summary>
 internal static class ClientCredentials

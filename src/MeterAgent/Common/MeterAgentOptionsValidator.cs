@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace MeterAgent.Hosting;
+namespace MeterAgent.Common;
 
 /// <summary>Fails start-up with the name of the bad key, not a stack trace later.</summary>
 public sealed class MeterAgentOptionsValidator : IValidateOptions<MeterAgentOptions>

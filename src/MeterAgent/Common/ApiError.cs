@@ -1,7 +1,7 @@
 using System.Text.Json;
 using MeterAgent.Metering.Surfaces;
 
-namespace MeterAgent.Proxy;
+namespace MeterAgent.Common;
 
 /// <summary>
 /// Errors in each API's own shape, so an SDK raises its usual typed exception:

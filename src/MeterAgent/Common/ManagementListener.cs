@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 
-namespace MeterAgent.Hosting;
+namespace MeterAgent.Common;
 
 /// <summary>
 /// Management endpoints answer only on the management listener, and client traffic only on the proxy listener.

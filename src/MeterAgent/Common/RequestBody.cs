@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace MeterAgent.Proxy;
+namespace MeterAgent.Common;
 
 /// <summary>A request body read once into a pooled buffer: parsed in place, then replayed to the upstream.</summary>
 internal sealed class RequestBody : IDisposable

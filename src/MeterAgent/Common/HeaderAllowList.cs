@@ -1,4 +1,4 @@
-namespace MeterAgent.Hosting;
+namespace MeterAgent.Common;
 
 /// <summary>Section "MeterAgent:Headers": what may cross the proxy beyond the built-in allow-lists.</summary>
 public sealed class HeaderAllowList

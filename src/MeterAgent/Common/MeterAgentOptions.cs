@@ -1,4 +1,4 @@
-namespace MeterAgent.Hosting;
+namespace MeterAgent.Common;
 
 /// <summary>The agent's own settings, section "MeterAgent".</summary>
 public sealed class MeterAgentOptions

@@ -1,9 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
-using MeterAgent.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace MeterAgent.Admin;
+namespace MeterAgent.Common;
 
 /// <summary>Every /admin endpoint needs MeterAgent:AdminToken as a bearer token; unset, the admin API is off.</summary>
 internal static class AdminEndpointsFilter

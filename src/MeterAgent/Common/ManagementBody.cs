@@ -1,7 +1,6 @@
-using MeterAgent.Proxy;
 using Microsoft.AspNetCore.Mvc;
 
-namespace MeterAgent.Admin;
+namespace MeterAgent.Common;
 
 /// <summary>
 /// Reads a management-port request body with a hard cap. The management port answers the clearing house without

@@ -1,4 +1,4 @@
-namespace MeterAgent.Hosting;
+namespace MeterAgent.Common;
 
 /// <summary>How the agent authenticates to one upstream cluster (MeterAgent:Upstreams:{clusterId}).</summary>
 public sealed class UpstreamCredential

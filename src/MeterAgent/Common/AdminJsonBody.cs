@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
-namespace MeterAgent.Admin;
+namespace MeterAgent.Common;
 
 /// <summary>
 /// Reads an admin call's JSON body under <see cref="ManagementBody.AdminJsonLimit"/>. Minimal-API binding would answer

@@ -1,4 +1,4 @@
-namespace MeterAgent.Admin;
+namespace MeterAgent.Common;
 
 internal enum ManagementBodyStatus
 {
