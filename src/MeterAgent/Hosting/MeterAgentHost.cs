@@ -26,7 +26,11 @@ public static class MeterAgentHost
 
     /// <param name="args">Command line; any setting can be given as --Section:Key=value.</param>
     /// <param name="configure">Extra configuration sources, applied after appsettings and the environment (tests, demo).</param>
-    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null)
+    /// <param name="configureServices">
+    /// Services added after the agent's own, e.g. one more <see cref="ISettlementObserver"/> (observers run in the order
+    /// they were registered, after the agent's).
+    /// </param>
+    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -83,6 +87,7 @@ public static class MeterAgentHost
             .AddTransforms(HeaderPolicy.Apply)
             .AddTransforms(UpstreamCredentialTransform.Apply);
 
+        configureServices?.Invoke(builder.Services);
         var app = builder.Build();
 
         // Contract specs and trusted keys load now: a bad file stops start-up with its name and field.
