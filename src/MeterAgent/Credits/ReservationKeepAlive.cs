@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using MeterAgent.Ledger.Credits;
-using MeterAgent.Ledger.Settlement;
+using MeterAgent.Ledger.Outcomes;
 using Microsoft.Extensions.Options;
 
 namespace MeterAgent.Credits;

@@ -7,7 +7,7 @@ using MeterAgent.Health;
 using MeterAgent.Ledger.Sqlite;
 using MeterAgent.Proxy;
 using MeterAgent.Settlement;
-using MeterAgent.Ledger.Settlement;
+using MeterAgent.Ledger.Outcomes;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using MeterAgent.Common;

@@ -1,5 +1,5 @@
 using MeterAgent.Ledger.Credits;
-using MeterAgent.Ledger.Settlement;
+using MeterAgent.Ledger.Outcomes;
 using MeterAgent.Ledger.Usage;
 
 namespace MeterAgent.Proxy;

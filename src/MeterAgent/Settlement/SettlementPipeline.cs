@@ -1,5 +1,5 @@
 using MeterAgent.Credits;
-using MeterAgent.Ledger.Settlement;
+using MeterAgent.Ledger.Outcomes;
 using MeterAgent.Ledger.Usage;
 
 namespace MeterAgent.Settlement;
@@ -24,11 +24,11 @@ internal sealed partial class SettlementPipeline(
     public async Task<SettledRequest> SettleAsync(RequestOutcome outcome)
     {
         var record = outcome.ToRecord();
-        Redemption? redemption = null;
+        RedemptionSummary? redemption = null;
         if (outcome.Reservation is { } reservation)
         {
             await credits.SettleAndCloseAsync(record, reservation, outcome.Forwarded, outcome.Chargeable);
-            redemption = Redemption.FromRecord(record);
+            redemption = RedemptionSummary.FromRecord(record);
         }
         else
         {

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using MeterAgent.Contracts.Units;
 using MeterAgent.Hosting;
-using MeterAgent.Ledger.Settlement;
+using MeterAgent.Ledger.Outcomes;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Settlement;
 using Microsoft.AspNetCore.Builder;

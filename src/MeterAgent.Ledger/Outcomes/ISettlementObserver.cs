@@ -1,4 +1,4 @@
-namespace MeterAgent.Ledger.Settlement;
+namespace MeterAgent.Ledger.Outcomes;
 
 /// <summary>
 /// Reacts to every settled request, once, in registration order (metrics, the attestation log, a shipper to Redis):

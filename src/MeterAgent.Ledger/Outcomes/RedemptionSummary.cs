@@ -1,9 +1,9 @@
 using MeterAgent.Ledger.Usage;
 
-namespace MeterAgent.Ledger.Settlement;
+namespace MeterAgent.Ledger.Outcomes;
 
 /// <summary>What a credited request redeemed, as the ledger settled it (all amounts in micro-units).</summary>
-public sealed record Redemption(
+public sealed record RedemptionSummary(
     string? ContractId,
     int? ContractVersion,
     long? UnitsMicro,
@@ -13,10 +13,10 @@ public sealed record Redemption(
     IReadOnlyList<string> LotIds)
 {
     /// <summary>The redemption fields of a record the ledger has closed.</summary>
-    public static Redemption FromRecord(UsageRecord record)
+    public static RedemptionSummary FromRecord(UsageRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return new Redemption(
+        return new RedemptionSummary(
             record.ContractId, record.ContractVersion, record.UnitsMicro, record.UnitsBasis,
             record.RedeemedMicro ?? 0, record.OverageMicro ?? 0, record.LotIds);
     }

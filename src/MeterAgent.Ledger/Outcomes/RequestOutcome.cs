@@ -2,7 +2,7 @@ using MeterAgent.Contracts.Units;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Usage;
 
-namespace MeterAgent.Ledger.Settlement;
+namespace MeterAgent.Ledger.Outcomes;
 
 /// <summary>
 /// How one metered request ended, decided once and never changed: who, what, when, the counts of each token class, and
