@@ -15,123 +15,105 @@ internal static class CreditWriteSteps
         CreditLedgerSql.ReadLot(context.Command(CreditLedgerSql.SelectLot, "@lot_id"), lotId);
 
     /// <summary>
-    /// Resolves a pending reservation: each draw posts the given amount (0 to release it all), the rest of what it
-    /// reserved returns to its lot. Returns the reservation as resolved.
+    /// The account's open lots with something left at <paramref name="now"/>, in redemption order, read from the writer's
+    /// statement only as far as the caller enumerates.
     /// </summary>
-    public static Reservation Resolve(
-        SqliteWriteContext context, Reservation pending, ReservationState state, IReadOnlyList<long> postedPerDraw, long overage)
-    {
-        var settle = context.Command(CreditLedgerSql.SettleDraw, "@reserved", "@posted", "@lot_id");
-        var setDrawPosted = context.Command(CreditLedgerSql.SetDrawPosted, "@posted", "@reservation_id", "@seq");
-        var draws = new LotDraw[pending.Draws.Count];
-        long posted = 0;
-        for (var seq = 0; seq < draws.Length; seq++)
-        {
-            var draw = pending.Draws[seq];
-            var drawPosted = postedPerDraw.Count == 0 ? 0 : postedPerDraw[seq];
-            settle.Parameters[0].Value = draw.ReservedMicro;
-            settle.Parameters[1].Value = drawPosted;
-            settle.Parameters[2].Value = draw.LotId;
-            Expect(settle.ExecuteNonQuery(), $"lot {draw.LotId} does not hold the {draw.ReservedMicro} pending that reservation {pending.ReservationId} drew");
-
-            if (drawPosted != 0)
-            {
-                setDrawPosted.Parameters[0].Value = drawPosted;
-                setDrawPosted.Parameters[1].Value = pending.ReservationId;
-                setDrawPosted.Parameters[2].Value = (long)seq;
-                Expect(setDrawPosted.ExecuteNonQuery(), $"reservation {pending.ReservationId} has no draw {seq}");
-            }
-
-            draws[seq] = draw with { PostedMicro = drawPosted };
-            posted += drawPosted;
-        }
-
-        var resolve = context.Command(CreditLedgerSql.ResolveReservation, "@state", "@posted", "@overage", "@reservation_id");
-        resolve.Parameters[0].Value = ReservationStateNames.ToName(state);
-        resolve.Parameters[1].Value = posted;
-        resolve.Parameters[2].Value = overage;
-        resolve.Parameters[3].Value = pending.ReservationId;
-        Expect(resolve.ExecuteNonQuery(), $"reservation {pending.ReservationId} is no longer pending");
-
-        if (overage > 0)
-        {
-            var addOverage = context.Command(CreditLedgerSql.AddOverage, "@account_id", "@overage");
-            addOverage.Parameters[0].Value = pending.AccountId;
-            addOverage.Parameters[1].Value = overage;
-            addOverage.ExecuteNonQuery();
-        }
-
-        return pending with { State = state, PostedMicro = posted, OverageMicro = overage, Draws = draws };
-    }
-
-    /// <summary>
-    /// Redeems <paramref name="actual"/> from the open lots of the expired reservation's contract, in redemption order
-    /// and straight from available (its own draws were released when it expired); what they cannot cover is overage.
-    /// The account's policy no longer decides: the request was served, so its shortfall is owed. Lots count as open at
-    /// <paramref name="now"/>, when the request ended.
-    /// </summary>
-    public static Reservation PostLate(SqliteWriteContext context, Reservation expired, long actual, DateTimeOffset now)
+    public static IEnumerable<EligibleLot> EligibleLots(SqliteWriteContext context, string accountId, DateTimeOffset now)
     {
         var eligible = context.Raw(CreditLedgerSql.SelectEligibleLots);
-        eligible.Bind("@account_id", expired.AccountId);
+        eligible.Bind("@account_id", accountId);
         eligible.Bind("@now", SqliteTime.ToUnixMicroseconds(now));
-        var picks = new List<(string LotId, long Amount)>();
-        long drawn = 0;
         try
         {
-            while (drawn < actual && eligible.Step())
+            while (eligible.Step())
             {
-                if (string.Equals(eligible.GetString(1), expired.ContractId, StringComparison.Ordinal))
-                {
-                    var amount = Math.Min(eligible.GetInt64(2), actual - drawn);
-                    picks.Add((eligible.GetString(0), amount));
-                    drawn += amount;
-                }
+                yield return new EligibleLot(eligible.GetString(0), eligible.GetString(1), eligible.GetInt64(2));
             }
         }
         finally
         {
+            // The statement is shared by every write on the writer: leave it ready for the next one.
             eligible.Reset();
         }
+    }
+
+    /// <summary>
+    /// Writes a resolution <see cref="Settlement"/> made from a pending reservation: the guarded state change first, then
+    /// each draw leaves pending (its posted part redeemed, the rest available again) and any overage is the account's.
+    /// False, with nothing changed, when the reservation was no longer pending.
+    /// </summary>
+    public static bool TryApplyResolution(SqliteWriteContext context, Reservation resolved)
+    {
+        var resolve = context.Raw(CreditLedgerSql.ResolveReservation);
+        resolve.Bind("@state", ReservationStateNames.ToName(resolved.State));
+        resolve.Bind("@posted", resolved.PostedMicro);
+        resolve.Bind("@overage", resolved.OverageMicro);
+        resolve.Bind("@reservation_id", resolved.ReservationId);
+        if (resolve.Execute() == 0)
+        {
+            return false;
+        }
+
+        var settle = context.Raw(CreditLedgerSql.SettleDraw);
+        var setDrawPosted = context.Raw(CreditLedgerSql.SetDrawPosted);
+        for (var seq = 0; seq < resolved.Draws.Count; seq++)
+        {
+            var draw = resolved.Draws[seq];
+            settle.Bind("@reserved", draw.ReservedMicro);
+            settle.Bind("@posted", draw.PostedMicro);
+            settle.Bind("@lot_id", draw.LotId);
+            Expect(settle.Execute(), $"lot {draw.LotId} does not hold the {draw.ReservedMicro} pending that reservation {resolved.ReservationId} drew");
+            if (draw.PostedMicro != 0)
+            {
+                setDrawPosted.Bind("@posted", draw.PostedMicro);
+                setDrawPosted.Bind("@reservation_id", resolved.ReservationId);
+                setDrawPosted.Bind("@seq", seq);
+                Expect(setDrawPosted.Execute(), $"reservation {resolved.ReservationId} has no draw {seq}");
+            }
+        }
+
+        AddOverage(context, resolved.AccountId, resolved.OverageMicro);
+        return true;
+    }
+
+    /// <summary>Writes a resolution of a reservation this write just read as pending: it must still be.</summary>
+    public static Reservation ApplyResolution(SqliteWriteContext context, Reservation resolved)
+    {
+        Expect(TryApplyResolution(context, resolved) ? 1 : 0, $"reservation {resolved.ReservationId} is no longer pending");
+        return resolved;
+    }
+
+    /// <summary>
+    /// Posts an expired reservation late: <paramref name="actual"/> is redeemed from the open lots of its contract as
+    /// they stand at <paramref name="now"/> (see <see cref="Settlement.PostLate"/>), the rest is overage.
+    /// </summary>
+    public static Reservation PostLate(SqliteWriteContext context, Reservation expired, long actual, DateTimeOffset now)
+    {
+        var picks = Redemption.PickDraws(EligibleLots(context, expired.AccountId, now), expired.ContractId, actual);
+        var posted = Settlement.PostLate(expired, picks, actual);
 
         var redeem = context.Raw(CreditLedgerSql.RedeemFromLot);
         var insertDraw = context.Raw(CreditLedgerSql.InsertPostedDraw);
-        var draws = new List<LotDraw>(expired.Draws);
-        foreach (var (lotId, amount) in picks)
+        for (var seq = expired.Draws.Count; seq < posted.Draws.Count; seq++)
         {
-            redeem.Bind("@amount", amount);
-            redeem.Bind("@lot_id", lotId);
-            CreditWriteSteps.Expect(redeem.Execute(), $"lot {lotId} no longer holds the {amount} just read");
+            var draw = posted.Draws[seq];
+            redeem.Bind("@amount", draw.PostedMicro);
+            redeem.Bind("@lot_id", draw.LotId);
+            Expect(redeem.Execute(), $"lot {draw.LotId} no longer holds the {draw.PostedMicro} just read");
             insertDraw.Bind("@reservation_id", expired.ReservationId);
-            insertDraw.Bind("@seq", draws.Count);
-            insertDraw.Bind("@lot_id", lotId);
-            insertDraw.Bind("@amount", amount);
+            insertDraw.Bind("@seq", seq);
+            insertDraw.Bind("@lot_id", draw.LotId);
+            insertDraw.Bind("@amount", draw.PostedMicro);
             insertDraw.Execute();
-            draws.Add(new LotDraw(lotId, amount, amount));
         }
 
-        var overage = actual - drawn;
         var post = context.Raw(CreditLedgerSql.PostExpiredReservation);
-        post.Bind("@posted", drawn);
-        post.Bind("@overage", overage);
+        post.Bind("@posted", posted.PostedMicro);
+        post.Bind("@overage", posted.OverageMicro);
         post.Bind("@reservation_id", expired.ReservationId);
-        CreditWriteSteps.Expect(post.Execute(), $"reservation {expired.ReservationId} is no longer expired");
-        if (overage > 0)
-        {
-            var addOverage = context.Raw(CreditLedgerSql.AddOverage);
-            addOverage.Bind("@account_id", expired.AccountId);
-            addOverage.Bind("@overage", overage);
-            addOverage.Execute();
-        }
-
-        return expired with
-        {
-            State = ReservationState.Posted,
-            ReservedMicro = expired.ReservedMicro + drawn,
-            PostedMicro = drawn,
-            OverageMicro = overage,
-            Draws = draws,
-        };
+        Expect(post.Execute(), $"reservation {expired.ReservationId} is no longer expired");
+        AddOverage(context, expired.AccountId, posted.OverageMicro);
+        return posted;
     }
 
     /// <summary>
@@ -143,6 +125,17 @@ internal static class CreditWriteSteps
         if (rowsChanged != 1)
         {
             throw new InvalidOperationException($"Credit ledger inconsistency: {otherwise}.");
+        }
+    }
+
+    private static void AddOverage(SqliteWriteContext context, string accountId, long overage)
+    {
+        if (overage > 0)
+        {
+            var addOverage = context.Raw(CreditLedgerSql.AddOverage);
+            addOverage.Bind("@account_id", accountId);
+            addOverage.Bind("@overage", overage);
+            addOverage.Execute();
         }
     }
 }
