@@ -66,3 +66,8 @@ public sealed class SqliteSettleAndCloseTests : SettleAndCloseTests
 {
     protected override Task<ILedgerStores> OpenStoresAsync() => Task.FromResult<ILedgerStores>(new SqliteLedgerStores());
 }
+
+public sealed class SqliteLedgerInvariantTests : LedgerInvariantTests
+{
+    protected override ILedgerStores OpenStores() => new SqliteLedgerStores();
+}
