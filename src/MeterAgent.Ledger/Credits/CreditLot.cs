@@ -16,4 +16,10 @@ public sealed record CreditLot(
     long RedeemedMicro,
     DateTimeOffset WindowStart,
     DateTimeOffset WindowEnd,
-    DateTimeOffset DeliveredAt);
+    DateTimeOffset DeliveredAt)
+{
+    /// <summary>Available + Pending + Redeemed = Delivered, none negative: what every store keeps for every lot.</summary>
+    public bool IsBalanced =>
+        AvailableMicro >= 0 && PendingMicro >= 0 && RedeemedMicro >= 0
+        && AvailableMicro + PendingMicro + RedeemedMicro == DeliveredMicro;
+}

@@ -4,7 +4,6 @@ using MeterAgent.Contracts.Deliveries;
 using MeterAgent.Contracts.Specs;
 using MeterAgent.Credits;
 using MeterAgent.Health;
-using MeterAgent.Ledger.Sqlite;
 using MeterAgent.Proxy;
 using MeterAgent.Settlement;
 using MeterAgent.Ledger.Outcomes;
@@ -63,7 +62,7 @@ public static class MeterAgentHost
         });
 
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSqliteStore();
+        builder.Services.AddStore(builder.Configuration);
         builder.Services.AddCredits();
         builder.Services.AddSingleton<ReservationKeepAlive>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ReservationKeepAlive>());

@@ -2,23 +2,13 @@ using static MeterAgent.Ledger.Tests.Credits.Credit;
 
 namespace MeterAgent.Ledger.Tests.Credits;
 
-public sealed class CorrectionTests : LedgerFixture
+public abstract class CorrectionTests : LedgerContract
 {
-    private (long Delta, string Reason, long At)[] Audit(string lotId)
-    {
-        using var connection = Store.Database.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT delta, reason, at FROM lot_corrections WHERE lot_id = @lot ORDER BY id;";
-        command.Parameters.AddWithValue("@lot", lotId);
-        using var reader = command.ExecuteReader();
-        var rows = new List<(long, string, long)>();
-        while (reader.Read())
-        {
-            rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2)));
-        }
-
-        return [.. rows];
-    }
+    /// <summary>
+    /// The lot's corrections as the backend keeps them for audit (delta, reason, when in Unix microseconds), oldest
+    /// first: the interface does not read them back, so each backend says where they are.
+    /// </summary>
+    protected abstract (long Delta, string Reason, long At)[] Audit(string lotId);
 
     [Fact]
     public async Task A_correction_moves_delivered_and_available_together_and_is_audited_with_its_reason()

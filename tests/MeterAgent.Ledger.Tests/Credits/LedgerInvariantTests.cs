@@ -1,17 +1,19 @@
 using System.Collections.Concurrent;
 using CsCheck;
 using MeterAgent.Ledger.Credits;
-using MeterAgent.Ledger.Tests.Sqlite;
 using static MeterAgent.Ledger.Tests.Credits.Credit;
 using Op = MeterAgent.Ledger.Tests.Credits.LedgerOperation;
 
 namespace MeterAgent.Ledger.Tests.Credits;
 
 /// <summary>
-/// Random operation sequences run concurrently from several callers against a real store; whatever the interleaving,
-/// credits are conserved, nothing goes negative, and every reservation is resolved exactly once.
+/// Random operation sequences against a real store: first one caller alone, each reservation checked against a model
+/// of the rule (granted when an eligible contract's lots cover it; otherwise as the overage policy says), then several
+/// callers at once, with the lots checked while they run; whatever the interleaving, credits are conserved, nothing
+/// goes negative, every reservation is resolved exactly once, and an operation on a reservation that exists never
+/// fails for want of it. A backend binds it with a sealed subclass (see Sqlite/SqliteCreditLedgerTests.cs).
 /// </summary>
-public sealed class LedgerInvariantTests
+public abstract class LedgerInvariantTests
 {
     private const int Reservations = 6;
     private static readonly string[] Contracts = ["alpha", "beta"];
@@ -34,38 +36,66 @@ public sealed class LedgerInvariantTests
         Gen.Const(new OveragePolicy(OveragePolicyKind.Allow)),
         Gen.Long[0, 10 * Unit].Select(limit => new OveragePolicy(OveragePolicyKind.AllowUpTo, limit)));
 
-    private static readonly Gen<(OveragePolicy Policy, Op[] Initial, Op[][] Callers)> GenScenario =
-        Gen.Select(GenPolicy, GenDeliver.Array[0, 4], GenOperation.Array[1, 14].Array[2, 4]);
+    private static readonly Gen<(OveragePolicy Policy, Op[] Initial, Op[] Alone, Op[][] Callers)> GenScenario =
+        Gen.Select(GenPolicy, GenDeliver.Array[0, 4], GenOperation.Array[0, 10], GenOperation.Array[1, 14].Array[2, 4]);
+
+    /// <summary>A fresh, empty backend for one run; the test disposes it.</summary>
+    protected abstract ILedgerStores OpenStores();
 
     [Fact]
     public async Task Invariants_hold_under_random_concurrent_interleavings()
     {
-        await GenScenario.SampleAsync(RunAsync, iter: 150, threads: 4);
+        await GenScenario.SampleAsync(RunAsync, iter: 1_000, threads: 2);
     }
 
-    private static async Task RunAsync(OveragePolicy policy, Op[] initial, Op[][] callers)
+    private async Task RunAsync(OveragePolicy policy, Op[] initial, Op[] alone, Op[][] callers)
     {
-        using var dir = new TempDirectory();
-        await using var store = TestStore.Open(dir.DbPath);
-        var ledger = store.Credits;
-        var accountId = (await store.Accounts.CreateAccountAsync("Acme")).Id;
+        await using var stores = OpenStores();
+        var ledger = stores.Ledger;
+        var accountId = (await stores.Accounts.CreateAccountAsync("Acme")).Id;
         await ledger.SetPolicyAsync(accountId, policy);
-        var log = new Observations();
+        var log = new Observations(policy);
 
-        foreach (var op in initial)
+        foreach (var op in initial.Concat(alone))
         {
-            await ApplyAsync(ledger, accountId, op, log);
+            await ApplyAsync(ledger, accountId, op, log, alone: true);
         }
 
+        await VerifyAsync(ledger, accountId, log, allResolved: false);
+
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = callers.Length;
         var tasks = callers.Select(ops => Task.Run(async () =>
         {
             await start.Task;
-            foreach (var op in ops)
+            try
             {
-                await ApplyAsync(ledger, accountId, op, log);
+                foreach (var op in ops)
+                {
+                    await ApplyAsync(ledger, accountId, op, log, alone: false);
+                }
             }
-        })).ToArray();
+            finally
+            {
+                Interlocked.Decrement(ref running);
+            }
+        })).ToList();
+
+        // Checked while the callers run, not only once they are done: a lot that goes out of balance for a moment
+        // (an update applied in two steps, a release before its debit) shows here.
+        tasks.Add(Task.Run(async () =>
+        {
+            await start.Task;
+            while (Volatile.Read(ref running) > 0)
+            {
+                foreach (var lot in await ledger.GetLotsAsync(accountId))
+                {
+                    Assert.True(lot.IsBalanced, $"lot out of balance while callers run: {lot}");
+                }
+
+                Assert.True(await ledger.GetOverageMicroAsync(accountId) >= 0, "negative overage while callers run");
+            }
+        }));
         start.SetResult();
         await Task.WhenAll(tasks);
 
@@ -76,7 +106,8 @@ public sealed class LedgerInvariantTests
         await VerifyAsync(ledger, accountId, log, allResolved: true);
     }
 
-    private static async Task ApplyAsync(ICreditLedger ledger, string accountId, Op op, Observations log)
+    // alone: no other caller runs, so what the store holds before the operation is what it decides on.
+    private static async Task ApplyAsync(ICreditLedger ledger, string accountId, Op op, Observations log, bool alone)
     {
         switch (op)
         {
@@ -103,9 +134,20 @@ public sealed class LedgerInvariantTests
                 }
 
                 var request = new ReserveRequest(Id(r.Reservation), accountId, estimates, T0, T0.AddMinutes(60));
-                log.Reserves.Add((request.ReservationId, await ledger.ReserveAsync(request)));
+                log.Requests.Add((request.ReservationId, estimates));
+                Expectation? expected = null;
+                if (alone && await ledger.GetReservationAsync(request.ReservationId) is null)
+                {
+                    expected = Expect(log.Policy, estimates, await ledger.GetLotsAsync(accountId), await ledger.GetOverageMicroAsync(accountId));
+                }
+
+                var outcome = await ledger.ReserveAsync(request);
+                var grantedAt = log.Tick();
+                log.Reserves.Add((request.ReservationId, outcome, grantedAt));
+                CheckOutcome(log.Policy, request.ReservationId, outcome, expected);
                 break;
             case Op.Post p:
+                var postedAt = log.Tick();
                 try
                 {
                     // Half the posts go the way the proxy ends a request: post and close its record in one write.
@@ -116,11 +158,13 @@ public sealed class LedgerInvariantTests
                 }
                 catch (KeyNotFoundException)
                 {
-                    // Not reserved (yet, or refused): nothing to post.
+                    // Not reserved yet, or refused: nothing to post. VerifyAsync checks that no grant had returned.
+                    log.NotFound.Add((Id(p.Reservation), postedAt));
                 }
 
                 break;
             case Op.Void v:
+                var voidedAt = log.Tick();
                 try
                 {
                     var result = v.Reservation % 2 == 0 && Granted(log, Id(v.Reservation)) is { } granted
@@ -130,6 +174,7 @@ public sealed class LedgerInvariantTests
                 }
                 catch (KeyNotFoundException)
                 {
+                    log.NotFound.Add((Id(v.Reservation), voidedAt));
                 }
 
                 break;
@@ -153,8 +198,70 @@ public sealed class LedgerInvariantTests
 
     private static string Id(int reservation) => $"res_{reservation}";
 
+    /// <summary>
+    /// What the rule says of a reservation made when the account holds <paramref name="lots"/> (in redemption order)
+    /// and owes <paramref name="overage"/>: it redeems under the contract of the first open lot with credit that the
+    /// request covers, and is granted when that contract's open lots cover the estimate; otherwise the policy decides.
+    /// </summary>
+    private static Expectation Expect(OveragePolicy policy, Dictionary<string, long> estimates, IReadOnlyList<CreditLot> lots, long overage)
+    {
+        var open = lots.Where(l => l.WindowStart <= T0 && T0 < l.WindowEnd && l.AvailableMicro > 0).ToList();
+        var first = open.FirstOrDefault(l => estimates.ContainsKey(l.ContractId));
+        long shortfall, reserved = 0;
+        string? contract = null;
+        if (first is null)
+        {
+            // No credit at all: only the policy can serve it, counted at the cheapest estimate.
+            shortfall = estimates.Count == 0 ? 0 : estimates.Values.Min();
+        }
+        else
+        {
+            contract = first.ContractId;
+            var available = open.Where(l => l.ContractId == contract).Sum(l => l.AvailableMicro);
+            reserved = Math.Min(available, estimates[contract]);
+            shortfall = estimates[contract] - reserved;
+        }
+
+        var covered = first is not null && shortfall == 0;
+        var granted = covered || policy.Kind switch
+        {
+            OveragePolicyKind.Allow => true,
+            OveragePolicyKind.AllowUpTo => shortfall <= policy.LimitMicro - overage,
+            _ => false,
+        };
+        return new Expectation(granted, contract, reserved);
+    }
+
+    /// <summary>A reserve's outcome against the policy, and, when one caller ran alone, against the model.</summary>
+    private static void CheckOutcome(OveragePolicy policy, string id, ReserveOutcome outcome, Expectation? expected)
+    {
+        if (!outcome.Granted)
+        {
+            Assert.True(policy.Kind != OveragePolicyKind.Allow, $"{id} refused ({outcome.RefusalReason}) under allow");
+            Assert.Equal(
+                policy.Kind == OveragePolicyKind.Reject ? RefusalReasons.InsufficientQuota : RefusalReasons.OverageLimitExceeded,
+                outcome.RefusalReason);
+            Assert.Null(outcome.Reservation);
+        }
+
+        if (expected is { } model)
+        {
+            Assert.True(model.Granted == outcome.Granted, $"{id} under {policy}: expected granted={model.Granted}, got {outcome.Granted} ({outcome.RefusalReason})");
+            if (outcome.Granted && model.ContractId is not null)
+            {
+                Assert.Equal((model.ContractId, model.ReservedMicro), (outcome.Reservation!.ContractId, outcome.Reservation.ReservedMicro));
+            }
+        }
+    }
+
     private static async Task VerifyAsync(ICreditLedger ledger, string accountId, Observations log, bool allResolved)
     {
+        // A post or void that found no reservation must have started before any grant of its id returned.
+        foreach (var (id, at) in log.NotFound)
+        {
+            Assert.DoesNotContain(log.Reserves, r => r.Id == id && r.Outcome.Granted && r.At < at);
+        }
+
         var lots = (await ledger.GetLotsAsync(accountId)).ToDictionary(l => l.LotId);
         Assert.Equal(log.Delivered.Keys.Order(), lots.Keys.Order());
         foreach (var lot in lots.Values)
@@ -173,6 +280,11 @@ public sealed class LedgerInvariantTests
             var id = Id(i);
             var stored = await ledger.GetReservationAsync(id);
             var reserves = log.Reserves.Where(r => r.Id == id).Select(r => r.Outcome).ToList();
+            foreach (var refusal in reserves.Where(o => !o.Granted))
+            {
+                Assert.NotNull(refusal.RefusalReason);
+            }
+
             var resolutions = log.Resolutions.Where(r => r.Id == id).ToList();
             if (stored is null)
             {
@@ -224,6 +336,15 @@ public sealed class LedgerInvariantTests
                 Assert.Equal(stored.Draws, seen.Draws);
             }
 
+            // What was first granted (the grant with the fewest draws: later ones may show late draws) fits one of the
+            // requests made for this id: never more than its estimate, all of it under reject, and under allow_up_to a
+            // shortfall within the limit.
+            var first = reserves.Where(o => o.Granted).Select(o => o.Reservation!).MinBy(g => g.Draws.Count)!;
+            Assert.Contains(log.Requests, r => r.Id == id && r.Estimates.TryGetValue(first.ContractId ?? "", out var estimate)
+                && first.ReservedMicro <= estimate
+                && (log.Policy.Kind != OveragePolicyKind.Reject || first.ReservedMicro == estimate)
+                && (log.Policy.Kind != OveragePolicyKind.AllowUpTo || estimate - first.ReservedMicro <= log.Policy.LimitMicro));
+
             if (stored.State == ReservationState.Posted)
             {
                 // One of the posts is the one that resolved it: posted + overage = its actual, and posted = min(actual,
@@ -274,7 +395,7 @@ public sealed class LedgerInvariantTests
 
     private static Reservation? Granted(Observations log, string id)
     {
-        foreach (var (reserved, outcome) in log.Reserves)
+        foreach (var (reserved, outcome, _) in log.Reserves)
         {
             if (reserved == id && outcome.Granted)
             {
@@ -295,16 +416,32 @@ public sealed class LedgerInvariantTests
         Status = Usage.UsageStatus.Completed,
     };
 
+    /// <summary>What the model expects of one reserve: granted or not, and if so under which contract and how much.</summary>
+    private readonly record struct Expectation(bool Granted, string? ContractId, long ReservedMicro);
+
     /// <summary>What the callers saw, for checking against what the store holds afterwards.</summary>
-    private sealed class Observations
+    private sealed class Observations(OveragePolicy policy)
     {
+        private long _clock;
+
+        public OveragePolicy Policy { get; } = policy;
+
         public ConcurrentDictionary<string, long> Delivered { get; } = new();
 
-        public ConcurrentBag<(string Id, ReserveOutcome Outcome)> Reserves { get; } = [];
+        /// <summary>Reserves that returned, with the tick after they returned.</summary>
+        public ConcurrentBag<(string Id, ReserveOutcome Outcome, long At)> Reserves { get; } = [];
+
+        public ConcurrentBag<(string Id, Dictionary<string, long> Estimates)> Requests { get; } = [];
+
+        /// <summary>Posts and voids that found no reservation, with the tick before they started.</summary>
+        public ConcurrentBag<(string Id, long At)> NotFound { get; } = [];
 
         /// <summary>Posts (with their actual) and voids (null actual) that returned.</summary>
         public ConcurrentBag<(string Id, long? Actual, Reservation Result)> Resolutions { get; } = [];
 
         public ConcurrentBag<(string LotId, long Delta)> Corrections { get; } = [];
+
+        /// <summary>A shared order of events across callers: what returned before what started.</summary>
+        public long Tick() => Interlocked.Increment(ref _clock);
     }
 }

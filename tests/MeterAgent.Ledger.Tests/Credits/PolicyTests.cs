@@ -3,7 +3,7 @@ using static MeterAgent.Ledger.Tests.Credits.Credit;
 
 namespace MeterAgent.Ledger.Tests.Credits;
 
-public sealed class PolicyTests : LedgerFixture
+public abstract class PolicyTests : LedgerContract
 {
     [Fact]
     public async Task The_default_policy_is_reject_and_a_set_policy_reads_back()

@@ -3,7 +3,7 @@ using static MeterAgent.Ledger.Tests.Credits.Credit;
 
 namespace MeterAgent.Ledger.Tests.Credits;
 
-public sealed class RedemptionOrderTests : LedgerFixture
+public abstract class RedemptionOrderTests : LedgerContract
 {
     [Fact]
     public async Task Lots_are_drawn_by_window_end_then_delivery_time_across_several_lots()

@@ -3,7 +3,7 @@ using static MeterAgent.Ledger.Tests.Credits.Credit;
 
 namespace MeterAgent.Ledger.Tests.Credits;
 
-public sealed class ReservationLifecycleTests : LedgerFixture
+public abstract class ReservationLifecycleTests : LedgerContract
 {
     private async Task<(string First, string Second, Reservation Reservation)> ReserveAcrossTwoLotsAsync()
     {

@@ -6,14 +6,14 @@ using static MeterAgent.Ledger.Tests.Credits.Credit;
 namespace MeterAgent.Ledger.Tests.Credits;
 
 /// <summary>The end of a credited request: post or void and close the record in one write.</summary>
-public sealed class SettleAndCloseTests : LedgerFixture
+public abstract class SettleAndCloseTests : LedgerContract
 {
     private async Task<(string Lot, Reservation Reservation, UsageRecord Record)> OpenRequestAsync(long estimateMicro)
     {
         var lot = await DeliverAsync(10 * Unit);
         var record = UsageRecords.Minimal(AccountId);
         var reservation = (await Ledger.ReserveAsync(Request(AccountId, estimateMicro, reservationId: record.Id))).Reservation!;
-        await Store.Usage.OpenAsync(record);
+        await Stores.Usage.OpenAsync(record);
         return (lot, reservation, record);
     }
 
@@ -27,7 +27,7 @@ public sealed class SettleAndCloseTests : LedgerFixture
         var final = await Ledger.SettleAndCloseAsync(reservation, 4 * Unit, record);
 
         Assert.Equal(ReservationState.Posted, final.State);
-        var stored = await Store.Usage.GetAsync(record.Id);
+        var stored = await Stores.Usage.GetAsync(record.Id);
         Assert.Equal(UsageStatus.Completed, stored!.Status);
         Assert.Equal("gpt4o-2026q1", stored.ContractId);
         Assert.Equal((4 * Unit, 3 * Unit, 1 * Unit), (stored.UnitsMicro!.Value, stored.RedeemedMicro!.Value, stored.OverageMicro!.Value));
@@ -47,7 +47,7 @@ public sealed class SettleAndCloseTests : LedgerFixture
         var final = await Ledger.SettleAndCloseAsync(reservation, null, record);
 
         Assert.Equal(ReservationState.Voided, final.State);
-        var stored = await Store.Usage.GetAsync(record.Id);
+        var stored = await Stores.Usage.GetAsync(record.Id);
         Assert.Equal(UsageStatus.UpstreamFailed, stored!.Status);
         Assert.Equal((0L, 0L), (stored.RedeemedMicro!.Value, stored.OverageMicro!.Value));
         Assert.Equal(10 * Unit, (await Ledger.GetLotsAsync(AccountId))[0].AvailableMicro);
@@ -67,7 +67,7 @@ public sealed class SettleAndCloseTests : LedgerFixture
         // Served for longer than its reservation lived: charged all the same, never zero.
         Assert.Equal(ReservationState.Posted, final.State);
         Assert.Equal((2 * Unit, 0L), (final.PostedMicro, final.OverageMicro));
-        var stored = await Store.Usage.GetAsync(record.Id);
+        var stored = await Stores.Usage.GetAsync(record.Id);
         Assert.Equal((2 * Unit, 0L), (stored!.RedeemedMicro!.Value, stored.OverageMicro!.Value));
         Assert.Equal([lot], stored.LotIds);
         var lots = await Ledger.GetLotsAsync(AccountId);
@@ -94,7 +94,7 @@ public sealed class SettleAndCloseTests : LedgerFixture
         var final = await Ledger.SettleAndCloseAsync(reservation, 4 * Unit, record);
 
         Assert.Equal((ReservationState.Posted, 1 * Unit, 3 * Unit), (final.State, final.PostedMicro, final.OverageMicro));
-        var stored = await Store.Usage.GetAsync(record.Id);
+        var stored = await Stores.Usage.GetAsync(record.Id);
         Assert.Equal((1 * Unit, 3 * Unit), (stored!.RedeemedMicro!.Value, stored.OverageMicro!.Value));
         Assert.Equal(3 * Unit, await Ledger.GetOverageMicroAsync(AccountId));
         var lot = (await Ledger.GetLotsAsync(AccountId))[0];
@@ -111,7 +111,7 @@ public sealed class SettleAndCloseTests : LedgerFixture
         var final = await Ledger.SettleAndCloseAsync(reservation, null, record);
 
         Assert.Equal(ReservationState.Expired, final.State);
-        var stored = await Store.Usage.GetAsync(record.Id);
+        var stored = await Stores.Usage.GetAsync(record.Id);
         Assert.Equal((0L, 0L), (stored!.RedeemedMicro!.Value, stored.OverageMicro!.Value));
         Assert.Equal(10 * Unit, (await Ledger.GetLotsAsync(AccountId))[0].AvailableMicro);
     }

@@ -1,5 +1,6 @@
 using MeterAgent.Ledger.Sqlite;
 using MeterAgent.Ledger.Usage;
+using Microsoft.Extensions.Time.Testing;
 using static MeterAgent.Ledger.Tests.Sqlite.UsageRecords;
 
 namespace MeterAgent.Ledger.Tests.Sqlite;
@@ -22,7 +23,7 @@ public sealed class RecoveryTests
         }
 
         var restart = T0.AddHours(1);
-        await using var second = TestStore.Open(dir.DbPath, new ManualTimeProvider(restart));
+        await using var second = TestStore.Open(dir.DbPath, new FakeTimeProvider(restart));
 
         Assert.Equal(2, await second.Usage.RecoverOpenAsync());
 

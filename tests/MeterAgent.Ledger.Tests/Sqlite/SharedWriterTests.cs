@@ -3,8 +3,14 @@ using static MeterAgent.Ledger.Tests.Credits.Credit;
 
 namespace MeterAgent.Ledger.Tests.Sqlite;
 
-public sealed class SharedWriterTests : LedgerFixture
+public sealed class SharedWriterTests : LedgerContract
 {
+    private readonly SqliteLedgerStores _stores = new();
+
+    private TestStore Store => _stores.Store;
+
+    protected override Task<ILedgerStores> OpenStoresAsync() => Task.FromResult<ILedgerStores>(_stores);
+
     [Fact]
     public async Task Reservations_and_usage_writes_share_group_commits()
     {

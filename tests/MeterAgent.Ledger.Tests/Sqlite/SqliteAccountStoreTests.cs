@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace MeterAgent.Ledger.Tests.Sqlite;
 
@@ -130,7 +131,7 @@ public sealed class SqliteAccountStoreTests
     public async Task Lookups_found_and_not_found_are_cached_until_the_ttl_expires()
     {
         using var dir = new TempDirectory();
-        var clock = new ManualTimeProvider(UsageRecords.T0);
+        var clock = new FakeTimeProvider(UsageRecords.T0);
         await using var store = TestStore.Open(dir.DbPath, clock, o => o.KeyCacheTtl = TimeSpan.FromSeconds(5));
         var account = await store.Accounts.CreateAccountAsync("Acme");
         var issued = (await store.Accounts.IssueKeyAsync(account.Id))!;
@@ -158,7 +159,7 @@ public sealed class SqliteAccountStoreTests
     public async Task A_revocation_by_another_node_takes_effect_here_within_the_ttl()
     {
         using var dir = new TempDirectory();
-        var clock = new ManualTimeProvider(UsageRecords.T0);
+        var clock = new FakeTimeProvider(UsageRecords.T0);
         await using var here = TestStore.Open(dir.DbPath, clock, o => o.KeyCacheTtl = TimeSpan.FromSeconds(5));
         await using var elsewhere = TestStore.Open(dir.DbPath, clock);
         var account = await here.Accounts.CreateAccountAsync("Acme");

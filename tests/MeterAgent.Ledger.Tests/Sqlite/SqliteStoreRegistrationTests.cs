@@ -1,5 +1,6 @@
 using MeterAgent.Ledger.Accounts;
 using MeterAgent.Ledger.Credits;
+using MeterAgent.Ledger.Hosting;
 using MeterAgent.Ledger.Sqlite;
 using MeterAgent.Ledger.Tests.Credits;
 using MeterAgent.Ledger.Usage;
@@ -40,7 +41,7 @@ public sealed class SqliteStoreRegistrationTests
         Assert.Equal(SqliteSynchronousMode.Full, options.Synchronous);
         Assert.Equal(64, options.MaxBatchSize);
         Assert.Equal(TimeSpan.FromSeconds(30), options.KeyCacheTtl);
-        Assert.Equal(TimeSpan.FromSeconds(2), options.ReservationSweepInterval);
+        Assert.Equal(TimeSpan.FromSeconds(2), host.Services.GetRequiredService<IOptions<StoreOptions>>().Value.ReservationSweepInterval);
 
         Assert.IsType<SqliteAccountStore>(host.Services.GetRequiredService<IAccountStore>());
         Assert.Same(host.Services.GetRequiredService<SqliteUsageStore>(), host.Services.GetRequiredService<IUsageStore>());
@@ -138,6 +139,7 @@ public sealed class SqliteStoreRegistrationTests
     [InlineData("Store:KeyCacheCapacity", "0")]
     [InlineData("Store:ReservationSweepInterval", "00:00:00")]
     [InlineData("Store:ReservationSweepInterval", "02:00:00")]
+    [InlineData("Store:Kind", " ")]
     public async Task A_bad_setting_fails_start_naming_the_key(string key, string value)
     {
         using var dir = new TempDirectory();
@@ -156,7 +158,11 @@ public sealed class SqliteStoreRegistrationTests
         Assert.Equal(SqliteSynchronousMode.Normal, options.Synchronous);
         Assert.Equal(256, options.MaxBatchSize);
         Assert.Equal(TimeSpan.FromSeconds(5), options.KeyCacheTtl);
-        Assert.Equal(TimeSpan.FromSeconds(5), options.ReservationSweepInterval);
         Assert.True(new SqliteStoreOptionsValidator().Validate(null, options).Succeeded);
+
+        var shared = new StoreOptions();
+        Assert.Equal("sqlite", shared.Kind);
+        Assert.Equal(TimeSpan.FromSeconds(5), shared.ReservationSweepInterval);
+        Assert.True(new StoreOptionsValidator().Validate(null, shared).Succeeded);
     }
 }

@@ -15,7 +15,7 @@ internal sealed class VoidWrite(string reservationId) : SqliteWriteOperation<Res
         var reservation = CreditWriteSteps.LoadReservation(context, reservationId)
             ?? throw new KeyNotFoundException($"No reservation '{reservationId}'.");
         return reservation.State == ReservationState.Pending
-            ? CreditWriteSteps.Resolve(context, reservation, ReservationState.Voided, [], overage: 0)
+            ? CreditWriteSteps.ApplyResolution(context, Settlement.Release(reservation, ReservationState.Voided))
             : reservation;
     }
 }

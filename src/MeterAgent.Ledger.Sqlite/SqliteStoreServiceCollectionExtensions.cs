@@ -1,5 +1,6 @@
 using MeterAgent.Ledger.Accounts;
 using MeterAgent.Ledger.Credits;
+using MeterAgent.Ledger.Hosting;
 using MeterAgent.Ledger.Usage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -14,10 +15,9 @@ public static class SqliteStoreServiceCollectionExtensions
     /// <see cref="ICreditLedger"/> singletons, sharing one <see cref="SqliteWriter"/>, with <see cref="SqliteStoreOptions"/>
     /// bound from the configuration section <c>Store</c> and validated at start (keys: <c>Store:Path</c>,
     /// <c>Store:Synchronous</c>, <c>Store:MaxBatchSize</c>, <c>Store:KeyCacheTtl</c>, <c>Store:KeyCacheCapacity</c>,
-    /// <c>Store:BusyTimeout</c>, <c>Store:ReservationSweepInterval</c>; see <see cref="SqliteStoreOptions"/>). Also
-    /// registers hosted services that close records a previous run left open (<see cref="IUsageStore.RecoverOpenAsync"/>)
-    /// at start, and release expired reservations (<see cref="ICreditLedger.ExpireAsync"/>) at start and then
-    /// periodically. The container's disposal flushes queued writes and checkpoints the WAL.
+    /// <c>Store:BusyTimeout</c>, <c>Store:CheckpointInterval</c>; see <see cref="SqliteStoreOptions"/>), the store-neutral
+    /// services every backend has (<see cref="StoreServiceCollectionExtensions.AddStoreServices"/>: start-up recovery and
+    /// the reservation sweep) and the WAL checkpoints. The container's disposal flushes queued writes and checkpoints the WAL.
     /// </summary>
     public static IServiceCollection AddSqliteStore(this IServiceCollection services)
     {
@@ -27,7 +27,7 @@ public static class SqliteStoreServiceCollectionExtensions
             .BindConfiguration(SqliteStoreOptions.SectionName)
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteStoreOptions>, SqliteStoreOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
+        services.AddStoreServices();
 
         services.TryAddSingleton<SqliteDatabase>();
         services.TryAddSingleton<SqliteAccountStore>();
@@ -37,8 +37,6 @@ public static class SqliteStoreServiceCollectionExtensions
         services.TryAddSingleton<IAccountStore>(sp => sp.GetRequiredService<SqliteAccountStore>());
         services.TryAddSingleton<IUsageStore>(sp => sp.GetRequiredService<SqliteUsageStore>());
         services.TryAddSingleton<ICreditLedger>(sp => sp.GetRequiredService<SqliteCreditLedger>());
-        services.AddHostedService<UsageRecoveryService>();
-        services.AddHostedService<ReservationExpiryService>();
         services.AddHostedService<WalCheckpointService>();
         return services;
     }

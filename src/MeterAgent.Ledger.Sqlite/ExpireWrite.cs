@@ -23,7 +23,7 @@ internal sealed class ExpireWrite(DateTimeOffset now) : SqliteWriteOperation<int
         foreach (var reservationId in expired)
         {
             var reservation = CreditWriteSteps.LoadReservation(context, reservationId)!;
-            CreditWriteSteps.Resolve(context, reservation, ReservationState.Expired, [], overage: 0);
+            CreditWriteSteps.ApplyResolution(context, Settlement.Release(reservation, ReservationState.Expired));
         }
 
         return expired.Count;

@@ -1,7 +1,8 @@
 namespace MeterAgent.Ledger.Sqlite;
 
 /// <summary>
-/// The embedded SQLite store, bound from the configuration section <c>Store</c>:
+/// The embedded SQLite store, bound from the configuration section <c>Store</c> (what every store shares, such as
+/// <c>Store:ReservationSweepInterval</c>, is in <see cref="Hosting.StoreOptions"/>):
 /// <list type="bullet">
 /// <item><c>Store:Path</c> — the database file (default <c>data/meteragent.db</c>); its folder is created.</item>
 /// <item><c>Store:Synchronous</c> — <c>Normal</c> (default) or <c>Full</c>; see <see cref="SqliteSynchronousMode"/>.</item>
@@ -10,8 +11,6 @@ namespace MeterAgent.Ledger.Sqlite;
 /// Revocation on this node evicts at once; other nodes see it within this time.</item>
 /// <item><c>Store:KeyCacheCapacity</c> — most cached key lookups (default 10000).</item>
 /// <item><c>Store:BusyTimeout</c> — how long a connection waits for a lock held by another (default <c>00:00:05</c>).</item>
-/// <item><c>Store:ReservationSweepInterval</c> — how often reservations past their deadline are released (default
-/// <c>00:00:05</c>, from 00:00:00.100 to 01:00:00).</item>
 /// <item><c>Store:CheckpointInterval</c> — how often the WAL is checkpointed into the database file, off the writer
 /// (default <c>00:00:01</c>, from 00:00:00.050 to 00:01:00).</item>
 /// </list>
@@ -31,8 +30,6 @@ public sealed class SqliteStoreOptions
     public int KeyCacheCapacity { get; set; } = 10_000;
 
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
-
-    public TimeSpan ReservationSweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -1,7 +1,7 @@
 using MeterAgent.Ledger.Usage;
 using Microsoft.Extensions.Hosting;
 
-namespace MeterAgent.Ledger.Sqlite;
+namespace MeterAgent.Ledger.Hosting;
 
 /// <summary>
 /// Closes the records a crashed run left open before the host starts taking requests (hosted services start before

@@ -3,17 +3,17 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace MeterAgent.Ledger.Sqlite;
+namespace MeterAgent.Ledger.Hosting;
 
 /// <summary>
 /// Releases reservations whose deadline has passed (a request that crashed, or a replica that died mid-request), once
 /// at start so credits a previous run left pending are spendable before traffic, then every
-/// <see cref="SqliteStoreOptions.ReservationSweepInterval"/>.
+/// <see cref="StoreOptions.ReservationSweepInterval"/>.
 /// </summary>
 internal sealed partial class ReservationExpiryService(
     ICreditLedger ledger,
     TimeProvider time,
-    IOptions<SqliteStoreOptions> options,
+    IOptions<StoreOptions> options,
     ILogger<ReservationExpiryService> logger) : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)

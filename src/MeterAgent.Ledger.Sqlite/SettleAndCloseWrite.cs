@@ -53,61 +53,9 @@ internal sealed class SettleAndCloseWrite(Reservation pending, long? actualMicro
     /// </summary>
     private Reservation? Resolve(SqliteWriteContext context)
     {
-        long posted = 0, overage = 0;
-        var postedPerDraw = new long[pending.Draws.Count];
-        if (actualMicro is { } actual)
-        {
-            var remaining = Math.Min(actual, pending.ReservedMicro);
-            for (var i = 0; i < postedPerDraw.Length; i++)
-            {
-                postedPerDraw[i] = Math.Min(pending.Draws[i].ReservedMicro, remaining);
-                remaining -= postedPerDraw[i];
-                posted += postedPerDraw[i];
-            }
-
-            overage = actual - posted;
-        }
-
-        var state = actualMicro is null ? ReservationState.Voided : ReservationState.Posted;
-        var resolve = context.Raw(CreditLedgerSql.ResolveReservation);
-        resolve.Bind("@state", ReservationStateNames.ToName(state));
-        resolve.Bind("@posted", posted);
-        resolve.Bind("@overage", overage);
-        resolve.Bind("@reservation_id", pending.ReservationId);
-        if (resolve.Execute() == 0)
-        {
-            return null;
-        }
-
-        var settle = context.Raw(CreditLedgerSql.SettleDraw);
-        var setDrawPosted = context.Raw(CreditLedgerSql.SetDrawPosted);
-        var draws = new LotDraw[postedPerDraw.Length];
-        for (var seq = 0; seq < draws.Length; seq++)
-        {
-            var draw = pending.Draws[seq];
-            settle.Bind("@reserved", draw.ReservedMicro);
-            settle.Bind("@posted", postedPerDraw[seq]);
-            settle.Bind("@lot_id", draw.LotId);
-            CreditWriteSteps.Expect(settle.Execute(), $"lot {draw.LotId} does not hold the {draw.ReservedMicro} pending that reservation {pending.ReservationId} drew");
-            if (postedPerDraw[seq] != 0)
-            {
-                setDrawPosted.Bind("@posted", postedPerDraw[seq]);
-                setDrawPosted.Bind("@reservation_id", pending.ReservationId);
-                setDrawPosted.Bind("@seq", seq);
-                CreditWriteSteps.Expect(setDrawPosted.Execute(), $"reservation {pending.ReservationId} has no draw {seq}");
-            }
-
-            draws[seq] = draw with { PostedMicro = postedPerDraw[seq] };
-        }
-
-        if (overage > 0)
-        {
-            var addOverage = context.Raw(CreditLedgerSql.AddOverage);
-            addOverage.Bind("@account_id", pending.AccountId);
-            addOverage.Bind("@overage", overage);
-            addOverage.Execute();
-        }
-
-        return pending with { State = state, PostedMicro = posted, OverageMicro = overage, Draws = draws };
+        // The copy's own state may be stale (a replayed reserve returns the stored reservation as it stood then); the
+        // guarded update is what decides, so resolve it as pending and let the store refuse.
+        var resolved = Settlement.Resolve(pending with { State = ReservationState.Pending }, actualMicro);
+        return CreditWriteSteps.TryApplyResolution(context, resolved) ? resolved : null;
     }
 }

@@ -41,11 +41,6 @@ public sealed class SqliteStoreOptionsValidator : IValidateOptions<SqliteStoreOp
             failures.Add($"{Section}:BusyTimeout must be between 00:00:00 and 00:05:00 (was {options.BusyTimeout}).");
         }
 
-        if (options.ReservationSweepInterval < TimeSpan.FromMilliseconds(100) || options.ReservationSweepInterval > TimeSpan.FromHours(1))
-        {
-            failures.Add($"{Section}:ReservationSweepInterval must be between 00:00:00.100 and 01:00:00 (was {options.ReservationSweepInterval}).");
-        }
-
         if (options.CheckpointInterval < TimeSpan.FromMilliseconds(50) || options.CheckpointInterval > TimeSpan.FromMinutes(1))
         {
             failures.Add($"{Section}:CheckpointInterval must be between 00:00:00.050 and 00:01:00 (was {options.CheckpointInterval}).");

@@ -29,16 +29,6 @@ internal sealed class PostWrite(string reservationId, long actualMicro) : Sqlite
             return reservation;
         }
 
-        var remaining = Math.Min(actualMicro, reservation.ReservedMicro);
-        var postedPerDraw = new long[reservation.Draws.Count];
-        for (var i = 0; i < postedPerDraw.Length; i++)
-        {
-            var posted = Math.Min(reservation.Draws[i].ReservedMicro, remaining);
-            postedPerDraw[i] = posted;
-            remaining -= posted;
-        }
-
-        var overage = actualMicro - Math.Min(actualMicro, reservation.ReservedMicro);
-        return CreditWriteSteps.Resolve(context, reservation, ReservationState.Posted, postedPerDraw, overage);
+        return CreditWriteSteps.ApplyResolution(context, Settlement.Resolve(reservation, actualMicro));
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MeterAgent.Ledger.Credits;
 using Microsoft.Data.Sqlite;
 
@@ -146,19 +147,26 @@ internal static class CreditLedgerSql
     }
 
     /// <summary>Reads a lot selected with <see cref="SelectLot"/> or <see cref="SelectLotsByAccount"/>.</summary>
-    public static CreditLot ReadLot(SqliteDataReader r) => new(
-        LotId: r.GetString(0),
-        AccountId: r.GetString(1),
-        ContractId: r.GetString(2),
-        ContractVersion: r.GetInt32(3),
-        DeliveryId: r.GetString(4),
-        DeliveredMicro: r.GetInt64(5),
-        AvailableMicro: r.GetInt64(6),
-        PendingMicro: r.GetInt64(7),
-        RedeemedMicro: r.GetInt64(8),
-        WindowStart: SqliteTime.FromUnixMicroseconds(r.GetInt64(9)),
-        WindowEnd: SqliteTime.FromUnixMicroseconds(r.GetInt64(10)),
-        DeliveredAt: SqliteTime.FromUnixMicroseconds(r.GetInt64(11)));
+    public static CreditLot ReadLot(SqliteDataReader r)
+    {
+        var lot = new CreditLot(
+            LotId: r.GetString(0),
+            AccountId: r.GetString(1),
+            ContractId: r.GetString(2),
+            ContractVersion: r.GetInt32(3),
+            DeliveryId: r.GetString(4),
+            DeliveredMicro: r.GetInt64(5),
+            AvailableMicro: r.GetInt64(6),
+            PendingMicro: r.GetInt64(7),
+            RedeemedMicro: r.GetInt64(8),
+            WindowStart: SqliteTime.FromUnixMicroseconds(r.GetInt64(9)),
+            WindowEnd: SqliteTime.FromUnixMicroseconds(r.GetInt64(10)),
+            DeliveredAt: SqliteTime.FromUnixMicroseconds(r.GetInt64(11)));
+
+        // The table's CHECK constraints refuse an unbalanced lot on every write; this catches a schema that lost them.
+        Debug.Assert(lot.IsBalanced, $"Lot {lot.LotId} does not balance: {lot}");
+        return lot;
+    }
 
     /// <summary>One lot by id through a command for <see cref="SelectLot"/>; null when there is none.</summary>
     public static CreditLot? ReadLot(SqliteCommand selectLot, string lotId)

@@ -1,0 +1,141 @@
+using MeterAgent.Ledger.Credits;
+
+namespace MeterAgent.Ledger.Sqlite;
+
+/// <summary>Steps the ledger's write operations share, on the writer's prepared commands.</summary>
+internal static class CreditWriteSteps
+{
+    public static Reservation? LoadReservation(SqliteWriteContext context, string reservationId) =>
+        CreditLedgerSql.ReadReservation(
+            context.Command(CreditLedgerSql.SelectReservation, "@reservation_id"),
+            context.Command(CreditLedgerSql.SelectDraws, "@reservation_id"),
+            reservationId);
+
+    public static CreditLot? LoadLot(SqliteWriteContext context, string lotId) =>
+        CreditLedgerSql.ReadLot(context.Command(CreditLedgerSql.SelectLot, "@lot_id"), lotId);
+
+    /// <summary>
+    /// The account's open lots with something left at <paramref name="now"/>, in redemption order, read from the writer's
+    /// statement only as far as the caller enumerates.
+    /// </summary>
+    public static IEnumerable<EligibleLot> EligibleLots(SqliteWriteContext context, string accountId, DateTimeOffset now)
+    {
+        var eligible = context.Raw(CreditLedgerSql.SelectEligibleLots);
+        eligible.Bind("@account_id", accountId);
+        eligible.Bind("@now", SqliteTime.ToUnixMicroseconds(now));
+        try
+        {
+            while (eligible.Step())
+            {
+                yield return new EligibleLot(eligible.GetString(0), eligible.GetString(1), eligible.GetInt64(2));
+            }
+        }
+        finally
+        {
+            // The statement is shared by every write on the writer: leave it ready for the next one.
+            eligible.Reset();
+        }
+    }
+
+    /// <summary>
+    /// Writes a resolution <see cref="Settlement"/> made from a pending reservation: the guarded state change first, then
+    /// each draw leaves pending (its posted part redeemed, the rest available again) and any overage is the account's.
+    /// False, with nothing changed, when the reservation was no longer pending.
+    /// </summary>
+    public static bool TryApplyResolution(SqliteWriteContext context, Reservation resolved)
+    {
+        var resolve = context.Raw(CreditLedgerSql.ResolveReservation);
+        resolve.Bind("@state", ReservationStateNames.ToName(resolved.State));
+        resolve.Bind("@posted", resolved.PostedMicro);
+        resolve.Bind("@overage", resolved.OverageMicro);
+        resolve.Bind("@reservation_id", resolved.ReservationId);
+        if (resolve.Execute() == 0)
+        {
+            return false;
+        }
+
+        var settle = context.Raw(CreditLedgerSql.SettleDraw);
+        var setDrawPosted = context.Raw(CreditLedgerSql.SetDrawPosted);
+        for (var seq = 0; seq < resolved.Draws.Count; seq++)
+        {
+            var draw = resolved.Draws[seq];
+            settle.Bind("@reserved", draw.ReservedMicro);
+            settle.Bind("@posted", draw.PostedMicro);
+            settle.Bind("@lot_id", draw.LotId);
+            Expect(settle.Execute(), $"lot {draw.LotId} does not hold the {draw.ReservedMicro} pending that reservation {resolved.ReservationId} drew");
+            if (draw.PostedMicro != 0)
+            {
+                setDrawPosted.Bind("@posted", draw.PostedMicro);
+                setDrawPosted.Bind("@reservation_id", resolved.ReservationId);
+                setDrawPosted.Bind("@seq", seq);
+                Expect(setDrawPosted.Execute(), $"reservation {resolved.ReservationId} has no draw {seq}");
+            }
+        }
+
+        AddOverage(context, resolved.AccountId, resolved.OverageMicro);
+        return true;
+    }
+
+    /// <summary>Writes a resolution of a reservation this write just read as pending: it must still be.</summary>
+    public static Reservation ApplyResolution(SqliteWriteContext context, Reservation resolved)
+    {
+        Expect(TryApplyResolution(context, resolved) ? 1 : 0, $"reservation {resolved.ReservationId} is no longer pending");
+        return resolved;
+    }
+
+    /// <summary>
+    /// Posts an expired reservation late: <paramref name="actual"/> is redeemed from the open lots of its contract as
+    /// they stand at <paramref name="now"/> (see <see cref="Settlement.PostLate"/>), the rest is overage.
+    /// </summary>
+    public static Reservation PostLate(SqliteWriteContext context, Reservation expired, long actual, DateTimeOffset now)
+    {
+        var picks = Redemption.PickDraws(EligibleLots(context, expired.AccountId, now), expired.ContractId, actual);
+        var posted = Settlement.PostLate(expired, picks, actual);
+
+        var redeem = context.Raw(CreditLedgerSql.RedeemFromLot);
+        var insertDraw = context.Raw(CreditLedgerSql.InsertPostedDraw);
+        for (var seq = expired.Draws.Count; seq < posted.Draws.Count; seq++)
+        {
+            var draw = posted.Draws[seq];
+            redeem.Bind("@amount", draw.PostedMicro);
+            redeem.Bind("@lot_id", draw.LotId);
+            Expect(redeem.Execute(), $"lot {draw.LotId} no longer holds the {draw.PostedMicro} just read");
+            insertDraw.Bind("@reservation_id", expired.ReservationId);
+            insertDraw.Bind("@seq", seq);
+            insertDraw.Bind("@lot_id", draw.LotId);
+            insertDraw.Bind("@amount", draw.PostedMicro);
+            insertDraw.Execute();
+        }
+
+        var post = context.Raw(CreditLedgerSql.PostExpiredReservation);
+        post.Bind("@posted", posted.PostedMicro);
+        post.Bind("@overage", posted.OverageMicro);
+        post.Bind("@reservation_id", expired.ReservationId);
+        Expect(post.Execute(), $"reservation {expired.ReservationId} is no longer expired");
+        AddOverage(context, expired.AccountId, posted.OverageMicro);
+        return posted;
+    }
+
+    /// <summary>
+    /// A guarded update that changed nothing means the ledger disagrees with itself; failing the operation rolls it
+    /// back to its savepoint rather than writing a half-applied resolution.
+    /// </summary>
+    public static void Expect(int rowsChanged, string otherwise)
+    {
+        if (rowsChanged != 1)
+        {
+            throw new InvalidOperationException($"Credit ledger inconsistency: {otherwise}.");
+        }
+    }
+
+    private static void AddOverage(SqliteWriteContext context, string accountId, long overage)
+    {
+        if (overage > 0)
+        {
+            var addOverage = context.Raw(CreditLedgerSql.AddOverage);
+            addOverage.Bind("@account_id", accountId);
+            addOverage.Bind("@overage", overage);
+            addOverage.Execute();
+        }
+    }
+}
