@@ -2,7 +2,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using MeterAgent.Emulator;
-using MeterAgent.IntegrationTests.Infrastructure;
 
 namespace MeterAgent.IntegrationTests;
 

@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using MeterAgent.Contracts.Deliveries;
 using MeterAgent.Contracts.Units;
-using MeterAgent.IntegrationTests.Infrastructure;
 using MeterAgent.Ledger.Usage;
 
 namespace MeterAgent.IntegrationTests;
@@ -195,12 +194,7 @@ public sealed class CreditsTests : IAsyncLifetime
         }
 
         // Records close just after the client has its last byte: wait for the last ones.
-        var records = await _agent.Usage.QueryAsync(new UsageQuery(_agent.AccountId, Limit: 1000));
-        for (var attempt = 0; attempt < 100 && records.Any(r => r.Status == UsageStatus.Open); attempt++)
-        {
-            await Task.Delay(20);
-            records = await _agent.Usage.QueryAsync(new UsageQuery(_agent.AccountId, Limit: 1000));
-        }
+        var records = await _agent.ClosedRecordsAsync(64);
 
         Assert.Equal(64, records.Count);
         Assert.DoesNotContain(records, r => r.Status == UsageStatus.Open);

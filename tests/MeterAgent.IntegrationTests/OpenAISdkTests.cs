@@ -1,5 +1,4 @@
 using System.ClientModel;
-using MeterAgent.IntegrationTests.Infrastructure;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Metering.Tokenization;
 using OpenAI;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using MeterAgent.Emulator;
-using MeterAgent.IntegrationTests.Infrastructure;
 using MeterAgent.Ledger.Usage;
 
 namespace MeterAgent.IntegrationTests;
