@@ -38,6 +38,9 @@ public sealed class TestAgent : IAsyncDisposable
 
     public RunningEmulator Emulator { get; }
 
+    /// <summary>The agent's SQLite file.</summary>
+    public string DatabasePath => Path.Combine(_directory, "meteragent.db");
+
     public string ProxyUrl { get; }
 
     public string ManagementUrl { get; }
