@@ -4,8 +4,6 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using MeterAgent.Emulator;
-using MeterAgent.IntegrationTests.Infrastructure;
-using MeterAgent.AdversarialTests.Infrastructure;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Metering.Tokenization;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using CsCheck;
-using MeterAgent.IntegrationTests.Infrastructure;
 using MeterAgent.Ledger.Usage;
 
 namespace MeterAgent.AdversarialTests;

@@ -1,6 +1,4 @@
 using System.Net;
-using MeterAgent.AdversarialTests.Infrastructure;
-using MeterAgent.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 
 namespace MeterAgent.AdversarialTests;

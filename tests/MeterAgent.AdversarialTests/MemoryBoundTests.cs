@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using MeterAgent.AdversarialTests.Infrastructure;
-using MeterAgent.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Xunit.Abstractions;
 

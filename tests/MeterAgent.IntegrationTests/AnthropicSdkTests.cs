@@ -2,7 +2,6 @@ using System.Text;
 using Anthropic;
 using Anthropic.Exceptions;
 using Anthropic.Models.Messages;
-using MeterAgent.IntegrationTests.Infrastructure;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Metering.Tokenization;
 

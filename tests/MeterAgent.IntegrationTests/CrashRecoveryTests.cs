@@ -2,36 +2,38 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using MeterAgent.Emulator;
-using MeterAgent.IntegrationTests.Infrastructure;
 
 namespace MeterAgent.IntegrationTests;
 
-/// <summary>kill -9 of the agent during streaming load: after a restart every request that reached the upstream has a closed record.</summary>
+/// <summary>
+/// kill -9 of the agent during streaming load: after a restart every request that reached the upstream has a closed
+/// record. Each request names a model of its own ("emu-crash-{guid}"); the emulator records every request it
+/// received, and the record keeps the requested model, so the set of requests the upstream saw maps onto records one
+/// to one, with no count to hide a missing record behind an extra one.
+/// </summary>
 public sealed class CrashRecoveryTests
 {
+    private const string MarkerPrefix = "emu-crash-";
+
     [Fact]
     public async Task Every_request_that_reached_upstream_is_accounted_for_after_kill_9()
     {
-        await using var emulator = await RunningEmulator.StartAsync(new EmulatorOptions
-        {
-            RequiredApiKey = TestAgent.UpstreamKey,
-            TimeToFirstToken = TimeSpan.FromMilliseconds(50),
-            TokensPerSecond = 200,
-        });
-        var directory = Directory.CreateTempSubdirectory("meteragent-crash-").FullName;
-        var database = Path.Combine(directory, "meteragent.db");
+        await using var emulator = await RunningEmulator.StartAsync(
+            new EmulatorOptions { RequiredApiKey = TestAgent.UpstreamKey, TimeToFirstToken = TimeSpan.FromMilliseconds(50), TokensPerSecond = 200 },
+            recordRequests: true);
+        using var folder = new TempFolder("meteragent-crash-");
+        var database = folder.File("meteragent.db");
         var proxyPort = FreePort.Next();
         var managementPort = FreePort.Next();
 
-        string clientKey;
-        var usageIds = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var usageIdsSeenByClients = new System.Collections.Concurrent.ConcurrentBag<string>();
         var completedByClient = 0;
         await using (var agent = await AgentProcess.StartAsync(database, emulator.Url, proxyPort, managementPort))
         {
             using var admin = agent.AdminClient();
             var account = await (await admin.PostAsJsonAsync("admin/accounts", new { name = "crash" })).Content.ReadFromJsonAsync<JsonElement>();
             var key = await (await admin.PostAsync($"admin/accounts/{account.GetProperty("id").GetString()}/keys", null)).Content.ReadFromJsonAsync<JsonElement>();
-            clientKey = key.GetProperty("key").GetString()!;
+            var clientKey = key.GetProperty("key").GetString()!;
 
             using var client = new HttpClient { BaseAddress = new Uri(agent.ProxyUrl) };
             using var stop = new CancellationTokenSource();
@@ -44,14 +46,14 @@ public sealed class CrashRecoveryTests
                         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
                         {
                             Content = new StringContent(
-                                $$"""{"model":"emu-chat","stream":true,"max_tokens":40,"messages":[{"role":"user","content":"crash test {{worker}}"}]}""",
+                                $$"""{"model":"{{MarkerPrefix}}{{Guid.NewGuid():N}}","stream":true,"max_tokens":40,"messages":[{"role":"user","content":"crash test {{worker}}"}]}""",
                                 Encoding.UTF8, "application/json"),
                         };
                         request.Headers.Authorization = new("Bearer", clientKey);
                         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
                         if (response.Headers.TryGetValues("x-meteragent-usage-id", out var ids))
                         {
-                            usageIds.Add(ids.Single());
+                            usageIdsSeenByClients.Add(ids.Single());
                         }
 
                         var body = await response.Content.ReadAsStringAsync();
@@ -72,20 +74,19 @@ public sealed class CrashRecoveryTests
             })).ToArray();
 
             // Let requests complete and others be mid-stream, then crash.
-            var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (Volatile.Read(ref completedByClient) < 20 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
-
+            await Eventually.TrueAsync(() => Volatile.Read(ref completedByClient) >= 20, "20 streams completed before the crash");
             agent.KillHard();
-            stop.Cancel();
+            await stop.CancelAsync();
             await Task.WhenAll(load);
         }
 
-        Assert.True(completedByClient >= 20, $"load did not get going: {completedByClient} completed");
-        var reachedUpstream = emulator.Stats.RequestsReceived;
+        var reachedUpstream = emulator.Received
+            .Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("model").GetString()!)
+            .ToList();
+        Assert.True(reachedUpstream.Count > 20, $"load did not get going: {reachedUpstream.Count} requests reached the upstream");
+        Assert.Equal(reachedUpstream.Count, reachedUpstream.Distinct().Count());
 
+        // Restarted: recovery closes what the crash left open.
         await using var restarted = await AgentProcess.StartAsync(database, emulator.Url, proxyPort, managementPort);
         using var restartedAdmin = restarted.AdminClient();
         var records = new List<JsonElement>();
@@ -98,23 +99,19 @@ public sealed class CrashRecoveryTests
         }
         while (before is not null);
 
-        var statuses = records.GroupBy(r => r.GetProperty("status").GetString()!).ToDictionary(g => g.Key, g => g.Count());
-        Assert.False(statuses.ContainsKey("open"), "no record may stay open after recovery");
-        Assert.True(records.Count >= reachedUpstream, $"{reachedUpstream} requests reached upstream but only {records.Count} records exist");
-        Assert.True(statuses.GetValueOrDefault("interrupted") > 0, "requests in flight at the kill are closed as interrupted");
-        Assert.True(statuses.GetValueOrDefault("completed") > 0, "requests that ended before the kill stay completed");
+        Assert.DoesNotContain(records, r => r.GetProperty("status").GetString() == "open");
+        var recordsByModel = records.ToLookup(r => r.GetProperty("requested_model").GetString()!);
 
+        // Every request the upstream received has exactly one record, closed.
+        var missing = reachedUpstream.Where(model => recordsByModel[model].Count() != 1).ToList();
+        Assert.True(missing.Count == 0, $"{missing.Count} of {reachedUpstream.Count} requests that reached the upstream have no single record: {string.Join(", ", missing.Take(5))}");
+        var statuses = reachedUpstream.Select(model => recordsByModel[model].Single().GetProperty("status").GetString()!).ToList();
+        Assert.Contains("interrupted", statuses);
+        Assert.Contains("completed", statuses);
+
+        // And every usage id a client was given names a record.
         var recordIds = records.Select(r => r.GetProperty("id").GetString()).ToHashSet();
-        Assert.All(usageIds, id => Assert.Contains(id, recordIds));
-
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp folder is harmless.
-        }
+        Assert.All(usageIdsSeenByClients, id => Assert.Contains(id, recordIds));
     }
 }
 
@@ -130,8 +127,8 @@ public sealed class ReservationExpiryTests
             RequiredApiKey = TestAgent.UpstreamKey,
             TokensPerSecond = 10,
         });
-        var directory = Directory.CreateTempSubdirectory("meteragent-expiry-").FullName;
-        var database = Path.Combine(directory, "meteragent.db");
+        using var folder = new TempFolder("meteragent-expiry-");
+        var database = folder.File("meteragent.db");
         var proxyPort = FreePort.Next();
         var managementPort = FreePort.Next();
         var settings = house.AgentSettings(("Credits:ReservationTimeout", "00:00:03"), ("Store:ReservationSweepInterval", "00:00:00.500"))
@@ -166,44 +163,20 @@ public sealed class ReservationExpiryTests
                 }
             }).ToArray();
 
-            var pendingSeen = false;
-            for (var attempt = 0; attempt < 100 && !pendingSeen; attempt++)
-            {
-                var lots = await admin.GetFromJsonAsync<JsonElement>($"admin/accounts/{accountId}/lots");
-                pendingSeen = ClearingHouse.Units(lots[0], "pending") > 0;
-                await Task.Delay(50);
-            }
-
-            Assert.True(pendingSeen, "the streams hold reservations before the crash");
+            await Eventually.TrueAsync(
+                async () => ClearingHouse.Units((await admin.GetFromJsonAsync<JsonElement>($"admin/accounts/{accountId}/lots"))[0], "pending") > 0,
+                "the streams hold reservations before the crash");
             agent.KillHard();
             await Task.WhenAll(streams);
         }
 
         await using var restarted = await AgentProcess.StartAsync(database, emulator.Url, proxyPort, managementPort, settings);
         using var restartedAdmin = restarted.AdminClient();
-        JsonElement lot = default;
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            lot = (await restartedAdmin.GetFromJsonAsync<JsonElement>($"admin/accounts/{accountId}/lots"))[0];
-            if (ClearingHouse.Units(lot, "pending") == 0)
-            {
-                break;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Equal(0m, ClearingHouse.Units(lot, "pending"));
+        var lot = await Eventually.ThatAsync(
+            async () => (await restartedAdmin.GetFromJsonAsync<JsonElement>($"admin/accounts/{accountId}/lots"))[0],
+            l => ClearingHouse.Units(l, "pending") == 0,
+            "the crashed agent's reservations expire");
         Assert.Equal(0m, ClearingHouse.Units(lot, "redeemed"));
         Assert.Equal(10_000m, ClearingHouse.Units(lot, "available"));
-
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp folder is harmless.
-        }
     }
 }

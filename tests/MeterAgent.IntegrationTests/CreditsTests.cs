@@ -4,8 +4,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using MeterAgent.Contracts.Deliveries;
-using MeterAgent.Contracts.Units;
-using MeterAgent.IntegrationTests.Infrastructure;
 using MeterAgent.Ledger.Usage;
 
 namespace MeterAgent.IntegrationTests;
@@ -30,6 +28,9 @@ public sealed class CreditsTests : IAsyncLifetime
 
     private HttpRequestMessage Chat(bool stream, int maxTokens = 32) => _agent.OpenAIRequest("v1/chat/completions",
         $$"""{"model":"emu-chat","stream":{{(stream ? "true" : "false")}},"max_tokens":{{maxTokens}},"messages":[{"role":"user","content":"Price the strip."}]}""");
+
+    /// <summary>Micro-units by the README's rule (1 unit = 1,000,000), not by the code under test.</summary>
+    private static long Micro(decimal units) => (long)(units * 1_000_000m);
 
     private async Task<JsonElement> BalanceAsync()
     {
@@ -126,21 +127,38 @@ public sealed class CreditsTests : IAsyncLifetime
         var lot = (await ClearingHouse.DeliverAsync(_agent.Admin, _house.Notice(_agent.AccountId, 5000))).GetProperty("lot");
         using var response = await _agent.Http.SendAsync(Chat(stream: true));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await response.Content.ReadAsStringAsync();
+        var body = await response.Content.ReadAsStringAsync();
+
+        // Units by hand from the contract's weights (input 1, output 2) and counts taken independently of the code
+        // under test: the input is the canonical text "user" + "Price the strip."; the output is the text the client
+        // received, counted by the reference tokenizer (cross-checked against js-tiktoken in the metering tests).
+        var output = string.Concat(body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => e["data: ".Length..])
+            .Where(d => d != "[DONE]")
+            .Select(d => JsonDocument.Parse(d).RootElement.GetProperty("choices"))
+            .Where(c => c.GetArrayLength() > 0 && c[0].GetProperty("delta").TryGetProperty("content", out _))
+            .Select(c => c[0].GetProperty("delta").GetProperty("content").GetString()));
+        var inputTokens = Count("user") + Count("Price the strip.");
+        var outputTokens = Count(output);
+        var expectedMicro = ((inputTokens * 1L) + (outputTokens * 2L)) * 1_000_000L;
 
         var record = await _agent.RecordForAsync(response);
         Assert.Equal(ClearingHouse.ContractId, record.ContractId);
-        var expected = ContractUnits.ToMicro(record.ReferenceInputTokens * 1m + record.ReferenceOutputTokens * 2m);
-        Assert.Equal(expected, record.UnitsMicro);
-        Assert.Equal(expected, record.RedeemedMicro);
+        Assert.Equal(inputTokens, record.ReferenceInputTokens);
+        Assert.Equal(outputTokens, record.ReferenceOutputTokens);
+        Assert.Equal(expectedMicro, record.UnitsMicro);
+        Assert.Equal(expectedMicro, record.RedeemedMicro);
         Assert.Equal(0, record.OverageMicro);
         Assert.Equal([lot.GetProperty("lot_id").GetString()!], record.LotIds);
 
         var balance = (await BalanceAsync()).GetProperty("lots")[0];
-        Assert.Equal(ContractUnits.FromMicro(expected), ClearingHouse.Units(balance, "redeemed"));
+        var expectedUnits = (inputTokens * 1m) + (outputTokens * 2m);
+        Assert.Equal(expectedUnits, ClearingHouse.Units(balance, "redeemed"));
         Assert.Equal(0m, ClearingHouse.Units(balance, "pending"));
-        Assert.Equal(5000m - ContractUnits.FromMicro(expected), ClearingHouse.Units(balance, "available"));
+        Assert.Equal(5000m - expectedUnits, ClearingHouse.Units(balance, "available"));
     }
+
+    private static int Count(string text) => MeterAgent.Metering.Tokenization.ReferenceTokenizer.Instance.CountTokens(text);
 
     [Fact]
     public async Task An_upstream_failure_voids_the_reservation()
@@ -195,12 +213,7 @@ public sealed class CreditsTests : IAsyncLifetime
         }
 
         // Records close just after the client has its last byte: wait for the last ones.
-        var records = await _agent.Usage.QueryAsync(new UsageQuery(_agent.AccountId, Limit: 1000));
-        for (var attempt = 0; attempt < 100 && records.Any(r => r.Status == UsageStatus.Open); attempt++)
-        {
-            await Task.Delay(20);
-            records = await _agent.Usage.QueryAsync(new UsageQuery(_agent.AccountId, Limit: 1000));
-        }
+        var records = await _agent.ClosedRecordsAsync(64);
 
         Assert.Equal(64, records.Count);
         Assert.DoesNotContain(records, r => r.Status == UsageStatus.Open);
@@ -209,15 +222,15 @@ public sealed class CreditsTests : IAsyncLifetime
 
         var balance = await BalanceAsync();
         var lot = balance.GetProperty("lots")[0];
-        var redeemed = ContractUnits.ToMicro(ClearingHouse.Units(lot, "redeemed"));
-        Assert.True(redeemed <= ContractUnits.ToMicro(delivered), "never more redeemed than delivered");
+        var redeemed = Micro(ClearingHouse.Units(lot, "redeemed"));
+        Assert.True(redeemed <= Micro(delivered), "never more redeemed than delivered");
         Assert.Equal(0m, ClearingHouse.Units(lot, "pending"));
         Assert.Equal(delivered, ClearingHouse.Units(lot, "available") + ClearingHouse.Units(lot, "redeemed"));
 
         // The records add up to the ledger: every unit used is either redeemed or overage.
         Assert.Equal(redeemed, charged.Sum(r => r.RedeemedMicro ?? 0));
         Assert.Equal(charged.Sum(r => r.UnitsMicro ?? 0), charged.Sum(r => (r.RedeemedMicro ?? 0) + (r.OverageMicro ?? 0)));
-        Assert.Equal(ContractUnits.ToMicro(ClearingHouse.Units(balance, "overage")), charged.Sum(r => r.OverageMicro ?? 0));
+        Assert.Equal(Micro(ClearingHouse.Units(balance, "overage")), charged.Sum(r => r.OverageMicro ?? 0));
         if (policy == "allow")
         {
             Assert.True(charged.Sum(r => r.OverageMicro ?? 0) > 0, "usage beyond the credits is overage under allow");

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using MeterAgent.IntegrationTests.Infrastructure;
 
 namespace MeterAgent.IntegrationTests;
 

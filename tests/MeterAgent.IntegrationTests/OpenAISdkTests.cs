@@ -1,5 +1,4 @@
 using System.ClientModel;
-using MeterAgent.IntegrationTests.Infrastructure;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Metering.Tokenization;
 using OpenAI;
@@ -83,8 +82,38 @@ public sealed class OpenAISdkTests : IAsyncLifetime
         Assert.Equal(usage!.InputTokenCount, record.NativeInputTokens);
         Assert.Equal(usage.OutputTokenCount, record.NativeOutputTokens);
         Assert.Equal(Count(text.ToString()), record.ReferenceOutputTokens);
+        Assert.Equal(Count("user") + Count("Stream me something about 数据 and 🚀."), record.ReferenceInputTokens);
         Assert.NotNull(record.FirstTokenAt);
         Assert.True(record.FirstTokenAt <= record.EndedAt);
+    }
+
+    [Fact]
+    public async Task A_stream_that_did_not_ask_for_usage_never_sees_the_usage_chunk_and_the_record_still_has_native_usage()
+    {
+        // The SDK always asks for stream usage; a client that does not is written by hand.
+        using var response = await _agent.Http.SendAsync(_agent.OpenAIRequest("v1/chat/completions",
+            """{"model":"emu-chat","stream":true,"max_tokens":24,"messages":[{"role":"user","content":"No usage for me, thanks."}]}"""));
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        var chunks = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => e["data: ".Length..])
+            .Where(d => d != "[DONE]")
+            .Select(d => System.Text.Json.JsonDocument.Parse(d).RootElement)
+            .ToList();
+        Assert.NotEmpty(chunks);
+        Assert.EndsWith("data: [DONE]\n\n", body, StringComparison.Ordinal);
+        Assert.DoesNotContain(chunks, c => c.GetProperty("choices").GetArrayLength() == 0);
+        Assert.DoesNotContain(chunks, c => c.TryGetProperty("usage", out var u) && u.ValueKind != System.Text.Json.JsonValueKind.Null);
+
+        var text = string.Concat(chunks.Select(c => c.GetProperty("choices")[0].GetProperty("delta").TryGetProperty("content", out var t) ? t.GetString() : ""));
+        var record = await _agent.RecordForAsync(response);
+        Assert.Equal(UsageStatus.Completed, record.Status);
+        Assert.True(record.NativeReported);
+        Assert.Equal("native", record.Quality);
+        Assert.NotNull(record.NativeInputTokens);
+        Assert.Equal(24, record.NativeOutputTokens);
+        Assert.Equal(Count(text), record.ReferenceOutputTokens);
+        Assert.Equal(Count("user") + Count("No usage for me, thanks."), record.ReferenceInputTokens);
     }
 
     [Fact]
@@ -144,6 +173,7 @@ public sealed class OpenAISdkTests : IAsyncLifetime
         Assert.Equal(usage!.InputTokenCount, record.NativeInputTokens);
         Assert.Equal(usage.OutputTokenCount, record.NativeOutputTokens);
         Assert.Equal(Count(text.ToString()), record.ReferenceOutputTokens);
+        Assert.Equal(Count("user") + Count("Describe a forward curve."), record.ReferenceInputTokens);
     }
 
     [Fact]
@@ -152,9 +182,27 @@ public sealed class OpenAISdkTests : IAsyncLifetime
         var responses = Client().GetResponsesClient();
         var result = await responses.CreateResponseAsync(new CreateResponseOptions("emu-resp", [ResponseItem.CreateUserMessageItem("Hello")]));
         var record = await _agent.RecordAsync(result.GetRawResponse().Headers.TryGetValue("x-meteragent-usage-id", out var id) ? id! : "");
+        var usage = result.Value.Usage;
         Assert.Equal(UsageStatus.Completed, record.Status);
-        Assert.Equal(result.Value.Usage.OutputTokenCount, record.NativeOutputTokens);
+        Assert.Equal(200, record.HttpStatus);
+        Assert.Equal(_agent.AccountId, record.AccountId);
+        Assert.Equal("openai.responses", record.Surface);
+        Assert.Equal("emu-resp", record.RequestedModel);
+        Assert.Equal(result.Value.Model, record.ServedModel);
+        Assert.False(record.Stream);
+        Assert.True(record.NativeReported);
+        Assert.Equal("native", record.Quality);
+        Assert.Equal(usage.InputTokenCount, record.NativeInputTokens);
+        Assert.Equal(usage.InputTokenDetails?.CachedTokenCount ?? 0, record.NativeCachedInputTokens);
+        Assert.Equal(0, record.NativeCacheWriteTokens);
+        Assert.Equal(usage.OutputTokenCount, record.NativeOutputTokens);
+        Assert.Equal(usage.OutputTokenDetails?.ReasoningTokenCount ?? 0, record.NativeReasoningTokens);
         Assert.Equal(Count(result.Value.GetOutputText()), record.ReferenceOutputTokens);
+        Assert.Equal(Count("user") + Count("Hello"), record.ReferenceInputTokens);
+        Assert.False(record.NonTextInput);
+        Assert.NotNull(record.EndedAt);
+        Assert.True(record.StartedAt <= record.EndedAt);
+        Assert.StartsWith("o200k_base:sha256:", record.ReferenceTokenizer);
     }
 #pragma warning restore OPENAI001
 

@@ -9,7 +9,7 @@ namespace MeterAgent.Emulator.Tests.Anthropic;
 /// <summary>The official Anthropic .NET SDK, with response validation on, against the emulator.</summary>
 public sealed class MessagesSdkTests
 {
-    private static AnthropicClient Client(EmulatorServer server, string key = "sk-ant-test") => new()
+    private static AnthropicClient Client(RunningEmulator server, string key = "sk-ant-test") => new()
     {
         ApiKey = key,
         BaseUrl = server.BaseAddress.ToString().TrimEnd('/'),
@@ -27,7 +27,7 @@ public sealed class MessagesSdkTests
     [Fact]
     public async Task Create_returns_a_valid_message_with_usage()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
 
         var message = await Client(server).Messages.Create(Params("Say hello"));
 
@@ -46,7 +46,7 @@ public sealed class MessagesSdkTests
     [Fact]
     public async Task Max_tokens_stops_with_max_tokens()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
 
         var message = await Client(server).Messages.Create(Params("Count", maxTokens: 5));
 
@@ -57,7 +57,7 @@ public sealed class MessagesSdkTests
     [Fact]
     public async Task Cache_reads_are_excluded_from_input_tokens_as_the_real_api_reports_them()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
         var prompt = string.Join(' ', Enumerable.Repeat("word", 200)); // 200 + 3 = 203 native prompt tokens
 
         var message = await Client(server).Messages.Create(Params(prompt));
@@ -69,7 +69,7 @@ public sealed class MessagesSdkTests
     [Fact]
     public async Task Streaming_matches_the_whole_message_and_reports_cumulative_usage()
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { TokensPerEvent = 2 });
+        await using var server = await RunningEmulator.StartAsync(new EmulatorOptions { TokensPerEvent = 2 });
         var client = Client(server);
         var parameters = Params("Stream caf\u00e9 \U0001F680 please");
 
@@ -126,7 +126,7 @@ public sealed class MessagesSdkTests
     [Fact]
     public async Task Injected_overload_surfaces_as_an_sdk_exception()
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { Fault = "error:529" });
+        await using var server = await RunningEmulator.StartAsync(new EmulatorOptions { Fault = "error:529" });
 
         var error = await Assert.ThrowsAnyAsync<AnthropicApiException>(() => Client(server).Messages.Create(Params("x")));
 
@@ -136,7 +136,7 @@ public sealed class MessagesSdkTests
     [Fact]
     public async Task Api_key_is_checked_in_x_api_key()
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RequiredApiKey = "sk-ant-right" });
+        await using var server = await RunningEmulator.StartAsync(new EmulatorOptions { RequiredApiKey = "sk-ant-right" });
 
         await Assert.ThrowsAnyAsync<AnthropicApiException>(() => Client(server, "sk-ant-wrong").Messages.Create(Params("x")));
         var message = await Client(server, "sk-ant-right").Messages.Create(Params("x"));

@@ -9,13 +9,13 @@ namespace MeterAgent.Emulator.Tests.OpenAI;
 /// <summary>The official OpenAI .NET SDK, unchanged, against the emulator.</summary>
 public sealed class ChatClientTests
 {
-    private static ChatClient Client(EmulatorServer server, string model = "emulator-chat", string key = "sk-test") =>
+    private static ChatClient Client(RunningEmulator server, string model = "emulator-chat", string key = "sk-test") =>
         new(model, new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = server.OpenAIEndpoint });
 
     [Fact]
     public async Task CompleteChat_returns_text_and_usage_the_sdk_understands()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
         var client = Client(server);
 
         ChatCompletion completion = await client.CompleteChatAsync([new SystemChatMessage("Be brief."), new UserChatMessage("Say hello")]);
@@ -38,7 +38,7 @@ public sealed class ChatClientTests
     [Fact]
     public async Task Max_tokens_caps_output_and_finishes_with_length()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
 
         ChatCompletion completion = await Client(server).CompleteChatAsync(
             [new UserChatMessage("Count")],
@@ -52,7 +52,7 @@ public sealed class ChatClientTests
     [Fact]
     public async Task Reasoning_models_report_hidden_reasoning_inside_output_tokens()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
 
         ChatCompletion completion = await Client(server, "emulator-reasoning").CompleteChatAsync([new UserChatMessage("Think")]);
 
@@ -64,7 +64,7 @@ public sealed class ChatClientTests
     [Fact]
     public async Task Long_prompts_report_cached_tokens_in_whole_blocks()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
         var prompt = string.Join(' ', Enumerable.Repeat("word", 150)); // 150 native tokens
 
         ChatCompletion completion = await Client(server).CompleteChatAsync([new UserChatMessage(prompt)]);
@@ -76,7 +76,7 @@ public sealed class ChatClientTests
     [Fact]
     public async Task Streaming_delivers_the_same_text_and_usage_as_the_whole_response()
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { TokensPerEvent = 3 });
+        await using var server = await RunningEmulator.StartAsync(new EmulatorOptions { TokensPerEvent = 3 });
         var client = Client(server, "emulator-reasoning");
         ChatMessage[] messages = [new UserChatMessage("Stream caf\u00e9 \U0001F680 please")];
 
@@ -112,7 +112,7 @@ public sealed class ChatClientTests
     [Fact]
     public async Task Injected_errors_surface_as_the_sdk_exception_with_the_status()
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { Fault = "error:503" });
+        await using var server = await RunningEmulator.StartAsync(new EmulatorOptions { Fault = "error:503" });
         var client = new ChatClient("emulator-chat", new ApiKeyCredential("k"), new OpenAIClientOptions
         {
             Endpoint = server.OpenAIEndpoint,
@@ -128,7 +128,7 @@ public sealed class ChatClientTests
     [Fact]
     public async Task Wrong_api_key_is_refused_with_401()
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RequiredApiKey = "sk-right" });
+        await using var server = await RunningEmulator.StartAsync(new EmulatorOptions { RequiredApiKey = "sk-right" });
 
         var error = await Assert.ThrowsAsync<ClientResultException>(() => Client(server, key: "sk-wrong").CompleteChatAsync([new UserChatMessage("x")]));
         ChatCompletion ok = await Client(server, key: "sk-right").CompleteChatAsync([new UserChatMessage("x")]);

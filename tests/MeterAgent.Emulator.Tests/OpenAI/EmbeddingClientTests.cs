@@ -6,13 +6,13 @@ namespace MeterAgent.Emulator.Tests.OpenAI;
 
 public sealed class EmbeddingClientTests
 {
-    private static EmbeddingClient Client(EmulatorServer server) =>
+    private static EmbeddingClient Client(RunningEmulator server) =>
         new("emulator-embedding", new ApiKeyCredential("k"), new OpenAIClientOptions { Endpoint = server.OpenAIEndpoint });
 
     [Fact]
     public async Task Sdk_gets_deterministic_unit_vectors_of_dimension_8()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
         var client = Client(server);
 
         OpenAIEmbedding first = await client.GenerateEmbeddingAsync("hello world");
@@ -29,7 +29,7 @@ public sealed class EmbeddingClientTests
     [Fact]
     public async Task Batches_honor_dimensions_and_report_prompt_usage()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
 
         OpenAIEmbeddingCollection result = await Client(server).GenerateEmbeddingsAsync(
             ["hello world", "caf\u00e9"],
@@ -45,7 +45,7 @@ public sealed class EmbeddingClientTests
     [Fact]
     public async Task Float_and_base64_encodings_carry_the_same_vector()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
 
         using var floats = await server.PostAsync("/v1/embeddings", """{"model":"e","input":"abc","encoding_format":"float"}""");
         using var base64 = await server.PostAsync("/v1/embeddings", """{"model":"e","input":"abc","encoding_format":"base64"}""");

@@ -10,7 +10,7 @@ public sealed class RawWireTests
     [Fact]
     public async Task Completions_stream_follows_include_usage_and_ends_with_done()
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { DefaultOutputTokens = 5 });
+        await using var server = await RunningEmulator.StartAsync(new EmulatorOptions { DefaultOutputTokens = 5 });
 
         using var withUsage = await server.PostAsync("/v1/completions", """{"model":"m","prompt":"Once upon","stream":true,"stream_options":{"include_usage":true}}""");
         using var without = await server.PostAsync("/v1/completions", """{"model":"m","prompt":"Once upon","stream":true}""");
@@ -39,7 +39,7 @@ public sealed class RawWireTests
     [Fact]
     public async Task Responses_stream_has_the_real_event_sequence_and_numbering()
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { DefaultOutputTokens = 40, TokensPerEvent = 4 });
+        await using var server = await RunningEmulator.StartAsync(new EmulatorOptions { DefaultOutputTokens = 40, TokensPerEvent = 4 });
 
         using var response = await server.PostAsync("/v1/responses", ResponsesRequest.Replace("STREAM", "true", StringComparison.Ordinal));
         var events = SseEvent.Parse(await response.Content.ReadAsByteArrayAsync());
@@ -87,7 +87,7 @@ public sealed class RawWireTests
     [InlineData("/v1/messages", """{"model":"m","max_tokens":100,"messages":[{"role":"user","content":"determinism"}],"stream":true}""")]
     public async Task Same_request_gives_the_same_bytes(string path, string body)
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
 
         using var first = await server.PostAsync(path, body);
         using var second = await server.PostAsync(path, body);
@@ -99,7 +99,7 @@ public sealed class RawWireTests
     [Fact]
     public async Task Different_prompts_give_different_text()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
 
         using var a = await server.PostAsync("/v1/chat/completions", """{"model":"m","messages":[{"role":"user","content":"one"}]}""");
         using var b = await server.PostAsync("/v1/chat/completions", """{"model":"m","messages":[{"role":"user","content":"two"}]}""");
@@ -111,7 +111,7 @@ public sealed class RawWireTests
     [Fact]
     public async Task Non_ascii_goes_out_as_raw_utf8_even_outside_the_bmp()
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { DefaultOutputTokens = 2000 });
+        await using var server = await RunningEmulator.StartAsync(new EmulatorOptions { DefaultOutputTokens = 2000 });
 
         using var response = await server.PostAsync("/v1/chat/completions", """{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true}""");
         var body = await response.Content.ReadAsStringAsync();
@@ -124,7 +124,7 @@ public sealed class RawWireTests
     [Fact]
     public async Task Models_and_stats_endpoints_answer_json()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
         using (await server.PostAsync("/v1/chat/completions", """{"model":"m","messages":[{"role":"user","content":"hi"}]}""")) { }
 
         var models = JsonDocument.Parse(await server.Http.GetStringAsync("v1/models")).RootElement;

@@ -14,7 +14,7 @@ public sealed class FaultTests
     [Fact]
     public async Task Error_uses_the_status_and_each_api_error_shape()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
 
         using var openAI = await server.PostAsync("/v1/chat/completions", Chat, ("x-emulator-fault", "error:429"));
         using var anthropic = await server.PostAsync("/v1/messages", Messages, ("x-emulator-fault", "error"));
@@ -39,7 +39,7 @@ public sealed class FaultTests
     [InlineData("/v1/messages", MessagesStream)]
     public async Task Disconnect_cuts_a_stream_after_about_half_its_content(string path, string body)
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { DefaultOutputTokens = 20 });
+        await using var server = await RunningEmulator.StartAsync(new EmulatorOptions { DefaultOutputTokens = 20 });
 
         // Paced, so the client has read what was sent before the reset arrives (a reset may drop unread data).
         using var response = await server.PostAsync(path, body, HttpCompletionOption.ResponseHeadersRead, ("x-emulator-fault", "disconnect"), ("x-emulator-tokens-per-second", "200"));
@@ -68,7 +68,7 @@ public sealed class FaultTests
     [Fact]
     public async Task Disconnect_truncates_a_whole_response_against_its_content_length()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
 
         var exception = await Record.ExceptionAsync(async () =>
         {
@@ -82,7 +82,7 @@ public sealed class FaultTests
     [Fact]
     public async Task No_usage_removes_usage_everywhere()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
         (string, string) noUsage = ("x-emulator-fault", "no-usage");
 
         using var chat = await server.PostAsync("/v1/chat/completions", Chat, noUsage);
@@ -108,7 +108,7 @@ public sealed class FaultTests
     [InlineData("/v1/responses", """{"model":"m","input":"hi","stream":true}""", "response.output_text.delta")]
     public async Task Malformed_injects_one_invalid_event_mid_stream(string path, string body, string? eventName)
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { DefaultOutputTokens = 10 });
+        await using var server = await RunningEmulator.StartAsync(new EmulatorOptions { DefaultOutputTokens = 10 });
 
         using var response = await server.PostAsync(path, body, ("x-emulator-fault", "malformed"));
         var events = SseEvent.Parse(await response.Content.ReadAsByteArrayAsync());
@@ -123,7 +123,7 @@ public sealed class FaultTests
     [Fact]
     public async Task Malformed_truncates_a_whole_json_body()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
 
         using var response = await server.PostAsync("/v1/messages", Messages, ("x-emulator-fault", "malformed"));
         var body = await response.Content.ReadAsStringAsync();
@@ -136,7 +136,7 @@ public sealed class FaultTests
     [Fact]
     public async Task Hang_never_answers_until_the_client_gives_up()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
         var clock = Stopwatch.StartNew();
 
@@ -152,7 +152,7 @@ public sealed class FaultTests
     [Fact]
     public async Task Option_fault_applies_to_every_request_and_the_header_replaces_it()
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { Fault = "error:502" });
+        await using var server = await RunningEmulator.StartAsync(new EmulatorOptions { Fault = "error:502" });
 
         using var defaulted = await server.PostAsync("/v1/chat/completions", Chat);
         using var overridden = await server.PostAsync("/v1/chat/completions", Chat, ("x-emulator-fault", "no-usage"));
@@ -164,7 +164,7 @@ public sealed class FaultTests
     [Fact]
     public async Task Unknown_fault_is_a_400()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
 
         using var response = await server.PostAsync("/v1/chat/completions", Chat, ("x-emulator-fault", "explode"));
 
@@ -196,13 +196,5 @@ public sealed class FaultTests
         return count;
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        for (var i = 0; i < 100 && !condition(); i++)
-        {
-            await Task.Delay(20);
-        }
-
-        Assert.True(condition());
-    }
+    private static Task WaitUntil(Func<bool> condition) => Eventually.TrueAsync(condition, "the emulator's counters settle");
 }

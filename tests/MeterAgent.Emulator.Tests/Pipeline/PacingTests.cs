@@ -7,7 +7,7 @@ public sealed class PacingTests
     [Fact]
     public async Task Time_to_first_token_and_rate_headers_shape_the_stream()
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { DefaultOutputTokens = 10 });
+        await using var server = await RunningEmulator.StartAsync(new EmulatorOptions { DefaultOutputTokens = 10 });
         var clock = Stopwatch.StartNew();
 
         using var response = await server.PostAsync(
@@ -27,7 +27,7 @@ public sealed class PacingTests
     [Fact]
     public async Task Latency_delays_the_response_headers()
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { Latency = TimeSpan.FromMilliseconds(250) });
+        await using var server = await RunningEmulator.StartAsync(new EmulatorOptions { Latency = TimeSpan.FromMilliseconds(250) });
         var clock = Stopwatch.StartNew();
 
         using var response = await server.PostAsync("/v1/embeddings", """{"model":"m","input":"x"}""");

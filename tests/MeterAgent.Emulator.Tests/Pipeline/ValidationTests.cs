@@ -14,7 +14,7 @@ public sealed class ValidationTests
     [InlineData("/v1/embeddings", """{"model":"m","input":[1,2]}""", "input")]
     public async Task OpenAI_routes_answer_400_in_the_openai_error_shape(string path, string body, string? param)
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
 
         using var response = await server.PostAsync(path, body);
 
@@ -35,7 +35,7 @@ public sealed class ValidationTests
     [InlineData("""{"model":"m","messages":[{"role":"user","content":"x"}]}""")]
     public async Task Anthropic_route_answers_400_in_the_anthropic_error_shape(string body)
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
 
         using var response = await server.PostAsync("/v1/messages", body);
 
@@ -49,7 +49,7 @@ public sealed class ValidationTests
     [Fact]
     public async Task Anthropic_auth_failure_uses_authentication_error()
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RequiredApiKey = "k" });
+        await using var server = await RunningEmulator.StartAsync(new EmulatorOptions { RequiredApiKey = "k" });
 
         using var response = await server.PostAsync("/v1/messages", """{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}]}""", ("x-api-key", "nope"));
 
@@ -62,7 +62,7 @@ public sealed class ValidationTests
     [Fact]
     public async Task Cache_control_reports_a_cache_write_outside_input_tokens()
     {
-        await using var server = await EmulatorServer.StartAsync();
+        await using var server = await RunningEmulator.StartAsync();
         const string Body = """{"model":"m","max_tokens":5,"system":[{"type":"text","text":"You are terse.","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":"Hello there"}]}""";
 
         using var response = await server.PostAsync("/v1/messages", Body);

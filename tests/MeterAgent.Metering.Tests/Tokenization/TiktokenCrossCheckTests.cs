@@ -16,17 +16,10 @@ public sealed class TiktokenCrossCheckTests
     [SkippableFact]
     public void Counts_equal_js_tiktoken_for_every_corpus_item()
     {
-        var checkDirectory = Path.Combine(RepositoryRoot(), "tests", "tiktoken-check");
-        if (!Directory.Exists(Path.Combine(checkDirectory, "node_modules", "js-tiktoken")))
-        {
-            var message = $"js-tiktoken is not installed in {checkDirectory}: {InstallHint}.";
-            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-            {
-                Assert.Fail(message);
-            }
-
-            Skip.If(true, message);
-        }
+        var checkDirectory = Path.Combine(RepoRoot.Path, "tests", "tiktoken-check");
+        Prerequisite.Require(
+            Directory.Exists(Path.Combine(checkDirectory, "node_modules", "js-tiktoken")),
+            $"js-tiktoken is not installed in {checkDirectory}: {InstallHint}.");
 
         var corpus = TokenizerCorpus.Items();
         var expected = RunNode(checkDirectory, corpus);
@@ -93,18 +86,5 @@ public sealed class TiktokenCrossCheckTests
         }
 
         return counts;
-    }
-
-    internal static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "MeterAgent.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No MeterAgent.sln above {AppContext.BaseDirectory}.");
     }
 }

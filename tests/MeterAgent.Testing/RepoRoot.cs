@@ -1,7 +1,7 @@
-namespace MeterAgent.Contracts.Tests;
+namespace MeterAgent.Testing;
 
 /// <summary>Finds the repository root from the test binaries, so tests read the files the repo really ships.</summary>
-internal static class RepoRoot
+public static class RepoRoot
 {
     public static string Path { get; } = Find();
 

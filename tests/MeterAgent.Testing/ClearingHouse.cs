@@ -4,13 +4,13 @@ using System.Text;
 using System.Text.Json;
 using MeterAgent.Contracts.Deliveries;
 
-namespace MeterAgent.IntegrationTests.Infrastructure;
+namespace MeterAgent.Testing;
 
 /// <summary>
 /// A clearing house for tests: a contract spec folder with one contract open around now, a signing key whose public
 /// half the agent trusts, and signed deliveries posted to the agent's clearing API.
 /// </summary>
-internal sealed class ClearingHouse : IDisposable
+public sealed class ClearingHouse : IDisposable
 {
     public const string ContractId = "test-std";
 

@@ -1,11 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace MeterAgent.IntegrationTests.Infrastructure;
+namespace MeterAgent.Testing;
 
-internal static class FreePort
+/// <summary>Loopback ports for servers a test starts on a port it must name in advance.</summary>
+public static class FreePort
 {
-    /// <summary>A loopback port the OS just handed out; another process could take it before us, which loopback tests accept.</summary>
+    /// <summary>A loopback port the OS just handed out; another process could take it first, which loopback tests accept.</summary>
     public static int Next()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -2,14 +2,14 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 
-namespace MeterAgent.IntegrationTests.Infrastructure;
+namespace MeterAgent.Testing;
 
 /// <summary>
 /// A POST written on a raw socket, body generated on the fly, with the response read while the body is still being
 /// sent. HttpClient may report a server that answers early and closes as a send error; this shows the answer, and how
 /// much of the body the server let through before it did.
 /// </summary>
-internal static class RawHttpPost
+public static class RawHttpPost
 {
     private const int BlockSize = 64 * 1024;
 

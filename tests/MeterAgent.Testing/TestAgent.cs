@@ -9,12 +9,12 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace MeterAgent.IntegrationTests.Infrastructure;
+namespace MeterAgent.Testing;
 
 /// <summary>
 /// MeterAgent on real loopback listeners in front of a real emulator, on its own SQLite file, with one account and key.
 /// </summary>
-internal sealed class TestAgent : IAsyncDisposable
+public sealed class TestAgent : IAsyncDisposable
 {
     public const string UpstreamKey = "upstream-secret-for-tests";
     public const string AdminToken = "admin-token-for-integration-tests";
@@ -38,6 +38,9 @@ internal sealed class TestAgent : IAsyncDisposable
 
     public RunningEmulator Emulator { get; }
 
+    /// <summary>The agent's SQLite file.</summary>
+    public string DatabasePath => Path.Combine(_directory, "meteragent.db");
+
     public string ProxyUrl { get; }
 
     public string ManagementUrl { get; }
@@ -56,9 +59,12 @@ internal sealed class TestAgent : IAsyncDisposable
 
     public IAccountStore Accounts => _app.Services.GetRequiredService<IAccountStore>();
 
-    public static async Task<TestAgent> StartAsync(EmulatorOptions? emulatorOptions = null, IDictionary<string, string?>? settings = null)
+    /// <param name="emulatorOptions">the upstream's options; by default it requires <see cref="UpstreamKey"/></param>
+    /// <param name="settings">agent settings over the fixture's</param>
+    /// <param name="recordRequests">the emulator keeps every request it receives (<see cref="RunningEmulator.Received"/>)</param>
+    public static async Task<TestAgent> StartAsync(EmulatorOptions? emulatorOptions = null, IDictionary<string, string?>? settings = null, bool recordRequests = false)
     {
-        var emulator = await RunningEmulator.StartAsync(emulatorOptions ?? new EmulatorOptions { RequiredApiKey = UpstreamKey });
+        var emulator = await RunningEmulator.StartAsync(emulatorOptions ?? new EmulatorOptions { RequiredApiKey = UpstreamKey }, recordRequests);
         var directory = Directory.CreateTempSubdirectory("meteragent-it-").FullName;
         var proxyPort = FreePort.Next();
         var managementPort = FreePort.Next();
@@ -115,22 +121,19 @@ internal sealed class TestAgent : IAsyncDisposable
         return await RecordAsync(values.Single());
     }
 
-    public async Task<UsageRecord> RecordAsync(string usageId)
-    {
-        // Closing happens after the client has its last byte: give it a moment.
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var record = await Usage.GetAsync(usageId);
-            if (record is { Status: not UsageStatus.Open })
-            {
-                return record;
-            }
+    /// <summary>The record, once closed: closing happens after the client has its last byte.</summary>
+    public async Task<UsageRecord> RecordAsync(string usageId) =>
+        (await Eventually.ThatAsync(
+            async () => await Usage.GetAsync(usageId),
+            record => record is { Status: not UsageStatus.Open },
+            $"usage record {usageId} closed"))!;
 
-            await Task.Delay(20);
-        }
-
-        throw new Xunit.Sdk.XunitException($"usage record {usageId} was not closed");
-    }
+    /// <summary>The account's records (newest first), once none is open.</summary>
+    public async Task<IReadOnlyList<UsageRecord>> ClosedRecordsAsync(int expectedCount, string? accountId = null) =>
+        await Eventually.ThatAsync(
+            async () => await Usage.QueryAsync(new UsageQuery(accountId ?? AccountId, Limit: 1000)),
+            records => records.Count >= expectedCount && records.All(r => r.Status != UsageStatus.Open),
+            $"{expectedCount} closed records");
 
     /// <summary>The account's only record, once closed: for SDK calls whose result hides response headers.</summary>
     public async Task<UsageRecord> OnlyRecordAsync()

@@ -7,13 +7,13 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace MeterAgent.AdversarialTests.Infrastructure;
+namespace MeterAgent.Testing;
 
 /// <summary>
 /// An upstream that answers whatever a test scripts, on a real Kestrel server on loopback: cut streams, lying usage,
 /// huge bodies, hostile headers. It keeps the headers of every request it received.
 /// </summary>
-internal sealed class HostileUpstream : IAsyncDisposable
+public sealed class HostileUpstream : IAsyncDisposable
 {
     private readonly WebApplication _app;
 

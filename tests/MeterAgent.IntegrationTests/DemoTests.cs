@@ -1,0 +1,61 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace MeterAgent.IntegrationTests;
+
+/// <summary>`dotnet MeterAgent.dll --demo`, as the README's first command: its printed curl line works as printed.</summary>
+public sealed partial class DemoTests
+{
+    [GeneratedRegex("""curl -s (?<url>\S+/v1/chat/completions) -H "Authorization: Bearer (?<key>[^"]+)" -H "Content-Type: application/json" -d '(?<body>[^']+)'""")]
+    private static partial Regex ChatCurl();
+
+    [GeneratedRegex(""""curl -s "(?<url>\S+/admin/usage\?limit=1)" -H "Authorization: Bearer (?<token>[^"]+)"""")]
+    private static partial Regex UsageCurl();
+
+    [Fact]
+    public async Task The_demo_starts_and_its_printed_request_is_metered_and_redeemed()
+    {
+        using var folder = new TempFolder("meteragent-demo-");
+        var proxyPort = FreePort.Next();
+        var managementPort = FreePort.Next();
+        await using var demo = await AgentProcess.StartRawAsync(folder.Path, proxyPort, managementPort,
+            "--demo",
+            $"--MeterAgent:ProxyPort={proxyPort}",
+            $"--MeterAgent:ManagementPort={managementPort}",
+            "--Logging:LogLevel:Default=Warning");
+
+        // Ready means listening; the demo prints its lines once its delivery has landed.
+        await Eventually.TrueAsync(() => demo.Output.Contains("Ctrl+C stops the demo", StringComparison.Ordinal), "the demo prints its instructions");
+        var chat = ChatCurl().Match(demo.Output);
+        var usage = UsageCurl().Match(demo.Output);
+        Assert.True(chat.Success && usage.Success, "the demo's curl lines:\n" + demo.Output);
+        Assert.Equal($"http://127.0.0.1:{proxyPort}/v1/chat/completions", chat.Groups["url"].Value);
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, chat.Groups["url"].Value)
+        {
+            Content = new StringContent(chat.Groups["body"].Value, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", chat.Groups["key"].Value);
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var completion = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.False(string.IsNullOrEmpty(completion.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()));
+        var usageId = response.Headers.GetValues("x-meteragent-usage-id").Single();
+
+        // The printed admin call shows that request's record, closed and redeemed from the demo's delivery.
+        using var admin = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", usage.Groups["token"].Value);
+        var record = await Eventually.ThatAsync(
+            async () => (await admin.GetFromJsonAsync<JsonElement>(usage.Groups["url"].Value)).GetProperty("records")[0],
+            r => r.GetProperty("id").GetString() == usageId && r.GetProperty("status").GetString() != "open",
+            "the demo request's record, closed");
+        Assert.Equal("completed", record.GetProperty("status").GetString());
+        Assert.True(record.GetProperty("redeemed_micro").GetInt64() > 0, "redeemed from the demo's delivery");
+        Assert.Equal(record.GetProperty("units_micro").GetInt64(), record.GetProperty("redeemed_micro").GetInt64());
+    }
+}

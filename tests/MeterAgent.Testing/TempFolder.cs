@@ -1,0 +1,37 @@
+namespace MeterAgent.Testing;
+
+/// <summary>A fresh folder under the system temp folder, deleted (best effort) when disposed.</summary>
+public sealed class TempFolder : IDisposable
+{
+    /// <param name="prefix">names the folder after its test, so a leftover says whose it is</param>
+    public TempFolder(string prefix = "meteragent-test-") => Path = Directory.CreateTempSubdirectory(prefix).FullName;
+
+    public string Path { get; }
+
+    /// <summary>A path inside the folder.</summary>
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    /// <summary>Writes a file in the folder and returns its path.</summary>
+    public string Write(string name, string content)
+    {
+        var file = File(name);
+        System.IO.File.WriteAllText(file, content);
+        return file;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless (e.g. a child process still holding a file).
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Same.
+        }
+    }
+}
