@@ -1,3 +1,5 @@
+using Microsoft.Data.Sqlite;
+
 namespace MeterAgent.Testing;
 
 /// <summary>A fresh folder under the system temp folder, deleted (best effort) when disposed.</summary>
@@ -7,6 +9,9 @@ public sealed class TempFolder : IDisposable
     public TempFolder(string prefix = "meteragent-test-") => Path = Directory.CreateTempSubdirectory(prefix).FullName;
 
     public string Path { get; }
+
+    /// <summary>The agent's store file in this folder, as most store tests name it.</summary>
+    public string DbPath => File("meteragent.db");
 
     /// <summary>A path inside the folder.</summary>
     public string File(string name) => System.IO.Path.Combine(Path, name);
@@ -21,6 +26,8 @@ public sealed class TempFolder : IDisposable
 
     public void Dispose()
     {
+        // Pooled SQLite connections hold a store's files open; the idle ones are released before deleting.
+        SqliteConnection.ClearAllPools();
         try
         {
             Directory.Delete(Path, recursive: true);

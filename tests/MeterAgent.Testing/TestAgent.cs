@@ -62,7 +62,10 @@ public sealed class TestAgent : IAsyncDisposable
     /// <param name="emulatorOptions">the upstream's options; by default it requires <see cref="UpstreamKey"/></param>
     /// <param name="settings">agent settings over the fixture's</param>
     /// <param name="recordRequests">the emulator keeps every request it receives (<see cref="RunningEmulator.Received"/>)</param>
-    public static async Task<TestAgent> StartAsync(EmulatorOptions? emulatorOptions = null, IDictionary<string, string?>? settings = null, bool recordRequests = false)
+    /// <param name="services">services added after the agent's own (one more settlement observer, a store wrapped to fail)</param>
+    public static async Task<TestAgent> StartAsync(
+        EmulatorOptions? emulatorOptions = null, IDictionary<string, string?>? settings = null, bool recordRequests = false,
+        Action<IServiceCollection>? services = null)
     {
         var emulator = await RunningEmulator.StartAsync(emulatorOptions ?? new EmulatorOptions { RequiredApiKey = UpstreamKey }, recordRequests);
         var directory = Directory.CreateTempSubdirectory("meteragent-it-").FullName;
@@ -89,7 +92,7 @@ public sealed class TestAgent : IAsyncDisposable
             config[name] = value;
         }
 
-        var app = MeterAgentHost.Build([], builder => builder.AddInMemoryCollection(config));
+        var app = MeterAgentHost.Build([], builder => builder.AddInMemoryCollection(config), services);
         await app.StartAsync();
         var accounts = app.Services.GetRequiredService<IAccountStore>();
         var account = await accounts.CreateAccountAsync("integration");

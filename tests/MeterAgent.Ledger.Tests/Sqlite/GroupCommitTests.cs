@@ -28,7 +28,7 @@ public sealed class GroupCommitTests(ITestOutputHelper output)
     public async Task Concurrent_opens_and_closes_all_land_with_their_values_in_fewer_transactions_than_writes()
     {
         const int Requests = 2000;
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
         var records = Enumerable.Range(0, Requests).Select(Numbered).ToArray();
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -60,7 +60,7 @@ public sealed class GroupCommitTests(ITestOutputHelper output)
     [Fact]
     public async Task A_batch_never_exceeds_the_configured_size()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath, configure: o => o.MaxBatchSize = 8);
 
         await Task.WhenAll(Enumerable.Range(0, 500).Select(i => store.Usage.OpenAsync(Numbered(i)).AsTask()));
@@ -73,7 +73,7 @@ public sealed class GroupCommitTests(ITestOutputHelper output)
     [Fact]
     public async Task With_a_batch_size_of_one_every_write_is_its_own_transaction()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath, configure: o => o.MaxBatchSize = 1);
 
         await Task.WhenAll(Enumerable.Range(0, 100).Select(i => store.Usage.OpenAsync(Numbered(i)).AsTask()));
@@ -85,7 +85,7 @@ public sealed class GroupCommitTests(ITestOutputHelper output)
     [Fact]
     public async Task Dispose_commits_every_write_already_queued()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var records = Enumerable.Range(0, 300).Select(Numbered).ToArray();
         Task[] writes;
         await using (var store = TestStore.Open(dir.DbPath))

@@ -10,7 +10,7 @@ public sealed class RecoveryTests
     [Fact]
     public async Task Records_left_open_are_closed_as_interrupted_by_the_next_store_on_the_file()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var open1 = Full(T0);
         var open2 = Minimal(startedAt: T0.AddSeconds(1));
         var closed = Full(T0.AddSeconds(2), UsageStatus.Completed);
@@ -44,7 +44,7 @@ public sealed class RecoveryTests
     [Fact]
     public async Task Recovery_on_the_same_store_closes_what_is_open_in_one_transaction()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
         for (var i = 0; i < 5; i++)
         {
@@ -62,7 +62,7 @@ public sealed class RecoveryTests
     [Fact]
     public async Task An_awaited_open_is_visible_to_a_fresh_store_though_the_first_is_never_disposed()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
 
         // Never disposed: no flush, no checkpoint, as after a crash.
         var crashed = TestStore.Open(dir.DbPath);
@@ -79,14 +79,14 @@ public sealed class RecoveryTests
     [Fact]
     public async Task An_awaited_open_survives_in_the_files_a_killed_process_would_leave()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var crashed = TestStore.Open(dir.DbPath);
         var record = Full(T0);
         await crashed.Usage.OpenAsync(record);
 
         // What kill -9 leaves is exactly what is in the files now (the OS keeps written pages): copy the database and
         // its WAL, but not the shared-memory index, which a new process rebuilds from the WAL.
-        using var copy = new TempDirectory();
+        using var copy = new TempFolder();
         File.Copy(dir.DbPath, copy.DbPath);
         Assert.True(File.Exists(dir.DbPath + "-wal"));
         File.Copy(dir.DbPath + "-wal", copy.DbPath + "-wal");

@@ -37,7 +37,7 @@ public sealed class SchemaMigrationTests
     [Fact]
     public async Task A_version_1_file_migrates_forward_keeping_its_records_and_takes_credits_after()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         const string AccountId = "acct_00000000000000a1";
         var old = UsageRecords.Minimal(AccountId);
         CreateVersion1(dir.DbPath, AccountId, old);
@@ -76,7 +76,7 @@ public sealed class SchemaMigrationTests
     [Fact]
     public async Task Lot_ids_are_stored_as_a_json_array_any_sqlite_tool_can_read()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
         var record = UsageRecords.Full(UsageRecords.T0);
         record.LotIds = ["lot_00000000000000a1", "lot_\"quoted\""];

@@ -10,7 +10,7 @@ public sealed class SqliteAccountStoreTests
     [Fact]
     public async Task Created_account_can_be_read_back_and_listed()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
 
         var account = await store.Accounts.CreateAccountAsync("Acme");
@@ -29,7 +29,7 @@ public sealed class SqliteAccountStoreTests
     [Fact]
     public async Task Issue_authenticate_revoke_lifecycle()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
         var account = await store.Accounts.CreateAccountAsync("Acme");
 
@@ -62,7 +62,7 @@ public sealed class SqliteAccountStoreTests
     [Fact]
     public async Task Revoking_one_key_leaves_the_accounts_other_keys_working()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
         var account = await store.Accounts.CreateAccountAsync("Acme");
         var first = (await store.Accounts.IssueKeyAsync(account.Id))!;
@@ -78,7 +78,7 @@ public sealed class SqliteAccountStoreTests
     [Fact]
     public async Task Issuing_for_a_missing_account_returns_null_and_stores_nothing()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
 
         Assert.Null(await store.Accounts.IssueKeyAsync("acct_0000000000000000"));
@@ -92,7 +92,7 @@ public sealed class SqliteAccountStoreTests
     [InlineData("ma-short")]
     public async Task Malformed_keys_are_refused_without_a_database_lookup(string presented)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
 
         Assert.Null(await store.Accounts.AuthenticateAsync(presented));
@@ -102,7 +102,7 @@ public sealed class SqliteAccountStoreTests
     [Fact]
     public async Task The_secret_is_never_written_to_the_database_file_only_its_hash()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         string secret;
         string keyId;
         await using (var store = TestStore.Open(dir.DbPath))
@@ -130,7 +130,7 @@ public sealed class SqliteAccountStoreTests
     [Fact]
     public async Task Lookups_found_and_not_found_are_cached_until_the_ttl_expires()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var clock = new FakeTimeProvider(UsageRecords.T0);
         await using var store = TestStore.Open(dir.DbPath, clock, o => o.KeyCacheTtl = TimeSpan.FromSeconds(5));
         var account = await store.Accounts.CreateAccountAsync("Acme");
@@ -158,7 +158,7 @@ public sealed class SqliteAccountStoreTests
     [Fact]
     public async Task A_revocation_by_another_node_takes_effect_here_within_the_ttl()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var clock = new FakeTimeProvider(UsageRecords.T0);
         await using var here = TestStore.Open(dir.DbPath, clock, o => o.KeyCacheTtl = TimeSpan.FromSeconds(5));
         await using var elsewhere = TestStore.Open(dir.DbPath, clock);
@@ -177,7 +177,7 @@ public sealed class SqliteAccountStoreTests
     [Fact]
     public async Task The_cache_stays_within_its_capacity_under_a_flood_of_unknown_keys()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath, configure: o => o.KeyCacheCapacity = 10);
 
         for (var i = 0; i < 100; i++)
@@ -193,7 +193,7 @@ public sealed class SqliteAccountStoreTests
     [Fact]
     public async Task A_flood_of_unknown_keys_never_evicts_a_key_in_use()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath, configure: o => o.KeyCacheCapacity = 10);
         var account = await store.Accounts.CreateAccountAsync("Acme");
         var issued = (await store.Accounts.IssueKeyAsync(account.Id))!;
@@ -220,7 +220,7 @@ public sealed class SqliteAccountStoreTests
             return;
         }
 
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var path = Path.Combine(dir.Path, "private", "store.db");
         await using (var store = TestStore.Open(path))
         {

@@ -15,7 +15,7 @@ public sealed class SqliteDatabaseTests
     [Fact]
     public async Task Opens_in_wal_mode_with_the_schema_version_and_creates_the_folder()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var path = Path.Combine(dir.Path, "nested", "deeper", "store.db");
         await using var store = TestStore.Open(path);
 
@@ -29,7 +29,7 @@ public sealed class SqliteDatabaseTests
     [Fact]
     public async Task Synchronous_full_is_applied_to_every_connection()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath, configure: o => o.Synchronous = SqliteSynchronousMode.Full);
 
         Assert.Equal(2L, Scalar(store.Database, "PRAGMA synchronous;"));
@@ -38,7 +38,7 @@ public sealed class SqliteDatabaseTests
     [Fact]
     public async Task Reopening_keeps_the_data_and_does_not_migrate_again()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         string accountId;
         await using (var first = TestStore.Open(dir.DbPath))
         {
@@ -53,7 +53,7 @@ public sealed class SqliteDatabaseTests
     [Fact]
     public async Task A_file_from_a_newer_schema_is_refused()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using (var store = TestStore.Open(dir.DbPath))
         {
             Scalar(store.Database, "PRAGMA user_version = 99;");

@@ -8,7 +8,7 @@ namespace MeterAgent.Ledger.Tests.Sqlite;
 /// <summary>The SQLite backend for the behavioural suite: a store over a fresh file in a folder of its own.</summary>
 internal sealed class SqliteLedgerStores : ILedgerStores
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempFolder _dir = new();
 
     public SqliteLedgerStores()
     {

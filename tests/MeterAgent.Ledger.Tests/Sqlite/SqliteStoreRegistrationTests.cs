@@ -24,7 +24,7 @@ public sealed class SqliteStoreRegistrationTests
     [Fact]
     public async Task Binds_the_store_section_and_serves_both_interfaces_from_one_store()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var path = Path.Combine(dir.Path, "data", "meteragent.db");
         using var host = BuildHost(new()
         {
@@ -53,7 +53,7 @@ public sealed class SqliteStoreRegistrationTests
     [Fact]
     public async Task Start_up_recovers_records_a_previous_run_left_open()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var crashed = TestStore.Open(dir.DbPath);
         var record = UsageRecords.Minimal();
         await crashed.Usage.OpenAsync(record);
@@ -69,7 +69,7 @@ public sealed class SqliteStoreRegistrationTests
     [Fact]
     public async Task Start_up_releases_reservations_a_previous_run_left_past_their_deadline()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         string accountId, reservationId;
         await using (var crashed = TestStore.Open(dir.DbPath))
         {
@@ -91,7 +91,7 @@ public sealed class SqliteStoreRegistrationTests
     [Fact]
     public async Task The_sweep_runs_again_every_interval()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         using var host = BuildHost(new() { ["Store:Path"] = dir.DbPath, ["Store:ReservationSweepInterval"] = "00:00:00.100" });
         await host.StartAsync();
         var accountId = (await host.Services.GetRequiredService<IAccountStore>().CreateAccountAsync("Acme")).Id;
@@ -114,7 +114,7 @@ public sealed class SqliteStoreRegistrationTests
     [Fact]
     public async Task Disposing_the_container_commits_the_queued_writes_even_when_disposed_synchronously()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Store:Path"] = dir.DbPath }).Build());
         services.AddLogging();
@@ -142,7 +142,7 @@ public sealed class SqliteStoreRegistrationTests
     [InlineData("Store:Kind", " ")]
     public async Task A_bad_setting_fails_start_naming_the_key(string key, string value)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         using var host = BuildHost(new() { ["Store:Path"] = dir.DbPath, [key] = value });
 
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());

@@ -19,7 +19,7 @@ public sealed class SqliteUsageStoreTests
     [Fact]
     public async Task Open_then_close_round_trips_every_field()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
         var record = Full(T0);
 
@@ -38,7 +38,7 @@ public sealed class SqliteUsageStoreTests
     [Fact]
     public async Task A_record_with_every_optional_field_empty_round_trips()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
         var record = Minimal(model: null);
         record.Status = UsageStatus.Rejected;
@@ -51,7 +51,7 @@ public sealed class SqliteUsageStoreTests
     [Fact]
     public async Task Timestamps_keep_the_instant_to_the_microsecond_whatever_the_offset()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
         var started = new DateTimeOffset(2025, 6, 1, 14, 0, 0, TimeSpan.FromHours(2)).AddTicks(1_234_567);
         var record = Minimal(startedAt: started);
@@ -66,7 +66,7 @@ public sealed class SqliteUsageStoreTests
     [Fact]
     public async Task Columns_hold_snake_case_status_names_and_unix_microseconds()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
         var record = Full(T0, UsageStatus.ClientAborted);
 
@@ -92,7 +92,7 @@ public sealed class SqliteUsageStoreTests
     [InlineData(UsageStatus.Interrupted)]
     public async Task Every_final_status_round_trips(UsageStatus status)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
         var record = Full(T0, status);
 
@@ -105,7 +105,7 @@ public sealed class SqliteUsageStoreTests
     [Fact]
     public async Task Close_without_open_inserts_and_a_late_repeated_open_does_not_reopen()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
         var record = Full(T0, UsageStatus.Completed);
 
@@ -118,7 +118,7 @@ public sealed class SqliteUsageStoreTests
     [Fact]
     public async Task Get_of_an_unknown_id_is_null()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
 
         Assert.Null(await store.Usage.GetAsync(NewId(T0)));
@@ -127,7 +127,7 @@ public sealed class SqliteUsageStoreTests
     [Fact]
     public async Task Writes_after_dispose_are_refused()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var store = TestStore.Open(dir.DbPath);
         await store.DisposeAsync();
 
@@ -137,7 +137,7 @@ public sealed class SqliteUsageStoreTests
     [Fact]
     public async Task A_bad_record_fails_alone_and_the_writes_queued_with_it_commit()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
         var good = Enumerable.Range(0, 50).Select(i => Minimal(startedAt: T0.AddMilliseconds(i))).ToList();
         var bad = Minimal(startedAt: T0.AddSeconds(1));

@@ -8,7 +8,7 @@ public sealed class UsageQueryTests : IAsyncLifetime
     private const string AccountA = "acct_000000000000000a";
     private const string AccountB = "acct_000000000000000b";
 
-    private readonly TempDirectory _dir = new();
+    private readonly TempFolder _dir = new();
     private readonly List<UsageRecord> _records = [];
     private TestStore _store = null!;
 

@@ -9,7 +9,7 @@ public sealed class WalCheckpointTests
     [Fact]
     public async Task The_writer_leaves_checkpoints_to_the_service_which_moves_the_wal_into_the_database()
     {
-        using var directory = new TempDirectory();
+        using var directory = new TempFolder();
         var path = Path.Combine(directory.Path, "wal.db");
         await using var store = TestStore.Open(path);
         // One commit each: well past the 1000 frames at which SQLite's own auto-checkpoint would have run on the writer.

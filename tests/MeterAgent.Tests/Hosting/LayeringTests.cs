@@ -8,7 +8,7 @@ public sealed partial class LayeringTests
     [Fact]
     public void The_hosts_namespaces_have_no_cycles()
     {
-        var host = Path.Combine(RepoRoot(), "src", "MeterAgent");
+        var host = Path.Combine(RepoRoot.Path, "src", "MeterAgent");
         var folders = Directory.GetDirectories(host).Select(Path.GetFileName).Where(f => f is not ("bin" or "obj")).ToHashSet()!;
         var uses = folders.ToDictionary(f => f!, _ => new HashSet<string>());
         foreach (var folder in folders)
@@ -61,19 +61,6 @@ public sealed partial class LayeringTests
         // The neutral place depends on no other folder; nothing depends on the composition root.
         Assert.Empty(uses["Common"]);
         Assert.DoesNotContain(uses, pair => pair.Key != "Demo" && pair.Value.Contains("Hosting"));
-    }
-
-    internal static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "MeterAgent.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("MeterAgent.sln not found above " + AppContext.BaseDirectory);
     }
 
     [GeneratedRegex(@"^using MeterAgent\.(\w+);", RegexOptions.Multiline)]

@@ -14,7 +14,7 @@ namespace MeterAgent.Tests.Settlement;
 public sealed class SettlementPipelineTests : IAsyncLifetime
 {
     private readonly ConcurrentQueue<string> _seen = new();
-    private readonly string _directory = Directory.CreateTempSubdirectory("meteragent-seam-").FullName;
+    private readonly TempFolder _directory = new("meteragent-seam-");
     private WebApplication _app = null!;
 
     public Task InitializeAsync()
@@ -23,7 +23,7 @@ public sealed class SettlementPipelineTests : IAsyncLifetime
             [],
             config => config.AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["Store:Path"] = Path.Combine(_directory, "seam.db"),
+                ["Store:Path"] = _directory.File("seam.db"),
                 ["Logging:LogLevel:Default"] = "None",
             }),
             services =>
@@ -38,7 +38,7 @@ public sealed class SettlementPipelineTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _app.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
+        _directory.Dispose();
     }
 
     private SettlementPipeline Pipeline => _app.Services.GetRequiredService<SettlementPipeline>();
