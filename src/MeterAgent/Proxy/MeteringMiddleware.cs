@@ -1,5 +1,6 @@
 using MeterAgent.Credits;
 using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.Outcomes;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Metering.Requests;
 using MeterAgent.Metering.Responses;
@@ -323,7 +324,7 @@ internal sealed partial class MeteringMiddleware
             }
         }
 
-        await _settlement.SettleAsync(exchange.Conclude(status, httpStatus, reason, _clock.GetUtcNow()) with
+        await EndAsync(exchange, exchange.Conclude(status, httpStatus, reason, _clock.GetUtcNow()) with
         {
             Forwarded = true,
             Counts = counts,
@@ -341,10 +342,14 @@ internal sealed partial class MeteringMiddleware
     }
 
     /// <summary>Settles a request that never reached the upstream: nothing was served, so any reservation is released.</summary>
-    private async Task EndUnservedAsync(MeteringFeature exchange, UsageStatus status, int? httpStatus, string error)
+    private Task EndUnservedAsync(MeteringFeature exchange, UsageStatus status, int? httpStatus, string error) =>
+        EndAsync(exchange, exchange.Conclude(status, httpStatus, error, _clock.GetUtcNow()));
+
+    /// <summary>The one place a request's outcome leaves the proxy: to settlement (durable, then every observer).</summary>
+    private Task EndAsync(MeteringFeature exchange, RequestOutcome outcome)
     {
         exchange.Ended = true;
-        await _settlement.SettleAsync(exchange.Conclude(status, httpStatus, error, _clock.GetUtcNow()));
+        return _settlement.SettleAsync(outcome);
     }
 
     private static bool IsJson(string? contentType) =>
