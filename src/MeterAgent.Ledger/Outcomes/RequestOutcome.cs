@@ -7,7 +7,8 @@ namespace MeterAgent.Ledger.Outcomes;
 /// <summary>
 /// How one metered request ended, decided once and never changed: who, what, when, the counts of each token class, and
 /// the status. Every settlement observer sees the same outcome; the usage record is its durable form
-/// (<see cref="ToRecord"/>).
+/// (<see cref="ToRecord"/>). While the request is in flight the same type says what is known so far, with status
+/// <see cref="UsageStatus.Open"/> and no end: that is its write-ahead record.
 /// </summary>
 public sealed record RequestOutcome
 {
@@ -36,7 +37,8 @@ public sealed record RequestOutcome
 
     public DateTimeOffset? FirstTokenAt { get; init; }
 
-    public required DateTimeOffset EndedAt { get; init; }
+    /// <summary>When it ended; null only while it is in flight (status Open).</summary>
+    public DateTimeOffset? EndedAt { get; init; }
 
     public required UsageStatus Status { get; init; }
 

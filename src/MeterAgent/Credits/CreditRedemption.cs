@@ -1,6 +1,7 @@
 using MeterAgent.Contracts.Specs;
 using MeterAgent.Contracts.Units;
 using MeterAgent.Ledger.Credits;
+using MeterAgent.Ledger.Outcomes;
 using MeterAgent.Ledger.Usage;
 using Microsoft.Extensions.Options;
 
@@ -20,9 +21,9 @@ internal sealed class CreditRedemption(
     public bool Enabled => _options.Enabled;
 
     /// <summary>Reserves the request's estimate under every contract that covers the model; the ledger picks the lots.</summary>
-    public async Task<ReserveOutcome> ReserveAsync(UsageRecord record, long? maxOutputTokens, CancellationToken cancellationToken)
+    public async Task<ReserveOutcome> ReserveAsync(RequestOutcome request, long? maxOutputTokens, CancellationToken cancellationToken)
     {
-        var model = record.RequestedModel ?? string.Empty;
+        var model = request.RequestedModel ?? string.Empty;
 
         // The parser refuses a negative max output; should one get here, it is estimated as if none was set.
         var maxOutput = maxOutputTokens is >= 0 ? maxOutputTokens.Value : _options.DefaultMaxOutputTokens;
@@ -31,13 +32,13 @@ internal sealed class CreditRedemption(
         {
             if (spec.CoversModel(model))
             {
-                estimates[spec.Id] = ContractUnits.Estimate(spec, record.ReferenceInputTokens, maxOutput);
+                estimates[spec.Id] = ContractUnits.Estimate(spec, request.Counts.ReferenceInput, maxOutput);
             }
         }
 
         var now = clock.GetUtcNow();
         var outcome = await ledger.ReserveAsync(
-            new ReserveRequest(record.Id, record.AccountId, estimates, now, now + _options.ReservationTimeout), cancellationToken);
+            new ReserveRequest(request.UsageId, request.AccountId, estimates, now, now + _options.ReservationTimeout), cancellationToken);
         if (outcome is { Granted: true, Reservation: { } granted })
         {
             keepAlive.Hold(granted.ReservationId);

@@ -81,7 +81,7 @@ internal sealed class HeaderPolicy
             // An upstream's x-meteragent-usage-id was appended to ours and went with it: ours is put back.
             if (transform.HttpContext.Features.Get<MeteringFeature>() is { } metering)
             {
-                headers[MeteringMiddleware.UsageIdHeader] = metering.Record.Id;
+                headers[MeteringMiddleware.UsageIdHeader] = metering.UsageId;
             }
 
             return ValueTask.CompletedTask;

@@ -6,11 +6,17 @@ namespace MeterAgent.Proxy;
 
 /// <summary>
 /// One metered request's state on its <see cref="HttpContext"/> (as YARP's IReverseProxyFeature), so transforms and
-/// other middleware can read the record id and what the request holds.
+/// other middleware can read its usage id and what is known of it so far.
 /// </summary>
-internal sealed class MeteringFeature(UsageRecord record)
+internal sealed class MeteringFeature(RequestOutcome opened)
 {
-    public UsageRecord Record { get; } = record;
+    /// <summary>
+    /// What is known of the request so far, as an outcome still <see cref="UsageStatus.Open"/>: its write-ahead record
+    /// is this, and its end is this with a status (<see cref="Conclude"/>). Each fact learnt replaces it (<c>with</c>).
+    /// </summary>
+    public RequestOutcome Current { get; set; } = opened;
+
+    public string UsageId => Current.UsageId;
 
     /// <summary>The credit reservation the request holds until it ends; null without credits or before it is granted.</summary>
     public Reservation? Reservation { get; set; }
@@ -18,28 +24,13 @@ internal sealed class MeteringFeature(UsageRecord record)
     /// <summary>The record's end has been decided (closed, or handed to settlement): no other path may end it again.</summary>
     public bool Ended { get; set; }
 
-    /// <summary>
-    /// The request's outcome from what was learnt of it before it went upstream; a request that was forwarded adds its
-    /// counts, served model and timings (a <c>with</c> expression). Counts default to the reference input known so far.
-    /// </summary>
-    public RequestOutcome Conclude(UsageStatus status, int? httpStatus, string? error, DateTimeOffset endedAt) => new()
+    /// <summary>The request's outcome: what is known of it, ended with a status (a forwarded one adds its counts with <c>with</c>).</summary>
+    public RequestOutcome Conclude(UsageStatus status, int? httpStatus, string? error, DateTimeOffset endedAt) => Current with
     {
-        UsageId = Record.Id,
-        AccountId = Record.AccountId,
-        KeyId = Record.KeyId,
-        Surface = Record.Surface,
-        RouteId = Record.RouteId,
-        ClusterId = Record.ClusterId,
-        RequestedModel = Record.RequestedModel,
-        Stream = Record.Stream,
-        NonTextInput = Record.NonTextInput,
-        StartedAt = Record.StartedAt,
-        EndedAt = endedAt,
         Status = status,
         HttpStatus = httpStatus,
         Error = error,
-        Counts = new(Record.ReferenceInputTokens, 0, null, null, null, null, null),
-        ReferenceTokenizer = Record.ReferenceTokenizer,
+        EndedAt = endedAt,
         Reservation = Reservation,
     };
 }

@@ -89,9 +89,9 @@ internal sealed partial class MeteringMiddleware
     private async Task MeterAsync(HttpContext context, RouteModel route, ApiSurface surface, ApiKeyInfo key)
     {
         var family = surface.Family();
-        var exchange = new MeteringFeature(new UsageRecord
+        var exchange = new MeteringFeature(new RequestOutcome
         {
-            Id = Guid.CreateVersion7().ToString("N"),
+            UsageId = Guid.CreateVersion7().ToString("N"),
             AccountId = key.AccountId,
             KeyId = key.KeyId,
             Surface = surface.Name(),
@@ -111,17 +111,17 @@ internal sealed partial class MeteringMiddleware
         {
             // A client that reset its connection (mid-body, or while the record was being written) ends here too: its
             // record closes as client_aborted and its reservation is released, since nothing was served.
-            var record = exchange.Record;
+            var usageId = exchange.UsageId;
             var clientGone = context.RequestAborted.IsCancellationRequested
                 || exception is IOException or OperationCanceledException or BadHttpRequestException;
             if (clientGone)
             {
-                LogClientGone(record.Id, exception.GetType().Name);
+                LogClientGone(usageId, exception.GetType().Name);
             }
             else
             {
                 // Never a bare 500: the client gets the API's own shape, and the record says the agent failed.
-                LogAgentFailure(record.Id, exception);
+                LogAgentFailure(usageId, exception);
             }
 
             try
@@ -132,7 +132,7 @@ internal sealed partial class MeteringMiddleware
             }
             catch (Exception storeFailure)
             {
-                LogAgentFailure(record.Id, storeFailure);
+                LogAgentFailure(usageId, storeFailure);
             }
 
             if (!clientGone && !context.Response.HasStarted)
@@ -144,13 +144,12 @@ internal sealed partial class MeteringMiddleware
         catch (Exception exception) when (exchange.Ended && context.RequestAborted.IsCancellationRequested)
         {
             // The record is already ended; only the answer could not reach a client that has gone.
-            LogClientGone(exchange.Record.Id, exception.GetType().Name);
+            LogClientGone(exchange.UsageId, exception.GetType().Name);
         }
     }
 
     private async Task MeterCoreAsync(HttpContext context, RouteModel route, ApiSurface surface, MeteringFeature exchange)
     {
-        var record = exchange.Record;
         var request = context.Request;
         var family = surface.Family();
         var options = _options.CurrentValue;
@@ -184,15 +183,21 @@ internal sealed partial class MeteringMiddleware
             return;
         }
 
-        record.RequestedModel = parsedRequest.Model;
-        record.Stream = parsedRequest.Stream;
-        record.NonTextInput = parsedRequest.HasNonTextInput;
+        exchange.Current = exchange.Current with
+        {
+            RequestedModel = parsedRequest.Model,
+            Stream = parsedRequest.Stream,
+            NonTextInput = parsedRequest.HasNonTextInput,
+        };
         // The reservation needs the reference input count up front; without credits it is counted after the response,
         // off the path to the first token.
         var inputSegments = parsedRequest.InputSegments;
         if (_credits.Enabled)
         {
-            record.ReferenceInputTokens = _tokenizer.CountTokens(inputSegments);
+            exchange.Current = exchange.Current with
+            {
+                Counts = exchange.Current.Counts with { ReferenceInput = _tokenizer.CountTokens(inputSegments) },
+            };
         }
 
         // OpenAI streams report usage only when asked; ask on the client's behalf and hide the extra chunk from it.
@@ -207,10 +212,10 @@ internal sealed partial class MeteringMiddleware
         // Written ahead: once the request can reach the upstream, the record is already durable. The reservation is
         // queued beside it, so both usually share one group commit. Neither is cancelled by a client that leaves: a
         // write abandoned half-way would leave an open record or a pending reservation with nobody to end them.
-        var opening = _usage.OpenAsync(record, CancellationToken.None).AsTask();
+        var opening = _usage.OpenAsync(exchange.Current.ToRecord(), CancellationToken.None).AsTask();
         if (_credits.Enabled)
         {
-            var outcome = await _credits.ReserveAsync(record, parsedRequest.MaxOutputTokens, CancellationToken.None);
+            var outcome = await _credits.ReserveAsync(exchange.Current, parsedRequest.MaxOutputTokens, CancellationToken.None);
             exchange.Reservation = outcome.Granted ? outcome.Reservation : null;
             await opening;
             if (exchange.Reservation is null)
@@ -227,7 +232,7 @@ internal sealed partial class MeteringMiddleware
 
         // Gone while the record was written: nothing is forwarded, and the catch above ends the record.
         context.RequestAborted.ThrowIfCancellationRequested();
-        context.Response.Headers[UsageIdHeader] = record.Id;
+        context.Response.Headers[UsageIdHeader] = exchange.UsageId;
 
         var clientBody = context.Response.Body;
         var tap = new MeteringResponseStream(context.Response, clientBody, surface, askForUsage, _clock);
@@ -247,7 +252,6 @@ internal sealed partial class MeteringMiddleware
     private async Task SettleAsync(
         HttpContext context, MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteringResponseStream tap, ApiFamily family)
     {
-        var record = exchange.Record;
         var error = context.GetForwarderErrorFeature();
         var clientSide = error is not null && OutcomeClassifier.IsClientSide(error.Error);
 
@@ -261,7 +265,7 @@ internal sealed partial class MeteringMiddleware
 
         if (!clientGone && upstreamFailure is not null)
         {
-            LogUpstreamFailure(record.Id, upstreamFailure.Error, upstreamFailure.Exception?.GetType().Name);
+            LogUpstreamFailure(exchange.UsageId, upstreamFailure.Error, upstreamFailure.Exception?.GetType().Name);
             if (!context.Response.HasStarted)
             {
                 var timedOut = upstreamFailure.Error == ForwarderError.RequestTimedOut;
@@ -278,9 +282,9 @@ internal sealed partial class MeteringMiddleware
 
         // The response ends when this returns: counting, redemption and the durable close go on without holding the
         // client or its connection.
-        var firstTokenAt = tap.FirstTokenAt ?? (record.Stream || status != UsageStatus.Completed ? null : tap.FirstByteAt);
+        var firstTokenAt = tap.FirstTokenAt ?? (exchange.Current.Stream || status != UsageStatus.Completed ? null : tap.FirstByteAt);
         exchange.Ended = true;
-        _settlements.Track(record.Id, Task.Run(() => FinishAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt)));
+        _settlements.Track(exchange.UsageId, Task.Run(() => FinishAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt)));
     }
 
     /// <summary>Counts what was delivered, notes what metering noticed, and settles the request.</summary>
@@ -288,13 +292,13 @@ internal sealed partial class MeteringMiddleware
         MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
         UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt)
     {
-        var referenceInput = _credits.Enabled ? exchange.Record.ReferenceInputTokens : _tokenizer.CountTokens(inputSegments);
+        var referenceInput = _credits.Enabled ? exchange.Current.Counts.ReferenceInput : _tokenizer.CountTokens(inputSegments);
         var referenceOutput = _tokenizer.CountTokens(metered.OutputSegments);
         List<string>? flags = null;
         if (metered.Truncated)
         {
             (flags ??= []).Add(UsageFlags.Truncated);
-            if (!exchange.Record.Stream)
+            if (!exchange.Current.Stream)
             {
                 // A JSON body past the tap's bound was forwarded but its text not kept: it must not cost less than a
                 // smaller one, so its output counts at least one token per 4 bytes delivered (a body is mostly text).
@@ -337,7 +341,7 @@ internal sealed partial class MeteringMiddleware
     private async Task RejectAsync(HttpContext context, MeteringFeature exchange, ApiFamily family, int status, ApiErrorKind kind, string message, string? param = null)
     {
         await EndUnservedAsync(exchange, UsageStatus.Rejected, status, message);
-        context.Response.Headers[UsageIdHeader] = exchange.Record.Id;
+        context.Response.Headers[UsageIdHeader] = exchange.UsageId;
         await ApiError.WriteAsync(context, family, status, kind, message, param);
     }
 
