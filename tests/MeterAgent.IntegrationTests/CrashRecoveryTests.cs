@@ -19,7 +19,7 @@ public sealed class CrashRecoveryTests
     public async Task Every_request_that_reached_upstream_is_accounted_for_after_kill_9()
     {
         await using var emulator = await RunningEmulator.StartAsync(
-            new EmulatorOptions { RequiredApiKey = TestAgent.UpstreamKey, TimeToFirstToken = TimeSpan.FromMilliseconds(50), TokensPerSecond = 200 },
+            new EmulatorOptions { RequiredApiKey = TestAgent.UpstreamKey, TimeToFirstToken = TimeSpan.FromMilliseconds(50), TokensPerSecond = 50 },
             recordRequests: true);
         using var folder = new TempFolder("meteragent-crash-");
         var database = folder.File("meteragent.db");
@@ -28,6 +28,7 @@ public sealed class CrashRecoveryTests
 
         var usageIdsSeenByClients = new System.Collections.Concurrent.ConcurrentBag<string>();
         var completedByClient = 0;
+        var midStream = 0;
         await using (var agent = await AgentProcess.StartAsync(database, emulator.Url, proxyPort, managementPort))
         {
             using var admin = agent.AdminClient();
@@ -56,7 +57,17 @@ public sealed class CrashRecoveryTests
                             usageIdsSeenByClients.Add(ids.Single());
                         }
 
-                        var body = await response.Content.ReadAsStringAsync();
+                        Interlocked.Increment(ref midStream);
+                        string body;
+                        try
+                        {
+                            body = await response.Content.ReadAsStringAsync();
+                        }
+                        finally
+                        {
+                            Interlocked.Decrement(ref midStream);
+                        }
+
                         if (body.EndsWith("data: [DONE]\n\n", StringComparison.Ordinal))
                         {
                             Interlocked.Increment(ref completedByClient);
@@ -73,8 +84,11 @@ public sealed class CrashRecoveryTests
                 }
             })).ToArray();
 
-            // Let requests complete and others be mid-stream, then crash.
-            await Eventually.TrueAsync(() => Volatile.Read(ref completedByClient) >= 20, "20 streams completed before the crash");
+            // Let requests complete and others be mid-stream (their records written ahead, their 0.8 s streams running),
+            // then crash.
+            await Eventually.TrueAsync(
+                () => Volatile.Read(ref completedByClient) >= 20 && Volatile.Read(ref midStream) >= 4,
+                "20 streams completed and 4 mid-stream before the crash");
             agent.KillHard();
             await stop.CancelAsync();
             await Task.WhenAll(load);
