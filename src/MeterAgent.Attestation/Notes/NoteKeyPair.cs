@@ -1,0 +1,25 @@
+using System.Security.Cryptography;
+
+namespace MeterAgent.Attestation.Notes;
+
+/// <summary>A new note key as its two encodings: the secret signer key and the public verifier key.</summary>
+public sealed record NoteKeyPair(string SignerKey, string VerifierKey)
+{
+    public static NoteKeyPair Generate(string name)
+    {
+        NoteKeyName.Require(name, nameof(name));
+        var seed = RandomNumberGenerator.GetBytes(NoteSigner.SeedSize);
+        try
+        {
+            var signer = NoteSigner.FromSeed(name, seed);
+            return new NoteKeyPair(signer.SignerKey, signer.Verifier.VerifierKey);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(seed);
+        }
+    }
+
+    // A record prints its properties; this one holds a private key.
+    public override string ToString() => $"NoteKeyPair {{ VerifierKey = {VerifierKey} }}";
+}
