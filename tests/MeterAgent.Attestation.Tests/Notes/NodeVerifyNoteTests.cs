@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MeterAgent.Attestation.Checkpoints;
 using MeterAgent.Attestation.Notes;
 
@@ -10,12 +9,10 @@ namespace MeterAgent.Attestation.Tests.Notes;
 /// </summary>
 public sealed class NodeVerifyNoteTests
 {
-    private static readonly string CheckDirectory = Path.Combine(RepoRoot.Path, "tests", "attestation-check");
-
     [SkippableFact]
     public void Node_accepts_a_checkpoint_note_signed_here_and_refuses_it_tampered_or_under_another_key()
     {
-        Prerequisite.Require(NodeIsAvailable(), "node is not on PATH: the independent signed-note check needs it.");
+        Prerequisite.Require(NodeCheck.IsAvailable(), "node is not on PATH: the independent signed-note check needs it.");
 
         var pair = NoteKeyPair.Generate("meteragent.example/log");
         var other = NoteKeyPair.Generate("meteragent.example/log");
@@ -36,7 +33,7 @@ public sealed class NodeVerifyNoteTests
     [SkippableFact]
     public void Node_accepts_the_Go_reference_note_so_the_script_itself_is_checked()
     {
-        Prerequisite.Require(NodeIsAvailable(), "node is not on PATH: the independent signed-note check needs it.");
+        Prerequisite.Require(NodeCheck.IsAvailable(), "node is not on PATH: the independent signed-note check needs it.");
         using var folder = new TempFolder("meteragent-verify-note-");
         var path = folder.Write("peter.note", GoNoteVectorTests.Text + "\n" + GoNoteVectorTests.PeterLine);
 
@@ -45,40 +42,6 @@ public sealed class NodeVerifyNoteTests
         Assert.True(result.ExitCode == 0, $"node refused the Go reference note ({result.ExitCode}): {result.Output}");
     }
 
-    private static bool NodeIsAvailable()
-    {
-        try
-        {
-            using var node = Process.Start(new ProcessStartInfo("node", "--version") { RedirectStandardOutput = true });
-            return node is not null && node.WaitForExit(TimeSpan.FromSeconds(30)) && node.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
-        }
-    }
-
-    private static (int ExitCode, string Output) RunNode(string verifierKey, string notePath)
-    {
-        var start = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = CheckDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add("verify-note.mjs");
-        start.ArgumentList.Add(verifierKey);
-        start.ArgumentList.Add(notePath);
-
-        using var node = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
-        var stdout = node.StandardOutput.ReadToEndAsync();
-        var stderr = node.StandardError.ReadToEndAsync();
-        if (!node.WaitForExit(TimeSpan.FromMinutes(1)))
-        {
-            node.Kill();
-            Assert.Fail("node verify-note.mjs did not finish in a minute");
-        }
-
-        return (node.ExitCode, stdout.Result + stderr.Result);
-    }
+    private static (int ExitCode, string Output) RunNode(string verifierKey, string notePath) =>
+        NodeCheck.Run("verify-note.mjs", verifierKey, notePath);
 }
