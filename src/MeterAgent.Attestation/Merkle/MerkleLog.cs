@@ -11,11 +11,22 @@ public sealed class MerkleLog(IHashStore store)
 {
     private readonly IHashStore _store = store ?? throw new ArgumentNullException(nameof(store));
 
+    /// <summary>
+    /// The longest entry: tlog-tiles bundles prefix each entry with a uint16 length, and a leaf can never be taken back
+    /// out of the tree, so an entry that could not be served is refused before it is hashed in.
+    /// </summary>
+    public const int MaxEntryLength = ushort.MaxValue;
+
     public long Size => _store.Size;
 
     /// <summary>Appends an entry (hashed as a leaf) and returns its index.</summary>
     public long Append(ReadOnlySpan<byte> entry)
     {
+        if (entry.Length > MaxEntryLength)
+        {
+            throw new ArgumentException($"An entry is at most {MaxEntryLength} bytes, not {entry.Length}.", nameof(entry));
+        }
+
         Span<byte> leaf = stackalloc byte[Sha256Hash.Size];
         MerkleHashing.HashLeaf(entry, leaf);
         return AppendLeafHash(leaf);
