@@ -51,7 +51,7 @@ public sealed class InMemoryHashStore : IHashStore
             throw new ArgumentException("A whole number of 32-byte hashes.", nameof(destination));
         }
 
-        if (level < 0 || level >= _levels.Count || index < 0 || index + count > Size >> level)
+        if (level < 0 || level >= _levels.Count || index < 0 || index > (Size >> level) - count)
         {
             throw new ArgumentOutOfRangeException(nameof(index), index, $"Level {level} holds {(level is >= 0 and < 63 ? Size >> level : 0)} nodes at size {Size}.");
         }

@@ -16,8 +16,14 @@ public static class TilePath
     // long.MaxValue has 19 digits: seven groups.
     private const int MaxGroups = 7;
 
-    public static string Tile(TileCoordinate tile) =>
-        Format(string.Create(CultureInfo.InvariantCulture, $"{TilePrefix}{tile.Level}/"), tile);
+    public static string Tile(TileCoordinate tile)
+    {
+        Span<char> prefix = stackalloc char[TilePrefix.Length + 3];
+        TilePrefix.CopyTo(prefix);
+        tile.Level.TryFormat(prefix[TilePrefix.Length..], out var written, provider: CultureInfo.InvariantCulture);
+        prefix[TilePrefix.Length + written] = '/';
+        return Format(prefix[..(TilePrefix.Length + written + 1)], tile);
+    }
 
     /// <summary>The entry bundle whose entries hash to the level-0 tile <paramref name="tile"/>.</summary>
     public static string EntryBundle(TileCoordinate tile)
@@ -57,7 +63,7 @@ public static class TilePath
             && TryParseIndexAndWidth(path[EntriesPrefix.Length..], 0, out tile);
     }
 
-    private static string Format(string prefix, TileCoordinate tile)
+    private static string Format(ReadOnlySpan<char> prefix, TileCoordinate tile)
     {
         Span<char> buffer = stackalloc char[64];
         prefix.CopyTo(buffer);
