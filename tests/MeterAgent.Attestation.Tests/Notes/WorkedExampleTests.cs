@@ -5,7 +5,7 @@ using MeterAgent.Attestation.Notes;
 namespace MeterAgent.Attestation.Tests.Notes;
 
 /// <summary>
-/// The worked example of docs/attestation-notes.md, so the document stays true. Its expected strings were computed
+/// The worked example of docs/attestation.md ("Checkpoints and signed notes"), so the document stays true. Its expected strings were computed
 /// with node's crypto from the specs, not by this code: a second known answer from an independent implementation.
 /// </summary>
 public sealed class WorkedExampleTests
