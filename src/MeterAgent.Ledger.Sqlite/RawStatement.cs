@@ -37,6 +37,12 @@ internal sealed class RawStatement : IDisposable
 
     public void Bind(string name, long? value) => Bind(Position(name), value);
 
+    public void Bind(string name, ReadOnlySpan<byte> value)
+    {
+        var rc = raw.sqlite3_bind_blob(_statement, Position(name), value);
+        SqliteException.ThrowExceptionForRC(rc, _db);
+    }
+
     /// <summary>Steps to the next row of a query; false when there is none. Call <see cref="Reset"/> when done reading.</summary>
     public bool Step()
     {

@@ -153,6 +153,16 @@ internal static class SqliteSchema
         ALTER TABLE usage_records ADD COLUMN units_basis TEXT;
         ALTER TABLE usage_records ADD COLUMN flags TEXT NOT NULL DEFAULT '';
         """,
+
+        // 4: the usage log: one entry per closed record, numbered from 0 in the order they closed. A record's entry
+        // is written in the same write that closes it, so the log holds every closed record and nothing else.
+        """
+        CREATE TABLE log_entries (
+            idx      INTEGER NOT NULL PRIMARY KEY,
+            usage_id TEXT NOT NULL UNIQUE,
+            entry    BLOB NOT NULL
+        ) STRICT;
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

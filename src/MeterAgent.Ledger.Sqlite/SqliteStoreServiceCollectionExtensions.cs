@@ -37,6 +37,7 @@ public static class SqliteStoreServiceCollectionExtensions
         services.TryAddSingleton<IAccountStore>(sp => sp.GetRequiredService<SqliteAccountStore>());
         services.TryAddSingleton<IUsageStore>(sp => sp.GetRequiredService<SqliteUsageStore>());
         services.TryAddSingleton<ICreditLedger>(sp => sp.GetRequiredService<SqliteCreditLedger>());
+        services.TryAddSingleton<IUsageLog, SqliteUsageLog>();
         services.AddHostedService<WalCheckpointService>();
         return services;
     }

@@ -26,7 +26,9 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
 
     public override string Description => $"usage {Kind} {Record?.Id}";
 
-    public override bool IsSingleStatement => true;
+    // An open is one statement; a close also appends the record's log entry, and recovery the entries of what it closed:
+    // both must be undone together if either fails.
+    public override bool IsSingleStatement => Kind == UsageWriteKind.Open;
 
     public static UsageWrite Open(UsageRecord record) => new(UsageWriteKind.Open, record, default);
 
@@ -46,14 +48,36 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
             case UsageWriteKind.Close:
                 var close = context.Raw(UsageRecordSql.Close);
                 UsageRecordSql.Bind(close, Record!, Record!.Status);
-                return close.Execute();
+                var closed = close.Execute();
+                LogEntrySql.AppendFor(context, Record);
+                return closed;
             case UsageWriteKind.RecoverOpen:
                 var recover = context.Command(Recover, "@now", "@error");
                 recover.Parameters[0].Value = SqliteTime.ToUnixMicroseconds(Now);
                 recover.Parameters[1].Value = SqliteUsageStore.InterruptedError;
-                return recover.ExecuteNonQuery();
+                var recovered = recover.ExecuteNonQuery();
+                AppendUnlogged(context);
+                return recovered;
             default:
                 throw new InvalidOperationException($"Unknown write kind {Kind}.");
+        }
+    }
+
+    /// <summary>Gives every closed record without a log entry its entry (what recovery closed, or records older than the log).</summary>
+    private static void AppendUnlogged(SqliteWriteContext context)
+    {
+        var unlogged = new List<UsageRecord>();
+        using (var reader = context.Command(LogEntrySql.SelectUnlogged).ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                unlogged.Add(UsageRecordSql.Read(reader));
+            }
+        }
+
+        foreach (var record in unlogged)
+        {
+            LogEntrySql.AppendFor(context, record);
         }
     }
 }

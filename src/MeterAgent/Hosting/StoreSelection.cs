@@ -46,6 +46,7 @@ public static class StoreSelection
         services.TryAddSingleton<IAccountStore>(Unconfigured<IAccountStore>);
         services.TryAddSingleton<IUsageStore>(Unconfigured<IUsageStore>);
         services.TryAddSingleton<ICreditLedger>(Unconfigured<ICreditLedger>);
+        services.TryAddSingleton<IUsageLog>(Unconfigured<IUsageLog>);
         return services;
     }
 

@@ -1,0 +1,34 @@
+using MeterAgent.Ledger.Usage;
+
+namespace MeterAgent.Ledger.Sqlite;
+
+/// <summary>Reads the log's entries on a reader connection: what has been committed, in index order.</summary>
+public sealed class SqliteUsageLog(SqliteDatabase database) : IUsageLog
+{
+    public Task<IReadOnlyList<byte[]>> ReadAsync(long from, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(from);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var connection = database.OpenConnection();
+        using var command = CreditLedgerSql.Create(connection, LogEntrySql.ReadFrom, "@from", "@limit");
+        command.Parameters[0].Value = from;
+        command.Parameters[1].Value = limit;
+        using var reader = command.ExecuteReader();
+        var entries = new List<byte[]>();
+        var expected = from;
+        while (reader.Read())
+        {
+            // Indices are contiguous by construction; a gap would make every later leaf's position wrong.
+            if (reader.GetInt64(0) != expected++)
+            {
+                throw new InvalidOperationException($"The usage log has a gap before index {reader.GetInt64(0)}.");
+            }
+
+            entries.Add((byte[])reader.GetValue(1));
+        }
+
+        return Task.FromResult<IReadOnlyList<byte[]>>(entries);
+    }
+}

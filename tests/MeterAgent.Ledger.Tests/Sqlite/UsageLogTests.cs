@@ -1,0 +1,89 @@
+using MeterAgent.Attestation.Entries;
+using MeterAgent.Ledger.Sqlite;
+using MeterAgent.Ledger.Usage;
+using Microsoft.Data.Sqlite;
+
+namespace MeterAgent.Ledger.Tests.Sqlite;
+
+/// <summary>The usage log holds exactly the closed records, each once, in the order they closed.</summary>
+public sealed class UsageLogTests
+{
+    private static readonly DateTimeOffset T0 = UsageRecords.T0;
+
+    [Fact]
+    public async Task Each_close_appends_its_records_entry_and_an_open_record_has_none()
+    {
+        using var dir = new TempFolder();
+        await using var store = TestStore.Open(dir.DbPath);
+        var log = new SqliteUsageLog(store.Database);
+        var first = UsageRecords.Full(T0, UsageStatus.Completed);
+        var second = UsageRecords.Minimal(startedAt: T0.AddSeconds(1));
+        second.Status = UsageStatus.Rejected;
+        second.EndedAt = T0.AddSeconds(2);
+        var stillOpen = UsageRecords.Minimal(startedAt: T0.AddSeconds(3));
+
+        await store.Usage.OpenAsync(first);
+        await store.Usage.OpenAsync(stillOpen);
+        Assert.Empty(await log.ReadAsync(0, 10));
+        await store.Usage.CloseAsync(first);
+        await store.Usage.CloseAsync(second);
+
+        var entries = await log.ReadAsync(0, 10);
+        Assert.Equal(2, entries.Count);
+        var decoded = entries.Select(e => UsageEntryEncoding.Decode(e)).ToList();
+        Assert.Equal([first.Id, second.Id], decoded.Select(e => e.UsageId));
+        Assert.Equal(("completed", first.AccountId, first.ServedModel, first.ReferenceOutputTokens, first.RedeemedMicro ?? 0),
+            (decoded[0].Status, decoded[0].AccountId, decoded[0].ServedModel, decoded[0].ReferenceOutputTokens, decoded[0].RedeemedMicro));
+        Assert.Equal("rejected", decoded[1].Status);
+        Assert.Equal([entries[1]], await log.ReadAsync(1, 10));
+    }
+
+    [Fact]
+    public async Task A_record_closed_twice_keeps_its_first_place_and_bytes()
+    {
+        using var dir = new TempFolder();
+        await using var store = TestStore.Open(dir.DbPath);
+        var log = new SqliteUsageLog(store.Database);
+        var record = UsageRecords.Full(T0, UsageStatus.Completed);
+        await store.Usage.CloseAsync(record);
+        var firstBytes = (await log.ReadAsync(0, 10)).Single();
+
+        record.Error = "closed again by a retry";
+        await store.Usage.CloseAsync(record);
+
+        Assert.Equal(firstBytes, (await log.ReadAsync(0, 10)).Single());
+    }
+
+    [Fact]
+    public async Task Recovery_logs_what_it_closes_and_any_closed_record_the_log_lacks()
+    {
+        using var dir = new TempFolder();
+        var closed = UsageRecords.Full(T0, UsageStatus.Completed);
+        var crashed = UsageRecords.Minimal(startedAt: T0.AddSeconds(1));
+        await using (var store = TestStore.Open(dir.DbPath))
+        {
+            await store.Usage.CloseAsync(closed);
+            await store.Usage.OpenAsync(crashed);
+        }
+
+        // As a store written before the log existed: its closed records have no entries.
+        using (var connection = new SqliteConnection($"Data Source={dir.DbPath}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM log_entries;";
+            command.ExecuteNonQuery();
+        }
+
+        await using (var store = TestStore.Open(dir.DbPath))
+        {
+            Assert.Equal(1, await store.Usage.RecoverOpenAsync());
+            var entries = (await new SqliteUsageLog(store.Database).ReadAsync(0, 10)).Select(e => UsageEntryEncoding.Decode(e)).ToList();
+            Assert.Equal([(closed.Id, "completed"), (crashed.Id, "interrupted")], entries.Select(e => (e.UsageId, e.Status)));
+
+            // A second recovery finds nothing more to log.
+            Assert.Equal(0, await store.Usage.RecoverOpenAsync());
+            Assert.Equal(2, (await new SqliteUsageLog(store.Database).ReadAsync(0, 10)).Count);
+        }
+    }
+}
