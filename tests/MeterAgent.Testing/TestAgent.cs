@@ -59,6 +59,9 @@ public sealed class TestAgent : IAsyncDisposable
 
     public IAccountStore Accounts => _app.Services.GetRequiredService<IAccountStore>();
 
+    /// <summary>The agent's services, for what a test reads straight from the store (e.g. the usage log's entries).</summary>
+    public IServiceProvider Services => _app.Services;
+
     /// <param name="emulatorOptions">the upstream's options; by default it requires <see cref="UpstreamKey"/></param>
     /// <param name="settings">agent settings over the fixture's</param>
     /// <param name="recordRequests">the emulator keeps every request it receives (<see cref="RunningEmulator.Received"/>)</param>

@@ -4,6 +4,7 @@ using MeterAgent.Contracts.Deliveries;
 using MeterAgent.Contracts.Specs;
 using MeterAgent.Credits;
 using MeterAgent.Health;
+using MeterAgent.Log;
 using MeterAgent.Proxy;
 using MeterAgent.Settlement;
 using MeterAgent.Ledger.Outcomes;
@@ -67,6 +68,10 @@ public static class MeterAgentHost
         builder.Services.AddSingleton<ReservationKeepAlive>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ReservationKeepAlive>());
 
+        builder.Services.AddOptions<LogOptions>().BindConfiguration(LogOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<LogOptions>, LogOptionsValidator>();
+        builder.Services.AddSingleton<UsageLogTree>();
+
         // Every metered request ends in SettlementPipeline; observers react to each settled outcome, in this order.
         builder.Services.AddSingleton<SettlementPipeline>();
         builder.Services.AddSingleton<ISettlementObserver>(services => services.GetRequiredService<ReservationKeepAlive>());
@@ -99,6 +104,7 @@ public static class MeterAgentHost
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).OnManagementPort();
         app.MapAdminApi();
         app.MapCredits();
+        app.MapUsageLog();
 
         app.MapReverseProxy(proxy => proxy.UseMiddleware<MeteringMiddleware>());
         app.MapFallback(context => ApiError.WriteAsync(context, ApiError.GuessFamily(context.Request),

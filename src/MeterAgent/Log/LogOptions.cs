@@ -1,0 +1,19 @@
+namespace MeterAgent.Log;
+
+/// <summary>
+/// Section "Attestation": the usage log's signing key and who may read it. Off until a signing key is configured: the
+/// log's entries are written either way (the store keeps them), only its signed head is not published.
+/// </summary>
+public sealed class LogOptions
+{
+    public const string Section = "Attestation";
+
+    /// <summary>
+    /// A file holding the log's signer key in the C2SP signed-note form (<c>PRIVATE+KEY+name+hash+base64</c>); its
+    /// name is the log's origin. Keep it 0600, like any secret.
+    /// </summary>
+    public string? SigningKeyPath { get; set; }
+
+    /// <summary>Bearer token the clearing house reads the log with (16 characters at least).</summary>
+    public string? ReadToken { get; set; }
+}
