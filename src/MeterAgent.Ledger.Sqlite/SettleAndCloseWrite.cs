@@ -43,7 +43,6 @@ internal sealed class SettleAndCloseWrite(Reservation pending, long? actualMicro
         var close = context.Raw(UsageRecordSql.Close);
         UsageRecordSql.Bind(close, record, record.Status);
         close.Execute();
-        LogEntrySql.AppendFor(context, record);
         return final;
     }
 

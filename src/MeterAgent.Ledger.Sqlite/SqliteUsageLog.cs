@@ -3,8 +3,14 @@ using MeterAgent.Ledger.Usage;
 namespace MeterAgent.Ledger.Sqlite;
 
 /// <summary>Reads the log's entries on a reader connection: what has been committed, in index order.</summary>
-public sealed class SqliteUsageLog(SqliteDatabase database) : IUsageLog
+public sealed class SqliteUsageLog(SqliteDatabase database, SqliteWriter writer) : IUsageLog
 {
+    public Task AppendAsync(IReadOnlyList<UsageRecord> closed, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(closed);
+        return closed.Count == 0 ? Task.CompletedTask : writer.SubmitAsync(new AppendLogWrite(closed), cancellationToken);
+    }
+
     public Task<IReadOnlyList<byte[]>> ReadAsync(long from, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(from);

@@ -26,9 +26,8 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
 
     public override string Description => $"usage {Kind} {Record?.Id}";
 
-    // An open is one statement; a close also appends the record's log entry, and recovery the entries of what it closed:
-    // both must be undone together if either fails.
-    public override bool IsSingleStatement => Kind == UsageWriteKind.Open;
+    // Recovery also appends the log entries of what it closes (and of any closed record the log lacks): undone together.
+    public override bool IsSingleStatement => Kind != UsageWriteKind.RecoverOpen;
 
     public static UsageWrite Open(UsageRecord record) => new(UsageWriteKind.Open, record, default);
 
@@ -48,9 +47,7 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
             case UsageWriteKind.Close:
                 var close = context.Raw(UsageRecordSql.Close);
                 UsageRecordSql.Bind(close, Record!, Record!.Status);
-                var closed = close.Execute();
-                LogEntrySql.AppendFor(context, Record);
-                return closed;
+                return close.Execute();
             case UsageWriteKind.RecoverOpen:
                 var recover = context.Command(Recover, "@now", "@error");
                 recover.Parameters[0].Value = SqliteTime.ToUnixMicroseconds(Now);

@@ -75,6 +75,9 @@ public static class MeterAgentHost
         // Every metered request ends in SettlementPipeline; observers react to each settled outcome, in this order.
         builder.Services.AddSingleton<SettlementPipeline>();
         builder.Services.AddSingleton<ISettlementObserver>(services => services.GetRequiredService<ReservationKeepAlive>());
+        builder.Services.AddSingleton<UsageLogAppender>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<UsageLogAppender>());
+        builder.Services.AddSingleton<ISettlementObserver>(services => services.GetRequiredService<UsageLogAppender>());
         builder.Services.AddSingleton<SettlementTracker>();
         builder.Services.AddHostedService(services => services.GetRequiredService<SettlementTracker>());
         builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);

@@ -1,21 +1,20 @@
 using MeterAgent.Attestation.Entries;
 using MeterAgent.Ledger.Sqlite;
 using MeterAgent.Ledger.Usage;
-using Microsoft.Data.Sqlite;
 
 namespace MeterAgent.Ledger.Tests.Sqlite;
 
-/// <summary>The usage log holds exactly the closed records, each once, in the order they closed.</summary>
+/// <summary>The usage log holds closed records, each once, in the order they were appended; recovery fills any gap.</summary>
 public sealed class UsageLogTests
 {
     private static readonly DateTimeOffset T0 = UsageRecords.T0;
 
     [Fact]
-    public async Task Each_close_appends_its_records_entry_and_an_open_record_has_none()
+    public async Task Appended_closed_records_are_entries_in_order_and_an_open_record_gets_none()
     {
         using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
-        var log = new SqliteUsageLog(store.Database);
+        var log = new SqliteUsageLog(store.Database, store.Writer);
         var first = UsageRecords.Full(T0, UsageStatus.Completed);
         var second = UsageRecords.Minimal(startedAt: T0.AddSeconds(1));
         second.Status = UsageStatus.Rejected;
@@ -27,6 +26,8 @@ public sealed class UsageLogTests
         Assert.Empty(await log.ReadAsync(0, 10));
         await store.Usage.CloseAsync(first);
         await store.Usage.CloseAsync(second);
+        await log.AppendAsync([first, stillOpen]);
+        await log.AppendAsync([second]);
 
         var entries = await log.ReadAsync(0, 10);
         Assert.Equal(2, entries.Count);
@@ -39,17 +40,19 @@ public sealed class UsageLogTests
     }
 
     [Fact]
-    public async Task A_record_closed_twice_keeps_its_first_place_and_bytes()
+    public async Task A_record_appended_twice_keeps_its_first_place_and_bytes()
     {
         using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
-        var log = new SqliteUsageLog(store.Database);
+        var log = new SqliteUsageLog(store.Database, store.Writer);
         var record = UsageRecords.Full(T0, UsageStatus.Completed);
         await store.Usage.CloseAsync(record);
+        await log.AppendAsync([record]);
         var firstBytes = (await log.ReadAsync(0, 10)).Single();
 
         record.Error = "closed again by a retry";
         await store.Usage.CloseAsync(record);
+        await log.AppendAsync([record]);
 
         Assert.Equal(firstBytes, (await log.ReadAsync(0, 10)).Single());
     }
@@ -62,28 +65,20 @@ public sealed class UsageLogTests
         var crashed = UsageRecords.Minimal(startedAt: T0.AddSeconds(1));
         await using (var store = TestStore.Open(dir.DbPath))
         {
+            // Closed, but the process stopped before its batch reached the log; another crashed mid-request.
             await store.Usage.CloseAsync(closed);
             await store.Usage.OpenAsync(crashed);
-        }
-
-        // As a store written before the log existed: its closed records have no entries.
-        using (var connection = new SqliteConnection($"Data Source={dir.DbPath}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "DELETE FROM log_entries;";
-            command.ExecuteNonQuery();
         }
 
         await using (var store = TestStore.Open(dir.DbPath))
         {
             Assert.Equal(1, await store.Usage.RecoverOpenAsync());
-            var entries = (await new SqliteUsageLog(store.Database).ReadAsync(0, 10)).Select(e => UsageEntryEncoding.Decode(e)).ToList();
+            var entries = (await new SqliteUsageLog(store.Database, store.Writer).ReadAsync(0, 10)).Select(e => UsageEntryEncoding.Decode(e)).ToList();
             Assert.Equal([(closed.Id, "completed"), (crashed.Id, "interrupted")], entries.Select(e => (e.UsageId, e.Status)));
 
             // A second recovery finds nothing more to log.
             Assert.Equal(0, await store.Usage.RecoverOpenAsync());
-            Assert.Equal(2, (await new SqliteUsageLog(store.Database).ReadAsync(0, 10)).Count);
+            Assert.Equal(2, (await new SqliteUsageLog(store.Database, store.Writer).ReadAsync(0, 10)).Count);
         }
     }
 }
