@@ -11,7 +11,8 @@ namespace MeterAgent.Log;
 /// </summary>
 internal sealed partial class UsageLogAppender(IUsageLog log, ILogger<UsageLogAppender> logger) : BackgroundService, ISettlementObserver
 {
-    private const int MaxBatch = 1_000;
+    // Small enough that one append never holds the shared writer long: the write-ahead opens of new requests queue behind it.
+    private const int MaxBatch = 128;
 
     private readonly Channel<UsageRecord> _queue = Channel.CreateUnbounded<UsageRecord>(new UnboundedChannelOptions { SingleReader = true });
 
