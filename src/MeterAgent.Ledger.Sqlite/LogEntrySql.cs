@@ -8,8 +8,8 @@ internal static class LogEntrySql
 {
     /// <summary>Idempotent by usage id: a record closed again (a retry) keeps its first place and bytes.</summary>
     public const string Append = """
-        INSERT INTO log_entries (idx, usage_id, entry)
-        VALUES ((SELECT COALESCE(MAX(idx), -1) + 1 FROM log_entries), @usage_id, @entry)
+        INSERT INTO log_entries (idx, usage_id, entry, contract_id, started_at)
+        VALUES ((SELECT COALESCE(MAX(idx), -1) + 1 FROM log_entries), @usage_id, @entry, @contract_id, @started_at)
         ON CONFLICT (usage_id) DO NOTHING;
         """;
 
@@ -33,6 +33,8 @@ internal static class LogEntrySql
         var append = context.Raw(Append);
         append.Bind("@usage_id", record.Id);
         append.Bind("@entry", UsageEntryEncoding.Encode(ToEntry(record)));
+        append.Bind("@contract_id", record.ContractId);
+        append.Bind("@started_at", SqliteTime.ToUnixMicroseconds(record.StartedAt));
         append.Execute();
     }
 

@@ -163,6 +163,31 @@ internal static class SqliteSchema
             entry    BLOB NOT NULL
         ) STRICT;
         """,
+
+        // 5: signed interval statements. Each log entry also carries its record's contract and start time, so a
+        // contract's interval is one index range scan over the log, off the hot usage table.
+        """
+        ALTER TABLE log_entries ADD COLUMN contract_id TEXT;
+        ALTER TABLE log_entries ADD COLUMN started_at INTEGER;
+        UPDATE log_entries SET
+            contract_id = (SELECT u.contract_id FROM usage_records u WHERE u.id = log_entries.usage_id),
+            started_at = (SELECT u.started_at FROM usage_records u WHERE u.id = log_entries.usage_id);
+        CREATE INDEX ix_log_entries_contract_started ON log_entries (contract_id, started_at) WHERE contract_id IS NOT NULL;
+
+        CREATE TABLE statements (
+            seq            INTEGER NOT NULL PRIMARY KEY,
+            contract_id    TEXT NOT NULL,
+            interval_start INTEGER NOT NULL,
+            interval_end   INTEGER NOT NULL,
+            amends         INTEGER REFERENCES statements (seq),
+            tree_size      INTEGER NOT NULL,
+            digest         BLOB NOT NULL,
+            envelope       BLOB NOT NULL,
+            created_at     INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE INDEX ix_statements_contract_interval ON statements (contract_id, interval_start);
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

@@ -1,6 +1,7 @@
 using MeterAgent.Ledger.Accounts;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Hosting;
+using MeterAgent.Ledger.Statements;
 using MeterAgent.Ledger.Usage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -38,6 +39,7 @@ public static class SqliteStoreServiceCollectionExtensions
         services.TryAddSingleton<IUsageStore>(sp => sp.GetRequiredService<SqliteUsageStore>());
         services.TryAddSingleton<ICreditLedger>(sp => sp.GetRequiredService<SqliteCreditLedger>());
         services.TryAddSingleton<IUsageLog, SqliteUsageLog>();
+        services.TryAddSingleton<IStatementStore, SqliteStatementStore>();
         services.AddHostedService<WalCheckpointService>();
         return services;
     }

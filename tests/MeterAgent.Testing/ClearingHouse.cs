@@ -30,7 +30,8 @@ public sealed class ClearingHouse : IDisposable
 
     /// <summary>Reference basis; input 1 unit per token, output and reasoning 2.</summary>
     /// <param name="unitBasis">The test contract's unit basis: "reference" or "native".</param>
-    public static ClearingHouse Create(string unitBasis = "reference")
+    /// <param name="settlementInterval">The contract's settlement interval, [d.]hh:mm:ss (statements close at its ends).</param>
+    public static ClearingHouse Create(string unitBasis = "reference", string settlementInterval = "00:15:00")
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("meteragent-clearing-").FullName;
         var contracts = Path.Combine(directory, "contracts");
@@ -45,7 +46,7 @@ public sealed class ClearingHouse : IDisposable
               "unit_basis": "{{unitBasis}}",
               "weights": { "input": 1, "cached_input": 0.1, "cache_write": 1.25, "output": 2, "reasoning": 2 },
               "delivery_window": { "start": "{{house.WindowStart.AddDays(-10):O}}", "end": "{{house.WindowEnd.AddDays(10):O}}" },
-              "settlement_interval": "00:15:00"
+              "settlement_interval": "{{settlementInterval}}"
             }
             """);
         File.WriteAllText(Path.Combine(directory, "clearing-jwks.json"), signer.PublicJwksJson);

@@ -71,6 +71,8 @@ public static class MeterAgentHost
         builder.Services.AddOptions<LogOptions>().BindConfiguration(LogOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<LogOptions>, LogOptionsValidator>();
         builder.Services.AddSingleton<UsageLogTree>();
+        builder.Services.AddSingleton<StatementPass>();
+        builder.Services.AddHostedService<StatementCloser>();
 
         // Every metered request ends in SettlementPipeline; observers react to each settled outcome, in this order.
         builder.Services.AddSingleton<SettlementPipeline>();
@@ -108,6 +110,7 @@ public static class MeterAgentHost
         app.MapAdminApi();
         app.MapCredits();
         app.MapUsageLog();
+        app.MapStatements();
 
         app.MapReverseProxy(proxy => proxy.UseMiddleware<MeteringMiddleware>());
         app.MapFallback(context => ApiError.WriteAsync(context, ApiError.GuessFamily(context.Request),

@@ -16,4 +16,10 @@ public sealed class LogOptions
 
     /// <summary>Bearer token the clearing house reads the log with (16 characters at least).</summary>
     public string? ReadToken { get; set; }
+
+    /// <summary>
+    /// How long after a settlement interval ends its statements close: records still open at the end (long streams)
+    /// close within it and are counted in the interval's first statement; later ones go into a correcting statement.
+    /// </summary>
+    public TimeSpan StatementGrace { get; set; } = TimeSpan.FromMinutes(2);
 }

@@ -8,6 +8,11 @@ internal sealed class LogOptionsValidator : IValidateOptions<LogOptions>
 {
     public ValidateOptionsResult Validate(string? name, LogOptions options)
     {
+        if (options.StatementGrace < TimeSpan.Zero || options.StatementGrace > TimeSpan.FromDays(1))
+        {
+            return ValidateOptionsResult.Fail($"{LogOptions.Section}:StatementGrace must be between 00:00:00 and 1.00:00:00, not {options.StatementGrace:c}.");
+        }
+
         if (options.SigningKeyPath is not { Length: > 0 } path)
         {
             return ValidateOptionsResult.Success;

@@ -50,6 +50,27 @@ internal sealed class UsageLogTree(IUsageLog entries, IOptions<LogOptions> optio
         }
     }
 
+    /// <summary>The log's signer; null when no signing key is configured.</summary>
+    public NoteSigner? Signer => _signer;
+
+    /// <summary>The tree caught up with the store: its size and root hash.</summary>
+    public async Task<(long Size, byte[] Root)> HeadAsync(CancellationToken cancellationToken)
+    {
+        var size = await CatchUpAsync(cancellationToken);
+        var root = new byte[32];
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            _tree.RootHash(size, root);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        return (size, root);
+    }
+
     /// <summary>The log's current head as a C2SP checkpoint, signed as a C2SP signed note with the log's key.</summary>
     public async Task<string> SignedCheckpointAsync(CancellationToken cancellationToken)
     {
