@@ -11,4 +11,11 @@ if (args is ["--store-cpu", var seconds])
     return;
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// `--interval-close N` closes one settlement interval of N records on a temp store and times each step.
+if (args is ["--interval-close", var records])
+{
+    await IntervalCloseRun.RunAsync(int.Parse(records, CultureInfo.InvariantCulture));
+    return;
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(LogBenchmarks).Assembly).Run(args);
