@@ -26,9 +26,15 @@ internal static class StatementSql
 
     public const string FirstStart = "SELECT MIN(started_at) FROM log_entries WHERE contract_id = @contract_id;";
 
+    /// <summary>
+    /// An interval's records are appended while it runs (and its grace period), so its leaves lie close together: find
+    /// the first with the index, then read forward in index order (the table's own order, so no sort). The unary
+    /// <c>+</c> keeps the planner off the index for the forward read, which would otherwise fetch and sort row by row.
+    /// </summary>
     public const string Leaves = """
         SELECT idx, entry FROM log_entries
-        WHERE contract_id = @contract_id AND started_at >= @from AND started_at < @to AND idx < @below
+        WHERE idx >= (SELECT MIN(idx) FROM log_entries WHERE contract_id = @contract_id AND started_at >= @from AND started_at < @to)
+          AND idx < @below AND +contract_id = @contract_id AND +started_at >= @from AND +started_at < @to
         ORDER BY idx;
         """;
 }

@@ -35,7 +35,8 @@ internal sealed partial class StatementPass(
     {
         ArgumentNullException.ThrowIfNull(signer);
         var latest = await store.LatestAsync(cancellationToken);
-        var checkedTo = _checkedTo ?? latest?.TreeSize ?? 0;
+        // Before the first statement no interval is stated, so there is nothing to correct.
+        var checkedTo = _checkedTo ?? latest?.TreeSize ?? treeSize;
         if (treeSize < checkedTo)
         {
             return [];
