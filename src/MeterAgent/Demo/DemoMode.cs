@@ -6,6 +6,7 @@ using MeterAgent.Ledger.Accounts;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
+using MeterAgent.Attestation.Notes;
 using MeterAgent.Common;
 
 namespace MeterAgent.Demo;
@@ -39,9 +40,19 @@ internal static class DemoMode
               "unit_basis": "reference",
               "weights": { "input": 1, "cached_input": 0.1, "cache_write": 1.25, "output": 1, "reasoning": 1 },
               "delivery_window": { "start": "{{now.AddDays(-1):yyyy-MM-ddTHH:mm:ssZ}}", "end": "{{now.AddDays(90):yyyy-MM-ddTHH:mm:ssZ}}" },
-              "settlement_interval": "00:15:00"
+              "settlement_interval": "00:00:30"
             }
             """);
+
+        // The usage log's signing key, kept beside the demo's records so statements of earlier runs still verify; a
+        // fresh clearing-house read token each run.
+        var logKeyPath = Path.GetFullPath(Path.Combine("data", "demo-log.skey"));
+        if (!File.Exists(logKeyPath))
+        {
+            WritePrivate(logKeyPath, NoteKeyPair.Generate("meteragent.demo/log").SignerKey + "\n");
+        }
+
+        var readToken = "clearing-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var (signer, _) = DeliverySigner.CreateNew("demo-clearing-house");
         using var clearingHouse = signer;
         await File.WriteAllTextAsync(Path.Combine(clearing, "trusted-keys.json"), clearingHouse.PublicJwksJson);
@@ -59,6 +70,11 @@ internal static class DemoMode
             ["MeterAgent:AdminToken"] = adminToken,
             ["Store:Path"] = "data/demo.db",
 
+            // Statements every 30 s (the contract's interval), closed 5 s after each interval ends.
+            ["Attestation:SigningKeyPath"] = logKeyPath,
+            ["Attestation:ReadToken"] = readToken,
+            ["Attestation:StatementGrace"] = "00:00:05",
+
             // So a newcomer can try the emulator's faults and pacing through the agent (x-emulator-fault: disconnect, ...).
             ["MeterAgent:Headers:Request:0"] = "x-emulator-*",
         }));
@@ -70,6 +86,7 @@ internal static class DemoMode
         var options = app.Services.GetRequiredService<IOptions<MeterAgentOptions>>().Value;
         var proxy = $"http://{options.ListenAddress}:{options.ProxyPort}";
         var management = $"http://{options.ListenAddress}:{options.ManagementPort}";
+        var logKey = NoteSigner.Parse((await File.ReadAllTextAsync(logKeyPath)).Trim()).Verifier.VerifierKey;
 
         // Credits land as they would from the clearing house: a signed notice posted to the clearing API.
         var notice = clearingHouse.Sign(new DeliveryNoticeClaims(
@@ -102,11 +119,33 @@ internal static class DemoMode
             and the account's balance, with its own key (redeemed grows with every request):
               curl -s {{proxy}}/v1/meteragent/balance -H "Authorization: Bearer {{key.Secret}}"
 
+            Every closed record is a leaf of a signed transparency log. The clearing house reads its checkpoint
+            (C2SP signed note) and, 5 s after each 30 s settlement interval, the signed statement per contract:
+              curl -s {{management}}/log/checkpoint -H "Authorization: Bearer {{readToken}}"
+              curl -s {{management}}/log/statements -H "Authorization: Bearer {{readToken}}"
+
+            The log's public key (C2SP vkey): {{logKey}}
+            Check the log, its statements and their sums, as the clearing house would:
+              dotnet run --project src/MeterAgent -- verify --log {{management}} --token {{readToken}} --key {{logKey}}
+
             Ctrl+C stops the demo. Records stay in {{Path.GetFullPath(Path.Combine("data", "demo.db"))}}.
             """);
 
         await app.WaitForShutdownAsync();
         await emulator.StopAsync();
         return 0;
+    }
+
+    /// <summary>A secret file readable by its owner alone (0600), as any signing key should be.</summary>
+    private static void WritePrivate(string path, string content)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using var writer = new StreamWriter(path, System.Text.Encoding.ASCII, options);
+        writer.Write(content);
     }
 }
