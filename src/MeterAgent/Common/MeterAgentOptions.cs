@@ -28,4 +28,7 @@ public sealed class MeterAgentOptions
     /// in '*'. Everything else a client or an upstream sends is dropped.
     /// </summary>
     public HeaderAllowList Headers { get; set; } = new();
+
+    /// <summary>TLS, and mutual TLS, on the management port (off by default).</summary>
+    public ManagementTlsOptions ManagementTls { get; set; } = new();
 }

@@ -33,6 +33,11 @@ public sealed class MeterAgentOptionsValidator : IValidateOptions<MeterAgentOpti
             failures.Add($"{MeterAgentOptions.Section}:AdminToken must be at least 16 characters.");
         }
 
+        if (ManagementTls.Problem(options.ManagementTls) is { } tlsProblem)
+        {
+            failures.Add(tlsProblem);
+        }
+
         if (options.MaxRequestBodyBytes < 1024)
         {
             failures.Add($"{MeterAgentOptions.Section}:MaxRequestBodyBytes must be at least 1024.");

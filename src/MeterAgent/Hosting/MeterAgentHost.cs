@@ -52,11 +52,20 @@ public static class MeterAgentHost
             var options = agentSection.Get<MeterAgentOptions>() ?? new MeterAgentOptions();
             var address = IPAddress.TryParse(options.ListenAddress, out var parsed) ? parsed : IPAddress.Loopback;
             kestrel.Listen(address, options.ProxyPort);
-            kestrel.Listen(address, options.ManagementPort, listen => listen.Use(next => connection =>
+            kestrel.Listen(address, options.ManagementPort, listen =>
             {
-                ManagementListener.Mark(connection);
-                return next(connection);
-            }));
+                listen.Use(next => connection =>
+                {
+                    ManagementListener.Mark(connection);
+                    return next(connection);
+                });
+
+                // A certificate that does not load is reported by the options validator, naming the key.
+                if (options.ManagementTls.Enabled && ManagementTls.Problem(options.ManagementTls) is null)
+                {
+                    listen.UseHttps(ManagementTls.Create(options.ManagementTls));
+                }
+            });
 
             // Metered routes enforce MaxRequestBodyBytes themselves, with an answer in the API's own shape.
             kestrel.Limits.MaxRequestBodySize = Math.Max(30_000_000, options.MaxRequestBodyBytes + 1);
