@@ -16,4 +16,11 @@ public sealed class LogOptions
 
     /// <summary>Bearer token the clearing house reads the log with (16 characters at least).</summary>
     public string? ReadToken { get; set; }
+
+    /// <summary>
+    /// How often a new checkpoint is published when the log has grown (default 5 s). A caller that needs a newer one
+    /// (an inclusion proof of a fresh record) has it published on demand, so this bounds only how stale the served
+    /// checkpoint may be.
+    /// </summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -3,11 +3,16 @@ using Microsoft.Extensions.Options;
 
 namespace MeterAgent.Log;
 
-/// <summary>A bad key file or a missing read token stops start-up naming the key; the key itself is never echoed.</summary>
+/// <summary>A bad key file, a missing read token or a bad interval stops start-up naming the setting; the key itself is never echoed.</summary>
 internal sealed class LogOptionsValidator : IValidateOptions<LogOptions>
 {
     public ValidateOptionsResult Validate(string? name, LogOptions options)
     {
+        if (options.CheckpointInterval <= TimeSpan.Zero || options.CheckpointInterval > TimeSpan.FromHours(1))
+        {
+            return ValidateOptionsResult.Fail($"{LogOptions.Section}:CheckpointInterval must be more than zero and at most 01:00:00.");
+        }
+
         if (options.SigningKeyPath is not { Length: > 0 } path)
         {
             return ValidateOptionsResult.Success;
