@@ -5,7 +5,8 @@ namespace MeterAgent.Log;
 
 /// <summary>
 /// The usage log for the clearing house, on the management port under the tlog-tiles prefix <c>/log</c>: the
-/// published checkpoint behind the clearing house's bearer token, and the log's public key, which anyone may read.
+/// published checkpoint, its tiles and entry bundles behind the clearing house's bearer token, and the log's public
+/// key, which anyone may read.
 /// </summary>
 internal static class LogEndpoints
 {
@@ -25,5 +26,6 @@ internal static class LogEndpoints
             context.Response.Headers[HeaderNames.CacheControl] = "private, no-cache";
             return Results.Text(published.Note, "text/plain; charset=utf-8");
         });
+        read.MapGet("/tile/{**path}", LogTiles.ServeAsync);
     }
 }
