@@ -5,8 +5,8 @@ namespace MeterAgent.Log;
 
 /// <summary>
 /// The usage log for the clearing house, on the management port under the tlog-tiles prefix <c>/log</c>: the
-/// published checkpoint, its tiles and entry bundles behind the clearing house's bearer token, and the log's public
-/// key, which anyone may read.
+/// published checkpoint, its tiles, entry bundles and proofs behind the clearing house's bearer token, and the log's
+/// public key, which anyone may read.
 /// </summary>
 internal static class LogEndpoints
 {
@@ -27,5 +27,7 @@ internal static class LogEndpoints
             return Results.Text(published.Note, "text/plain; charset=utf-8");
         });
         read.MapGet("/tile/{**path}", LogTiles.ServeAsync);
+        read.MapGet("/proof/inclusion", LogProofs.InclusionAsync);
+        read.MapGet("/proof/consistency", LogProofs.ConsistencyAsync);
     }
 }
