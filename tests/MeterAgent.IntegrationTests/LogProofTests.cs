@@ -9,8 +9,8 @@ using MeterAgent.Attestation.Notes;
 namespace MeterAgent.IntegrationTests;
 
 /// <summary>
-/// Proofs by record id and between sizes, for the clearing house (management port, read token), checked with the
-/// RFC 9162 verifiers against checkpoints verified with the log's key.
+/// Proofs by record id and between sizes, for the clearing house (management port, read token) and for an account
+/// (client port, its own key), checked with the RFC 9162 verifiers against checkpoints verified with the log's key.
 /// </summary>
 public sealed class LogProofTests : IAsyncLifetime
 {
@@ -183,6 +183,58 @@ public sealed class LogProofTests : IAsyncLifetime
                 Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {response.StatusCode}");
             }
         }
+    }
+
+    [Fact]
+    public async Task An_account_gets_its_own_records_proof_and_nothing_of_another_account()
+    {
+        var mine = (await _log.MakeRecordsAsync(1))[0];
+        var other = await _agent.Accounts.CreateAccountAsync("other");
+        var otherKey = (await _agent.Accounts.IssueKeyAsync(other.Id))!.Secret;
+        var theirs = (await _log.MakeRecordsAsync(1, otherKey))[0];
+        await _log.InclusionAsync(theirs);
+
+        var proof = await Eventually.ThatAsync(
+            async () =>
+            {
+                using var response = await AccountAsync(mine, _agent.ClientKey);
+                return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonElement>() : default;
+            },
+            json => json.ValueKind == JsonValueKind.Object,
+            "the account's own proof");
+
+        var checkpoint = _log.Open(proof.GetProperty("checkpoint").GetString()!);
+        var entry = UsageLogClient.Bytes(proof.GetProperty("entry"));
+        Assert.Equal(_agent.AccountId, UsageEntryEncoding.Decode(entry).AccountId);
+        Assert.Equal(ProofResult.Valid, InclusionProof.Verify(
+            proof.GetProperty("leaf_index").GetInt64(), checkpoint.TreeSize, LeafHash(entry), UsageLogClient.Hashes(proof), checkpoint.RootHash));
+
+        // Another account's record reads exactly as a record that does not exist.
+        using var another = await AccountAsync(theirs, _agent.ClientKey);
+        using var none = await AccountAsync("usage_never_made", _agent.ClientKey);
+        Assert.Equal(HttpStatusCode.NotFound, another.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
+        Assert.Equal(await none.Content.ReadAsStringAsync(), await another.Content.ReadAsStringAsync());
+
+        // The other account does get its own.
+        using var own = await AccountAsync(theirs, otherKey);
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+
+        using var noKey = await AccountAsync(mine, null);
+        using var badKey = await AccountAsync(mine, "sk-not-a-key-of-this-agent");
+        Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, badKey.StatusCode);
+    }
+
+    private async Task<HttpResponseMessage> AccountAsync(string usageId, string? key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"v1/meteragent/log/proof/{usageId}");
+        if (key is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return await _agent.Http.SendAsync(request);
     }
 
     private static byte[] LeafHash(byte[] entry)

@@ -6,7 +6,7 @@ namespace MeterAgent.Log;
 /// <summary>
 /// The usage log for the clearing house, on the management port under the tlog-tiles prefix <c>/log</c>: the
 /// published checkpoint, its tiles, entry bundles and proofs behind the clearing house's bearer token, and the log's
-/// public key, which anyone may read.
+/// public key, which anyone may read. On the client port: each account's proof of its own records.
 /// </summary>
 internal static class LogEndpoints
 {
@@ -29,5 +29,7 @@ internal static class LogEndpoints
         read.MapGet("/tile/{**path}", LogTiles.ServeAsync);
         read.MapGet("/proof/inclusion", LogProofs.InclusionAsync);
         read.MapGet("/proof/consistency", LogProofs.ConsistencyAsync);
+
+        endpoints.MapGet("/v1/meteragent/log/proof/{usageId}", AccountProofs.ProveAsync);
     }
 }
