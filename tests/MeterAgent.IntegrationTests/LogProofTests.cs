@@ -177,7 +177,7 @@ public sealed class LogProofTests : IAsyncLifetime
                 Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{path}: {response.StatusCode}");
             }
 
-            foreach (var path in new[] { "log/key" })
+            foreach (var path in new[] { "log/key", "log/keys" })
             {
                 using var response = await client.GetAsync(path);
                 Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {response.StatusCode}");

@@ -125,7 +125,7 @@ public static class MeterAgentHost
     private static Task KeepListenersApart(HttpContext context, RequestDelegate next)
     {
         var onManagementPort = ManagementListener.IsManagementConnection(context);
-        if (onManagementPort == ManagementListener.IsManagementEndpoint(context))
+        if (onManagementPort == ManagementListener.IsManagementEndpoint(context) || ManagementListener.IsEitherPortEndpoint(context))
         {
             return next(context);
         }

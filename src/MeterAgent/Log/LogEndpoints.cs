@@ -1,12 +1,13 @@
+using MeterAgent.Attestation.Notes;
 using MeterAgent.Common;
 using Microsoft.Net.Http.Headers;
 
 namespace MeterAgent.Log;
 
 /// <summary>
-/// The usage log for the clearing house, on the management port under the tlog-tiles prefix <c>/log</c>: the
-/// published checkpoint, its tiles, entry bundles and proofs behind the clearing house's bearer token, and the log's
-/// public key, which anyone may read. On the client port: each account's proof of its own records.
+/// The usage log (docs/attestation.md, "In the agent"). On the management port, under the tlog-tiles prefix
+/// <c>/log</c>: the published checkpoint, tiles, entry bundles and proofs behind the clearing house's bearer token; the
+/// keys for anyone. On the client port: each account's proof of its own records, and the keys.
 /// </summary>
 internal static class LogEndpoints
 {
@@ -16,6 +17,8 @@ internal static class LogEndpoints
         open.MapGet("/key", (LogKeys keys) => keys.Signer is { } signer
             ? Results.Text(signer.Verifier.VerifierKey + "\n", "text/plain; charset=utf-8")
             : Results.NotFound());
+        open.MapGet("/keys", Keys);
+        endpoints.MapGet("/.well-known/meteragent/log-keys", Keys).OnEitherPort();
 
         var read = endpoints.MapGroup("/log").OnManagementPort().AddEndpointFilter(LogReadAccess.RequireReadToken);
         read.MapGet("/checkpoint", async (HttpContext context, CheckpointPublisher publisher) =>
@@ -31,5 +34,17 @@ internal static class LogEndpoints
         read.MapGet("/proof/consistency", LogProofs.ConsistencyAsync);
 
         endpoints.MapGet("/v1/meteragent/log/proof/{usageId}", AccountProofs.ProveAsync);
+    }
+
+    /// <summary>Every key the log has signed with, current first: old keys stay listed so what they signed still verifies.</summary>
+    private static IResult Keys(LogKeys keys)
+    {
+        if (keys.Signer is not { } signer)
+        {
+            return LogReadAccess.NotPublished();
+        }
+
+        var listed = keys.All.Select((key, i) => new LogKeyView(key.VerifierKey, NoteKeyId.Format(key.KeyId), Current: i == 0)).ToList();
+        return Results.Json(new LogKeysView(signer.Name, signer.Verifier.VerifierKey, listed), LogJsonContext.Default.LogKeysView);
     }
 }
