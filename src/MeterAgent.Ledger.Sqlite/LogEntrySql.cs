@@ -17,6 +17,9 @@ internal static class LogEntrySql
 
     public const string ReadFrom = "SELECT idx, entry FROM log_entries WHERE idx >= @from ORDER BY idx LIMIT @limit;";
 
+    /// <summary>By the record's id: usage_id is UNIQUE, so this is one index lookup.</summary>
+    public const string FindByUsageId = "SELECT idx, entry FROM log_entries WHERE usage_id = @usage_id;";
+
     /// <summary>Closed records with no entry yet: records closed before the log existed, or by recovery.</summary>
     public static readonly string SelectUnlogged =
         $"SELECT {UsageRecordSql.SelectColumns} FROM usage_records WHERE status <> '{UsageStatusNames.Open}' "

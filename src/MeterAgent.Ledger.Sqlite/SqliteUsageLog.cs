@@ -1,3 +1,4 @@
+using MeterAgent.Attestation.Entries;
 using MeterAgent.Ledger.Usage;
 
 namespace MeterAgent.Ledger.Sqlite;
@@ -36,5 +37,24 @@ public sealed class SqliteUsageLog(SqliteDatabase database, SqliteWriter writer)
         }
 
         return Task.FromResult<IReadOnlyList<byte[]>>(entries);
+    }
+
+    public Task<LoggedEntry?> FindAsync(string usageId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(usageId);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var connection = database.OpenConnection();
+        using var command = CreditLedgerSql.Create(connection, LogEntrySql.FindByUsageId, "@usage_id");
+        command.Parameters[0].Value = usageId;
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return Task.FromResult<LoggedEntry?>(null);
+        }
+
+        // The account is read from the entry itself, not from usage_records: a proof is about the logged bytes.
+        var entry = (byte[])reader.GetValue(1);
+        return Task.FromResult<LoggedEntry?>(new LoggedEntry(reader.GetInt64(0), entry, UsageEntryEncoding.Decode(entry).AccountId));
     }
 }

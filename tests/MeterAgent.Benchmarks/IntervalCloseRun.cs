@@ -83,7 +83,7 @@ internal static class IntervalCloseRun
             var pass = new StatementPass(statements, log, catalog, new FixedClock(start + Interval + options.Value.StatementGrace), options, NullLogger<StatementPass>.Instance);
 
             clock.Restart();
-            var closed = await pass.RunAsync(tree.Size, root, NoteSigner.Parse(key.SignerKey), CancellationToken.None);
+            var closed = await pass.RunAsync((_, _) => Task.FromResult((tree.Size, root)), NoteSigner.Parse(key.SignerKey), CancellationToken.None);
             var elapsed = clock.Elapsed;
             var envelope = await statements.GetEnvelopeAsync(closed.Single().Sequence) ?? throw new InvalidOperationException("no statement stored");
             Report("close the interval (read, sum, sign, store)", elapsed, records);

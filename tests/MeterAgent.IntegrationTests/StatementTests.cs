@@ -45,10 +45,10 @@ public sealed class StatementTests : IAsyncLifetime
         _folder.Dispose();
     }
 
-    private async Task<string> ChatAsync(bool stream = false, int ttftMs = 0)
+    private async Task<string> ChatAsync(bool stream = false, int ttftMs = 0, string? key = null)
     {
         using var request = _agent.OpenAIRequest("v1/chat/completions",
-            $$"""{"model":"emu-chat","stream":{{(stream ? "true" : "false")}},"max_tokens":8,"messages":[{"role":"user","content":"count me"}]}""");
+            $$"""{"model":"emu-chat","stream":{{(stream ? "true" : "false")}},"max_tokens":8,"messages":[{"role":"user","content":"count me"}]}""", key);
         if (ttftMs > 0)
         {
             request.Headers.Add("x-emulator-ttft-ms", ttftMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -86,6 +86,12 @@ public sealed class StatementTests : IAsyncLifetime
         {
             quick.Add(await ChatAsync());
         }
+
+        // Another account's traffic under the same contract: in the same statements, never in this account's view.
+        var other = await _agent.Accounts.CreateAccountAsync("other");
+        var otherKey = (await _agent.Accounts.IssueKeyAsync(other.Id))!.Secret;
+        await ClearingHouse.DeliverAsync(_agent.Admin, _house.Notice(other.Id, 100_000m, "dlv-other"));
+        var otherRecord = await ChatAsync(key: otherKey);
 
         // Starts now and closes about six seconds later: after its two-second interval's statement (end + 1 s grace).
         var late = Task.Run(() => ChatAsync(stream: true, ttftMs: 6000));
@@ -139,6 +145,38 @@ public sealed class StatementTests : IAsyncLifetime
         Assert.Equal(records.Sum(r => r.UnitsMicro ?? 0), account.Sum(a => a.UnitsMicro));
         Assert.Equal(records.Sum(r => r.RedeemedMicro), account.Sum(a => a.RedeemedMicro));
         Assert.True(account.Sum(a => a.RedeemedMicro) > 0);
+        Assert.Contains(statements.SelectMany(s => s.Accounts), a => a.AccountId == other.Id);
+
+        // The account fetches, with its own key, its late record's proof and the statement that counted it: its own row.
+        var proof = await AccountProofAsync(lateId, _agent.ClientKey);
+        var counted = Assert.Single(proof.GetProperty("statements").EnumerateArray());
+        Assert.Equal(correction.Sequence, counted.GetProperty("sequence").GetInt64());
+        Assert.Equal(correction.Amends, counted.GetProperty("amends").GetInt64());
+        Assert.Equal(_agent.AccountId, counted.GetProperty("totals").GetProperty("account_id").GetString());
+        Assert.Equal(correction.Accounts.Single(a => a.AccountId == _agent.AccountId).UnitsMicro,
+            counted.GetProperty("totals").GetProperty("units_micro").GetInt64());
+        Assert.DoesNotContain(other.Id, proof.GetRawText(), StringComparison.Ordinal);
+
+        // The other account's record is not this account's to prove, and the other account sees only its own row.
+        using (var request = new HttpRequestMessage(HttpMethod.Get, $"v1/meteragent/log/proof/{otherRecord}"))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _agent.ClientKey);
+            using var response = await _agent.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+
+        var otherProof = await AccountProofAsync(otherRecord, otherKey);
+        Assert.Equal(other.Id, Assert.Single(otherProof.GetProperty("statements").EnumerateArray()).GetProperty("totals").GetProperty("account_id").GetString());
+        Assert.DoesNotContain(_agent.AccountId, otherProof.GetRawText(), StringComparison.Ordinal);
+    }
+
+    private async Task<JsonElement> AccountProofAsync(string usageId, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"v1/meteragent/log/proof/{usageId}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        using var response = await _agent.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 
     [Fact]

@@ -96,7 +96,18 @@ public sealed class TestAgent : IAsyncDisposable
         }
 
         var app = MeterAgentHost.Build([], builder => builder.AddInMemoryCollection(config), services);
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // A start refused by validation (a test of a bad setting) must not leave the emulator running.
+            await app.DisposeAsync();
+            await emulator.DisposeAsync();
+            throw;
+        }
+
         var accounts = app.Services.GetRequiredService<IAccountStore>();
         var account = await accounts.CreateAccountAsync("integration");
         var key = await accounts.IssueKeyAsync(account.Id) ?? throw new InvalidOperationException("account vanished");

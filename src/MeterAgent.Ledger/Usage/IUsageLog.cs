@@ -13,4 +13,10 @@ public interface IUsageLog
 
     /// <summary>Up to <paramref name="limit"/> entries from index <paramref name="from"/> on, in index order.</summary>
     Task<IReadOnlyList<byte[]>> ReadAsync(long from, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The entry of the record <paramref name="usageId"/> (its leaf index, bytes and account); null while the record is
+    /// open or not yet appended, and for an id the log never held.
+    /// </summary>
+    Task<LoggedEntry?> FindAsync(string usageId, CancellationToken cancellationToken = default);
 }

@@ -28,4 +28,17 @@ internal static class ManagementListener
 
     public static bool IsManagementEndpoint(HttpContext context) =>
         context.GetEndpoint()?.Metadata.GetMetadata<EndpointMarker>() is not null;
+
+    /// <summary>Endpoint metadata: public, read-only facts both audiences need (a log's keys), served on either port.</summary>
+    public sealed class EitherPortMarker
+    {
+        public static readonly EitherPortMarker Instance = new();
+    }
+
+    public static TBuilder OnEitherPort<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(EitherPortMarker.Instance);
+
+    public static bool IsEitherPortEndpoint(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<EitherPortMarker>() is not null;
 }

@@ -9,6 +9,7 @@ using MeterAgent.Proxy;
 using MeterAgent.Settlement;
 using MeterAgent.Ledger.Outcomes;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MeterAgent.Common;
 
@@ -79,9 +80,16 @@ public static class MeterAgentHost
 
         builder.Services.AddOptions<LogOptions>().BindConfiguration(LogOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<LogOptions>, LogOptionsValidator>();
+        builder.Services.AddSingleton<LogKeys>();
         builder.Services.AddSingleton<UsageLogTree>();
+        builder.Services.AddSingleton<CheckpointPublisher>();
+        builder.Services.AddHostedService<CheckpointSchedule>();
         builder.Services.AddSingleton<StatementPass>();
+        builder.Services.AddSingleton<AccountStatements>();
         builder.Services.AddHostedService<StatementCloser>();
+
+        // Checkpoints go out with the log's signature alone unless witnesses are configured (their registration wins).
+        builder.Services.TryAddSingleton<ICheckpointWitnesses, NoCheckpointWitnesses>();
 
         // Every metered request ends in SettlementPipeline; observers react to each settled outcome, in this order.
         builder.Services.AddSingleton<SettlementPipeline>();
@@ -130,7 +138,7 @@ public static class MeterAgentHost
     private static Task KeepListenersApart(HttpContext context, RequestDelegate next)
     {
         var onManagementPort = ManagementListener.IsManagementConnection(context);
-        if (onManagementPort == ManagementListener.IsManagementEndpoint(context))
+        if (onManagementPort == ManagementListener.IsManagementEndpoint(context) || ManagementListener.IsEitherPortEndpoint(context))
         {
             return next(context);
         }

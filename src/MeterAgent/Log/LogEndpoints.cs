@@ -1,46 +1,50 @@
-using System.Security.Cryptography;
-using System.Text;
+using MeterAgent.Attestation.Notes;
 using MeterAgent.Common;
-using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 
 namespace MeterAgent.Log;
 
 /// <summary>
-/// The usage log for the clearing house, on the management port: its signed head (C2SP checkpoint) behind the
-/// clearing house's bearer token, and the log's public key, which anyone may read.
+/// The usage log (docs/attestation.md, "In the agent"). On the management port, under the tlog-tiles prefix
+/// <c>/log</c>: the published checkpoint, tiles, entry bundles and proofs behind the clearing house's bearer token; the
+/// keys for anyone. On the client port: each account's proof of its own records, and the keys.
 /// </summary>
 internal static class LogEndpoints
 {
     public static void MapUsageLog(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/log/key", (UsageLogTree tree) => tree.VerifierKey is { } key
-            ? Results.Text(key + "\n", "text/plain; charset=utf-8")
-            : Results.NotFound()).OnManagementPort();
+        var open = endpoints.MapGroup("/log").OnManagementPort();
+        open.MapGet("/key", (LogKeys keys) => keys.Signer is { } signer
+            ? Results.Text(signer.Verifier.VerifierKey + "\n", "text/plain; charset=utf-8")
+            : Results.NotFound());
+        open.MapGet("/keys", Keys);
+        endpoints.MapGet("/.well-known/meteragent/log-keys", Keys).OnEitherPort();
 
-        endpoints.MapGet("/log/checkpoint", async (HttpContext context, UsageLogTree tree, IOptions<LogOptions> options) =>
+        var read = endpoints.MapGroup("/log").OnManagementPort().AddEndpointFilter(LogReadAccess.RequireReadToken);
+        read.MapGet("/checkpoint", async (HttpContext context, CheckpointPublisher publisher) =>
         {
-            if (tree.VerifierKey is null)
-            {
-                return Results.NotFound();
-            }
+            var published = await publisher.LatestAsync(context.RequestAborted);
 
-            if (!Authorized(context.Request, options.Value.ReadToken))
-            {
-                return Results.Problem("The log is read with the clearing house's bearer token (Attestation:ReadToken).", statusCode: StatusCodes.Status401Unauthorized);
-            }
+            // tlog-tiles: the checkpoint is mutable, so it is not cached beyond a revalidation.
+            context.Response.Headers[HeaderNames.CacheControl] = "private, no-cache";
+            return Results.Text(published.Note, "text/plain; charset=utf-8");
+        });
+        read.MapGet("/tile/{**path}", LogTiles.ServeAsync);
+        read.MapGet("/proof/inclusion", LogProofs.InclusionAsync);
+        read.MapGet("/proof/consistency", LogProofs.ConsistencyAsync);
 
-            return Results.Text(await tree.SignedCheckpointAsync(context.RequestAborted), "text/plain; charset=utf-8");
-        }).OnManagementPort();
+        endpoints.MapGet("/v1/meteragent/log/proof/{usageId}", AccountProofs.ProveAsync);
     }
 
-    private static bool Authorized(HttpRequest request, string? token)
+    /// <summary>Every key the log has signed with, current first: old keys stay listed so what they signed still verifies.</summary>
+    private static IResult Keys(LogKeys keys)
     {
-        if (token is null || !request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal))
+        if (keys.Signer is not { } signer)
         {
-            return false;
+            return LogReadAccess.NotPublished();
         }
 
-        var presented = Encoding.UTF8.GetBytes(request.Headers.Authorization.ToString()["Bearer ".Length..]);
-        return CryptographicOperations.FixedTimeEquals(presented, Encoding.UTF8.GetBytes(token));
+        var listed = keys.All.Select((key, i) => new LogKeyView(key.VerifierKey, NoteKeyId.Format(key.KeyId), Current: i == 0)).ToList();
+        return Results.Json(new LogKeysView(signer.Name, signer.Verifier.VerifierKey, listed), LogJsonContext.Default.LogKeysView);
     }
 }

@@ -22,4 +22,18 @@ public sealed class LogOptions
     /// close within it and are counted in the interval's first statement; later ones go into a correcting statement.
     /// </summary>
     public TimeSpan StatementGrace { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// The verifier keys (vkeys) the log signed with before the current one, each with the current key's name (the
+    /// origin stays the same across a rotation). They are published with the current key so that checkpoints and
+    /// statements signed before a rotation still verify.
+    /// </summary>
+    public List<string> PreviousKeys { get; set; } = [];
+
+    /// <summary>
+    /// How often a new checkpoint is published when the log has grown (default 5 s). A caller that needs a newer one
+    /// (an inclusion proof of a fresh record) has it published on demand, so this bounds only how stale the served
+    /// checkpoint may be.
+    /// </summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -1,16 +1,18 @@
 namespace MeterAgent.Log;
 
 /// <summary>
-/// Runs a <see cref="StatementPass"/> every second while the log is signed. A pass that fails (the store is busy, the
-/// disk is full) is logged and retried by the next: nothing it did is kept unless all of it was stored.
+/// Runs a <see cref="StatementPass"/> every second while the log is signed, against published checkpoints: a statement
+/// names a tree size the clearing house can fetch a signed (and witnessed) checkpoint of. A pass that fails (the store
+/// is busy, the disk is full) is logged and retried by the next: nothing it did is kept unless all of it was stored.
 /// </summary>
-internal sealed partial class StatementCloser(UsageLogTree tree, StatementPass pass, TimeProvider clock, ILogger<StatementCloser> logger) : BackgroundService
+internal sealed partial class StatementCloser(
+    CheckpointPublisher publisher, UsageLogTree tree, LogKeys keys, StatementPass pass, TimeProvider clock, ILogger<StatementCloser> logger) : BackgroundService
 {
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (tree.Signer is not { } signer)
+        if (keys.Signer is not { } signer)
         {
             return; // the log is not signed: no statements
         }
@@ -20,8 +22,7 @@ internal sealed partial class StatementCloser(UsageLogTree tree, StatementPass p
         {
             try
             {
-                var (size, root) = await tree.HeadAsync(stoppingToken);
-                await pass.RunAsync(size, root, signer, stoppingToken);
+                await pass.RunAsync(HeadAsync, signer, stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -29,6 +30,15 @@ internal sealed partial class StatementCloser(UsageLogTree tree, StatementPass p
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>A fresh checkpoint over everything appended so far when an interval closes; else the current one.</summary>
+    private async Task<(long Size, byte[] Root)> HeadAsync(bool fresh, CancellationToken cancellationToken)
+    {
+        var checkpoint = fresh
+            ? await publisher.PublishAsync(await tree.CatchUpAsync(cancellationToken), cancellationToken)
+            : await publisher.LatestAsync(cancellationToken);
+        return (checkpoint.Size, checkpoint.RootHash);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Closing statements failed; the next pass retries")]

@@ -1,6 +1,5 @@
 using MeterAgent.Common;
 using MeterAgent.Ledger.Statements;
-using Microsoft.Extensions.Options;
 
 namespace MeterAgent.Log;
 
@@ -15,19 +14,7 @@ internal static class StatementEndpoints
 
     public static void MapStatements(this IEndpointRouteBuilder endpoints)
     {
-        var statements = endpoints.MapGroup("/log/statements").OnManagementPort().AddEndpointFilter(async (context, next) =>
-        {
-            var http = context.HttpContext;
-            var options = http.RequestServices.GetRequiredService<IOptions<LogOptions>>().Value;
-            if (options.SigningKeyPath is not { Length: > 0 })
-            {
-                return Results.Problem("The usage log is not signed here (Attestation:SigningKeyPath is not set).", statusCode: StatusCodes.Status404NotFound);
-            }
-
-            return LogReadToken.IsPresented(http.Request, options.ReadToken)
-                ? await next(context)
-                : Results.Problem("The log is read with the clearing house's bearer token (Attestation:ReadToken).", statusCode: StatusCodes.Status401Unauthorized);
-        });
+        var statements = endpoints.MapGroup("/log/statements").OnManagementPort().AddEndpointFilter(LogReadAccess.RequireReadToken);
 
         statements.MapGet("/", async (IStatementStore store, long? since, int? limit, CancellationToken ct) =>
         {

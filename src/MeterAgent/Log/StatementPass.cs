@@ -30,20 +30,33 @@ internal sealed partial class StatementPass(
     private long? _checkedTo;
     private readonly HashSet<string> _unknownContracts = new(StringComparer.Ordinal);
 
-    /// <summary>Closes what is due at tree size <paramref name="treeSize"/> (root <paramref name="rootHash"/>); returns the statements written.</summary>
-    public async Task<IReadOnlyList<StatementHeader>> RunAsync(long treeSize, byte[] rootHash, NoteSigner signer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Closes what is due at the tree size <paramref name="head"/> gives; returns the statements written. The head is
+    /// asked for a fresh checkpoint (true) when an interval is due, so its statement counts every record closed by then;
+    /// otherwise the current one will do (only corrections can be due).
+    /// </summary>
+    public async Task<IReadOnlyList<StatementHeader>> RunAsync(
+        Func<bool, CancellationToken, Task<(long Size, byte[] Root)>> head, NoteSigner signer, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(head);
         ArgumentNullException.ThrowIfNull(signer);
         var latest = await store.LatestAsync(cancellationToken);
+        var due = await DueIntervalsAsync(cancellationToken);
+        var (treeSize, rootHash) = await head(due.Count > 0, cancellationToken);
+
         // Before the first statement no interval is stated, so there is nothing to correct.
         var checkedTo = _checkedTo ?? latest?.TreeSize ?? treeSize;
-        if (treeSize < checkedTo)
+        if (treeSize < checkedTo || treeSize < (latest?.TreeSize ?? 0))
         {
             return [];
         }
 
         var drafts = await CorrectionsAsync(checkedTo, treeSize, cancellationToken);
-        drafts.AddRange(await DueIntervalsAsync(treeSize, cancellationToken));
+        foreach (var (contractId, start, end) in due)
+        {
+            var leaves = await store.LeavesAsync(contractId, start, end, treeSize, cancellationToken);
+            drafts.Add(new Draft(contractId, start, end, null, [.. leaves.Select(l => (l.Index, UsageEntryEncoding.Decode(l.Entry)))]));
+        }
 
         var written = new List<(StatementHeader Header, byte[] Envelope)>(drafts.Count);
         var sequence = latest?.Sequence ?? 0;
@@ -140,11 +153,11 @@ internal sealed partial class StatementPass(
         return [.. late.Values];
     }
 
-    private async Task<List<Draft>> DueIntervalsAsync(long treeSize, CancellationToken cancellationToken)
+    private async Task<List<(string ContractId, DateTimeOffset Start, DateTimeOffset End)>> DueIntervalsAsync(CancellationToken cancellationToken)
     {
         var grace = options.Value.StatementGrace;
         var now = clock.GetUtcNow();
-        var due = new List<Draft>();
+        var due = new List<(string, DateTimeOffset, DateTimeOffset)>();
         foreach (var contractId in await store.LoggedContractsAsync(cancellationToken))
         {
             if (IntervalOf(contractId) is not { } interval)
@@ -160,9 +173,7 @@ internal sealed partial class StatementPass(
 
             for (var start = next; start is { } s && s + interval + grace <= now; start = s + interval)
             {
-                var leaves = await store.LeavesAsync(contractId, s, s + interval, treeSize, cancellationToken);
-                due.Add(new Draft(contractId, s, s + interval, null,
-                    [.. leaves.Select(l => (l.Index, UsageEntryEncoding.Decode(l.Entry)))]));
+                due.Add((contractId, s, s + interval));
             }
         }
 

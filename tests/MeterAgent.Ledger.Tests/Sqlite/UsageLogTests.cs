@@ -58,6 +58,32 @@ public sealed class UsageLogTests
     }
 
     [Fact]
+    public async Task An_entry_is_found_by_its_record_id_with_its_index_bytes_and_account_and_an_open_or_unknown_one_is_not()
+    {
+        using var dir = new TempFolder();
+        await using var store = TestStore.Open(dir.DbPath);
+        var log = new SqliteUsageLog(store.Database, store.Writer);
+        var first = UsageRecords.Full(T0, UsageStatus.Completed);
+        var second = UsageRecords.Minimal("acct_0000000000000002", startedAt: T0.AddSeconds(1));
+        second.Status = UsageStatus.Completed;
+        second.EndedAt = T0.AddSeconds(2);
+        var stillOpen = UsageRecords.Minimal(startedAt: T0.AddSeconds(3));
+        await store.Usage.CloseAsync(first);
+        await store.Usage.CloseAsync(second);
+        await store.Usage.OpenAsync(stillOpen);
+        await log.AppendAsync([first, second, stillOpen]);
+
+        var found = await log.FindAsync(second.Id);
+
+        Assert.NotNull(found);
+        Assert.Equal((1L, "acct_0000000000000002"), (found.LeafIndex, found.AccountId));
+        Assert.Equal((await log.ReadAsync(1, 1)).Single(), found.Entry);
+        Assert.Equal((0L, first.AccountId), ((await log.FindAsync(first.Id))!.LeafIndex, (await log.FindAsync(first.Id))!.AccountId));
+        Assert.Null(await log.FindAsync(stillOpen.Id));
+        Assert.Null(await log.FindAsync("usage_never_logged"));
+    }
+
+    [Fact]
     public async Task Recovery_logs_what_it_closes_and_any_closed_record_the_log_lacks()
     {
         using var dir = new TempFolder();

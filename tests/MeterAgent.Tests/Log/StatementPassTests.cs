@@ -84,7 +84,7 @@ public sealed class StatementPassTests : IAsyncDisposable
     private async Task<IReadOnlyList<UsageStatement>> RunAsync(StatementPass pass)
     {
         var root = new byte[32];
-        var headers = await pass.RunAsync(_size, root, NoteSigner.Parse(_key.SignerKey), CancellationToken.None);
+        var headers = await pass.RunAsync((_, _) => Task.FromResult((_size, root)), NoteSigner.Parse(_key.SignerKey), CancellationToken.None);
         var opened = new List<UsageStatement>();
         foreach (var header in headers)
         {
