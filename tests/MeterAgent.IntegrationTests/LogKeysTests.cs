@@ -98,5 +98,41 @@ public sealed class LogKeysTests
         Assert.Contains("Attestation:PreviousKeys:0 is listed twice, or is the current key", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_openssl_pem_key_signs_the_log_under_the_configured_origin_and_without_one_stops_start_up()
+    {
+        using var folder = new TempFolder("meteragent-keys-");
+        var pem = folder.File("log.pem");
+        try
+        {
+            using var openssl = System.Diagnostics.Process.Start("openssl", $"genpkey -algorithm ed25519 -out {pem}");
+            await openssl.WaitForExitAsync();
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            Prerequisite.Require(false, "openssl is not on PATH (apt-get install openssl): the PEM key test needs it.");
+        }
+
+        var settings = new Dictionary<string, string?>
+        {
+            ["Attestation:SigningKeyPath"] = pem,
+            ["Attestation:ReadToken"] = "clearing-house-read-token-for-tests",
+        };
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => TestAgent.StartAsync(settings: settings));
+        Assert.Contains("Attestation:Origin", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("BEGIN", error.Message, StringComparison.Ordinal);
+
+        settings["Attestation:Origin"] = "provider.test/log";
+        await using var agent = await TestAgent.StartAsync(settings: settings);
+        using var management = new HttpClient { BaseAddress = new Uri(agent.ManagementUrl) };
+        var keys = await management.GetFromJsonAsync<JsonElement>("log/keys");
+        Assert.Equal("provider.test/log", keys.GetProperty("origin").GetString());
+        var verifier = NoteVerifier.Parse(keys.GetProperty("current").GetString()!);
+
+        management.DefaultRequestHeaders.Authorization = new("Bearer", "clearing-house-read-token-for-tests");
+        var note = SignedNote.Open(await management.GetByteArrayAsync("log/checkpoint"), new NoteVerifiers(verifier));
+        Assert.StartsWith("provider.test/log\n", note.Text, StringComparison.Ordinal);
+    }
+
     private static string KeyId(NoteKeyPair key) => NoteKeyId.Format(NoteVerifier.Parse(key.VerifierKey).KeyId);
 }

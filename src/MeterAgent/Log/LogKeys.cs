@@ -10,8 +10,8 @@ namespace MeterAgent.Log;
 /// </summary>
 internal sealed class LogKeys(IOptions<LogOptions> options)
 {
-    private readonly Lazy<NoteSigner?> _signer = new(() => options.Value.SigningKeyPath is { Length: > 0 } path
-        ? NoteSigner.Parse(File.ReadAllText(path).Trim())
+    private readonly Lazy<NoteSigner?> _signer = new(() => options.Value.SigningKeyPath is { Length: > 0 }
+        ? LogSigningKey.Load(options.Value)
         : null);
 
     private readonly Lazy<NoteVerifier[]> _previous = new(() => [.. options.Value.PreviousKeys.Select(key => NoteVerifier.Parse(key.Trim()))]);

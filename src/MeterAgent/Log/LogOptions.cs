@@ -10,9 +10,15 @@ public sealed class LogOptions
 
     /// <summary>
     /// A file holding the log's signer key in the C2SP signed-note form (<c>PRIVATE+KEY+name+hash+base64</c>); its
-    /// name is the log's origin. Keep it 0600, like any secret.
+    /// name is the log's origin; or an Ed25519 private key in PKCS#8 PEM, with <see cref="Origin"/>. Keep it 0600, like any secret.
     /// </summary>
     public string? SigningKeyPath { get; set; }
+
+    /// <summary>
+    /// The log's origin (its checkpoints' first line, its key's name). Required with a PEM key, which carries no name;
+    /// with a signer key it must match the key's name when set.
+    /// </summary>
+    public string? Origin { get; set; }
 
     /// <summary>Bearer token the clearing house reads the log with (16 characters at least).</summary>
     public string? ReadToken { get; set; }

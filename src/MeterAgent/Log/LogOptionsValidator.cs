@@ -37,11 +37,11 @@ internal sealed class LogOptionsValidator : IValidateOptions<LogOptions>
         NoteSigner signer;
         try
         {
-            signer = NoteSigner.Parse(File.ReadAllText(path).Trim());
+            signer = LogSigningKey.Load(options);
         }
         catch (FormatException ex)
         {
-            return ValidateOptionsResult.Fail($"{LogOptions.Section}:SigningKeyPath ({path}) is not a signed-note signer key: {ex.Message}");
+            return ValidateOptionsResult.Fail($"{LogOptions.Section}:SigningKeyPath ({path}) is not a usable signer key (a signed-note signer key, or Ed25519 PKCS#8 PEM): {ex.Message}");
         }
 
         if (ValidatePreviousKeys(options.PreviousKeys, signer) is { } problem)
