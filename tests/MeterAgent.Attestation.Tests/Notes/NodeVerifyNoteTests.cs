@@ -12,7 +12,7 @@ public sealed class NodeVerifyNoteTests
     [SkippableFact]
     public void Node_accepts_a_checkpoint_note_signed_here_and_refuses_it_tampered_or_under_another_key()
     {
-        Prerequisite.Require(NodeCheck.IsAvailable(), "node is not on PATH: the independent signed-note check needs it.");
+        Prerequisite.Require(AttestationCheck.NodeIsAvailable(), "node is not on PATH: the independent signed-note check needs it.");
 
         var pair = NoteKeyPair.Generate("meteragent.example/log");
         var other = NoteKeyPair.Generate("meteragent.example/log");
@@ -33,7 +33,7 @@ public sealed class NodeVerifyNoteTests
     [SkippableFact]
     public void Node_accepts_the_Go_reference_note_so_the_script_itself_is_checked()
     {
-        Prerequisite.Require(NodeCheck.IsAvailable(), "node is not on PATH: the independent signed-note check needs it.");
+        Prerequisite.Require(AttestationCheck.NodeIsAvailable(), "node is not on PATH: the independent signed-note check needs it.");
         using var folder = new TempFolder("meteragent-verify-note-");
         var path = folder.Write("peter.note", GoNoteVectorTests.Text + "\n" + GoNoteVectorTests.PeterLine);
 
@@ -43,5 +43,5 @@ public sealed class NodeVerifyNoteTests
     }
 
     private static (int ExitCode, string Output) RunNode(string verifierKey, string notePath) =>
-        NodeCheck.Run("verify-note.mjs", verifierKey, notePath);
+        AttestationCheck.Run("verify-note.mjs", verifierKey, notePath);
 }

@@ -37,7 +37,7 @@ public sealed class StatementEnvelopeTests
     [SkippableFact]
     public void Node_accepts_a_statement_signed_here_and_refuses_it_tampered()
     {
-        Prerequisite.Require(NodeCheck.IsAvailable(), "node is not on PATH: the independent DSSE check needs it.");
+        Prerequisite.Require(AttestationCheck.NodeIsAvailable(), "node is not on PATH: the independent DSSE check needs it.");
         using var folder = new TempFolder("meteragent-verify-dsse-");
         var envelope = Encoding.UTF8.GetString(StatementEnvelope.Sign(Statement(), Signer));
         var payload = Encoding.UTF8.GetString(Convert.FromBase64String(System.Text.Json.JsonDocument.Parse(envelope).RootElement.GetProperty("payload").GetString()!));
@@ -47,8 +47,8 @@ public sealed class StatementEnvelopeTests
             StringComparison.Ordinal);
         Assert.NotEqual(envelope, forged);
 
-        var good = NodeCheck.Run("verify-dsse.mjs", Signer.Verifier.VerifierKey, folder.Write("good.json", envelope));
-        var tampered = NodeCheck.Run("verify-dsse.mjs", Signer.Verifier.VerifierKey, folder.Write("forged.json", forged));
+        var good = AttestationCheck.Run("verify-dsse.mjs", Signer.Verifier.VerifierKey, folder.Write("good.json", envelope));
+        var tampered = AttestationCheck.Run("verify-dsse.mjs", Signer.Verifier.VerifierKey, folder.Write("forged.json", forged));
 
         Assert.True(good.ExitCode == 0, $"node refused our statement ({good.ExitCode}): {good.Output}");
         Assert.Contains("ok: statement 1 of contract gpt4o-2026q1, tree 7", good.Output, StringComparison.Ordinal);
