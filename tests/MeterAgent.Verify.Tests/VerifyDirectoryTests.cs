@@ -28,8 +28,44 @@ public sealed class VerifyDirectoryTests : IDisposable
         var summary = (await VerifyAsync()).Passed();
 
         Assert.StartsWith("verified meteragent.test/log: size 14, root ", summary, StringComparison.Ordinal);
-        Assert.Contains("14 entries and 1 tiles match", summary, StringComparison.Ordinal);
+        Assert.Contains("14 entries and 1 tile match", summary, StringComparison.Ordinal);
         Assert.Contains("5 statements (2 contracts, 10 leaves counted once, complete to size 12)", summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_log_of_several_tiles_passes_and_a_full_tile_stands_in_for_a_replaced_partial_one()
+    {
+        var key = _log.Key;
+        LogFixture Grown(int size)
+        {
+            var log = new LogFixture(key);
+            for (var i = 0; i < size; i++)
+            {
+                log.Add(i % 2 == 0 ? "acme" : "globex", null, i % 1000, i, 1);
+            }
+
+            return log;
+        }
+
+        // Published at 600 (tiles 0/000, 0/001, 0/002.p/88, 1/000.p/2), then grown to 768: tile 0/002 became full and
+        // its partial tile and bundle were deleted, as tlog-tiles allows once the full ones exist.
+        Grown(600).WriteTo(Directory);
+        var later = _folder.File("later");
+        Grown(768).WriteTo(later);
+        foreach (var path in new[] { "log/tile/0/002", "log/tile/entries/002" })
+        {
+            File.Copy(Path.Combine(later, path), Path.Combine(Directory, path));
+            System.IO.Directory.Delete(Path.Combine(Directory, path + ".p"), recursive: true);
+        }
+
+        var summary = (await VerifyAsync()).Passed();
+
+        Assert.Contains("size 600", summary, StringComparison.Ordinal);
+        Assert.Contains("600 entries and 4 tiles match", summary, StringComparison.Ordinal);
+        Assert.Contains("0 statements", summary, StringComparison.Ordinal);
+
+        File.Delete(Path.Combine(Directory, "log", "tile", "1", "000.p", "2"));
+        (await VerifyAsync()).Failed("log/tile/1/000.p/2 is missing");
     }
 
     [Fact]

@@ -54,7 +54,7 @@ internal static class LogVerifier
             line.Append(CultureInfo.InvariantCulture, $"; cosigned by {checkpoint.Cosignatures.Count} of {options.Witnesses.Count} witnesses (quorum {options.Quorum})");
         }
 
-        line.Append(CultureInfo.InvariantCulture, $"; {tree.Size} entries and {tree.Tiles} tiles match");
+        line.Append(CultureInfo.InvariantCulture, $"; {tree.Size} entries and {tree.Tiles} {(tree.Tiles == 1 ? "tile" : "tiles")} match");
         if (options.StatePath is { } state)
         {
             line.Append(saved is { } size
