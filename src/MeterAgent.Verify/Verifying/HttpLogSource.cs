@@ -58,7 +58,18 @@ internal sealed class HttpLogSource : ILogSource
         while (true)
         {
             var path = string.Create(CultureInfo.InvariantCulture, $"log/statements?since={since}&limit={Page}");
-            var page = await GetAsync(path, cancellationToken) ?? throw new LogSourceException($"GET {path} answered HTTP 404");
+            var page = await GetAsync(path, cancellationToken);
+            if (page is null && since == 0)
+            {
+                // An agent that publishes no statements yet: as good as an empty list, which it could serve anyway.
+                return all;
+            }
+
+            if (page is null)
+            {
+                throw new LogSourceException($"GET {path} answered HTTP 404");
+            }
+
             var (rows, next) = StatementListJson.Read(page, path);
             all.AddRange(rows);
             if (rows.Count == 0 || next is null)

@@ -56,7 +56,7 @@ internal static class WitnessCommand
             await stderr.WriteLineAsync($"witness: {ex.Message}\n\n{Usage}");
             return MeterAgentTool.BadUsage;
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             await stderr.WriteLineAsync($"witness: cannot start: {ex.Message}");
             return MeterAgentTool.Fault;
