@@ -139,12 +139,14 @@ public sealed class WitnessServerTests : IAsyncLifetime
         var threeOfTwo = await VerifyRun.RunAsync([.. args, "--quorum", "3"]);
         var threeOfThree = await VerifyRun.RunAsync([.. args, "--witness", third, "--quorum", "3"]);
         var twoOfThree = await VerifyRun.RunAsync([.. args, "--witness", third, "--quorum", "2"]);
+        var sameTwice = await VerifyRun.RunAsync("--log", directory, "--key", _log.VerifierKey, "--witness", _w1.VerifierKey, "--witness", _w1.VerifierKey, "--quorum", "2");
 
         Assert.Contains("cosigned by 2 of 2 witnesses (quorum 2)", two.Passed(), StringComparison.Ordinal);
         Assert.Equal(2, threeOfTwo.Exit);
         Assert.Contains("--quorum 3 must be a number from 1 to the 2 witnesses given", threeOfTwo.Stderr, StringComparison.Ordinal);
         threeOfThree.Failed("the checkpoint is cosigned by 2 of the 3 witnesses (witness.test/w1, witness.test/w2); the quorum is 3");
         Assert.Contains("cosigned by 2 of 3 witnesses (quorum 2)", twoOfThree.Passed(), StringComparison.Ordinal);
+        Assert.Equal(2, sameTwice.Exit);
     }
 
     [Fact]

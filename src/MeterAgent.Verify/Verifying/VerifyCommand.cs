@@ -79,7 +79,8 @@ internal static class VerifyCommand
             throw new UsageException("--key is required (the log's verifier key, from GET /log/key)");
         }
 
-        var witnesses = parsed.All("--witness").Select(k => Key("--witness", k, CosignatureV1.ParseVerifier)).ToList();
+        // A witness named twice is still one witness: it must not count twice towards the quorum.
+        var witnesses = parsed.All("--witness").Select(k => Key("--witness", k, CosignatureV1.ParseVerifier)).DistinctBy(k => k.VerifierKey).ToList();
         var quorum = witnesses.Count;
         if (parsed.Optional("--quorum") is { } k)
         {
