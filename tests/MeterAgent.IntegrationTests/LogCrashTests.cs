@@ -106,6 +106,13 @@ public sealed class LogCrashTests
         Assert.All(credited, e => Assert.Equal(1, counts.GetValueOrDefault(e.Index)));
         Assert.Equal(credited.Count, counts.Count);
         Assert.Equal(Enumerable.Range(1, statements.Count).Select(i => (long)i), statements.Select(s => s.Sequence));
+
+        // And the clearing house's verifier agrees: the tree, the chain, every statement's leaves and sums.
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var exit = await MeterAgent.Verify.MeterAgentTool.RunAsync(
+            ["verify", "--log", restarted.ManagementUrl.TrimEnd('/'), "--key", key.VerifierKey, "--token", ReadToken], stdout, stderr);
+        Assert.True(exit == 0, stderr.ToString());
     }
 
     private static HttpClient Clearing(string managementUrl)

@@ -147,6 +147,14 @@ public sealed class StatementTests : IAsyncLifetime
         Assert.True(account.Sum(a => a.RedeemedMicro) > 0);
         Assert.Contains(statements.SelectMany(s => s.Accounts), a => a.AccountId == other.Id);
 
+        // meteragent verify, pointed at the management port with the published key, checks it all: tree, chain, sums.
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var exit = await MeterAgent.Verify.MeterAgentTool.RunAsync(
+            ["verify", "--log", _agent.ManagementUrl.TrimEnd('/'), "--key", _key.VerifierKey, "--token", ReadToken], stdout, stderr);
+        Assert.True(exit == 0, stderr.ToString());
+        Assert.Matches(@"^verified meteragent\.test/log: size \d+, .* \d+ statements \(1 contracts, 5 leaves counted once", stdout.ToString());
+
         // The account fetches, with its own key, its late record's proof and the statement that counted it: its own row.
         var proof = await AccountProofAsync(lateId, _agent.ClientKey);
         var counted = Assert.Single(proof.GetProperty("statements").EnumerateArray());

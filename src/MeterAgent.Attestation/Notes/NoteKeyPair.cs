@@ -5,13 +5,16 @@ namespace MeterAgent.Attestation.Notes;
 /// <summary>A new note key as its two encodings: the secret signer key and the public verifier key.</summary>
 public sealed record NoteKeyPair(string SignerKey, string VerifierKey)
 {
-    public static NoteKeyPair Generate(string name)
+    public static NoteKeyPair Generate(string name) => Generate(name, NoteKeyId.Ed25519SignatureType);
+
+    /// <summary>A new pair of <paramref name="signatureType"/>: 0x01 (note key) or 0x04 (a witness's cosigner key).</summary>
+    public static NoteKeyPair Generate(string name, byte signatureType)
     {
         NoteKeyName.Require(name, nameof(name));
         var seed = RandomNumberGenerator.GetBytes(NoteSigner.SeedSize);
         try
         {
-            var signer = NoteSigner.FromSeed(name, seed);
+            var signer = NoteSigner.FromSeed(name, seed, signatureType);
             return new NoteKeyPair(signer.SignerKey, signer.Verifier.VerifierKey);
         }
         finally

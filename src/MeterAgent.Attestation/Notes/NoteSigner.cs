@@ -15,10 +15,10 @@ public sealed class NoteSigner
 
     private readonly Ed25519PrivateKeyParameters _key;
 
-    private NoteSigner(string name, byte[] seed)
+    private NoteSigner(string name, byte[] seed, byte signatureType)
     {
         _key = new Ed25519PrivateKeyParameters(seed);
-        Verifier = NoteVerifier.FromPublicKey(name, _key.GeneratePublicKey().GetEncoded());
+        Verifier = NoteVerifier.FromPublicKey(name, _key.GeneratePublicKey().GetEncoded(), signatureType);
     }
 
     public string Name => Verifier.Name;
@@ -28,24 +28,38 @@ public sealed class NoteSigner
     /// <summary>The matching public key, to hand to whoever verifies.</summary>
     public NoteVerifier Verifier { get; }
 
+    /// <summary>0x01 for the log's note key, 0x04 for a witness's cosigner key (see <see cref="NoteVerifier.SignatureType"/>).</summary>
+    public byte SignatureType => Verifier.SignatureType;
+
     /// <summary>The signer key encoding (skey): secret.</summary>
     public string SignerKey =>
-        $"{Prefix}{Name}+{NoteKeyId.Format(KeyId)}+{Convert.ToBase64String([NoteKeyId.Ed25519SignatureType, .. _key.GetEncoded()])}";
+        $"{Prefix}{Name}+{NoteKeyId.Format(KeyId)}+{Convert.ToBase64String([SignatureType, .. _key.GetEncoded()])}";
 
     /// <summary>A signer from a 32-byte RFC 8032 seed (the private key as Go and BouncyCastle store it).</summary>
-    public static NoteSigner FromSeed(string name, ReadOnlySpan<byte> seed)
+    public static NoteSigner FromSeed(string name, ReadOnlySpan<byte> seed) =>
+        FromSeed(name, seed, NoteKeyId.Ed25519SignatureType);
+
+    /// <summary>A signer of <paramref name="signatureType"/>: 0x01 (note key) or 0x04 (cosigner key).</summary>
+    public static NoteSigner FromSeed(string name, ReadOnlySpan<byte> seed, byte signatureType)
     {
         NoteKeyName.Require(name, nameof(name));
+        NoteVerifier.RequireSupported(signatureType, nameof(signatureType));
         if (seed.Length != SeedSize)
         {
             throw new ArgumentException($"An Ed25519 seed is {SeedSize} bytes, not {seed.Length}.", nameof(seed));
         }
 
-        return new NoteSigner(name, seed.ToArray());
+        return new NoteSigner(name, seed.ToArray(), signatureType);
     }
 
-    /// <summary>Reads a signer key (skey); a <see cref="FormatException"/> says which part is wrong, never the key.</summary>
-    public static NoteSigner Parse(string signerKey)
+    /// <summary>
+    /// Reads a note signer key (skey) of signature type 0x01; a <see cref="FormatException"/> says which part is wrong,
+    /// never the key. A cosigner key (0x04) is refused: read it with <c>CosignatureV1.ParseSigner</c>.
+    /// </summary>
+    public static NoteSigner Parse(string signerKey) => Parse(signerKey, NoteKeyId.Ed25519SignatureType);
+
+    /// <summary>Reads a signer key whose signature type must be <paramref name="signatureType"/>.</summary>
+    internal static NoteSigner Parse(string signerKey, byte signatureType)
     {
         ArgumentNullException.ThrowIfNull(signerKey);
         if (!signerKey.StartsWith(Prefix, StringComparison.Ordinal))
@@ -72,7 +86,7 @@ public sealed class NoteSigner
             throw new FormatException($"Signer key ID \"{idText}\" is not eight hex digits.");
         }
 
-        var signer = new NoteSigner(name, NoteVerifier.DecodeTypedKey(keyText, "signer", "seed"));
+        var signer = new NoteSigner(name, NoteVerifier.DecodeTypedKey(keyText, "signer", "seed", signatureType), signatureType);
 
         // The ID hashes the public key, so it can only be checked once the public key is derived from the seed.
         if (signer.KeyId != keyId)

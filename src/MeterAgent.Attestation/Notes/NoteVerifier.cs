@@ -15,27 +15,40 @@ public sealed class NoteVerifier
     private readonly byte[] _publicKey;
     private readonly Ed25519PublicKeyParameters _key;
 
-    private NoteVerifier(string name, byte[] publicKey, Ed25519PublicKeyParameters key)
+    private NoteVerifier(string name, byte signatureType, byte[] publicKey, Ed25519PublicKeyParameters key)
     {
         Name = name;
+        SignatureType = signatureType;
         _publicKey = publicKey;
         _key = key;
-        KeyId = NoteKeyId.Compute(name, publicKey);
-        VerifierKey = $"{name}+{NoteKeyId.Format(KeyId)}+{Convert.ToBase64String([NoteKeyId.Ed25519SignatureType, .. publicKey])}";
+        KeyId = NoteKeyId.Compute(name, signatureType, publicKey);
+        VerifierKey = $"{name}+{NoteKeyId.Format(KeyId)}+{Convert.ToBase64String([signatureType, .. publicKey])}";
     }
 
     public string Name { get; }
 
     public uint KeyId { get; }
 
+    /// <summary>
+    /// <see cref="NoteKeyId.Ed25519SignatureType"/> for a note key (the log's), or
+    /// <see cref="NoteKeyId.CosignatureV1SignatureType"/> for a witness's cosigner key: the same Ed25519 key over a
+    /// different message, so the two are never interchangeable.
+    /// </summary>
+    public byte SignatureType { get; }
+
     public ReadOnlySpan<byte> PublicKey => _publicKey;
 
     /// <summary>The verifier key encoding (vkey): public, safe to publish and log.</summary>
     public string VerifierKey { get; }
 
-    public static NoteVerifier FromPublicKey(string name, ReadOnlySpan<byte> publicKey)
+    public static NoteVerifier FromPublicKey(string name, ReadOnlySpan<byte> publicKey) =>
+        FromPublicKey(name, publicKey, NoteKeyId.Ed25519SignatureType);
+
+    /// <summary>A key of <paramref name="signatureType"/>: 0x01 (note key) or 0x04 (cosigner key).</summary>
+    public static NoteVerifier FromPublicKey(string name, ReadOnlySpan<byte> publicKey, byte signatureType)
     {
         NoteKeyName.Require(name, nameof(name));
+        RequireSupported(signatureType, nameof(signatureType));
         if (publicKey.Length != PublicKeySize)
         {
             throw new ArgumentException(
@@ -43,12 +56,19 @@ public sealed class NoteVerifier
         }
 
         var bytes = publicKey.ToArray();
-        return new NoteVerifier(name, bytes, ToParameters(bytes)
+        return new NoteVerifier(name, signatureType, bytes, ToParameters(bytes)
             ?? throw new ArgumentException("The bytes are not a valid Ed25519 public key.", nameof(publicKey)));
     }
 
-    /// <summary>Reads a verifier key (vkey); a <see cref="FormatException"/> says which part is wrong.</summary>
-    public static NoteVerifier Parse(string verifierKey)
+    /// <summary>
+    /// Reads a note verifier key (vkey) of signature type 0x01; a <see cref="FormatException"/> says which part is
+    /// wrong. A cosigner key (0x04) is refused here: read it with <c>CosignatureV1.ParseVerifier</c>, so a witness key
+    /// is never configured where the log's key belongs.
+    /// </summary>
+    public static NoteVerifier Parse(string verifierKey) => Parse(verifierKey, NoteKeyId.Ed25519SignatureType);
+
+    /// <summary>Reads a verifier key whose signature type must be <paramref name="signatureType"/>.</summary>
+    internal static NoteVerifier Parse(string verifierKey, byte signatureType)
     {
         ArgumentNullException.ThrowIfNull(verifierKey);
 
@@ -71,10 +91,10 @@ public sealed class NoteVerifier
             throw new FormatException($"Verifier key ID \"{idText}\" is not eight hex digits.");
         }
 
-        var key = DecodeTypedKey(keyText, "verifier", "public key");
+        var key = DecodeTypedKey(keyText, "verifier", "public key", signatureType);
         var parameters = ToParameters(key)
             ?? throw new FormatException("The verifier key's bytes are not a valid Ed25519 public key.");
-        var verifier = new NoteVerifier(name, key, parameters);
+        var verifier = new NoteVerifier(name, signatureType, key, parameters);
         if (verifier.KeyId != keyId)
         {
             throw new FormatException(
@@ -100,18 +120,19 @@ public sealed class NoteVerifier
 
     public override string ToString() => VerifierKey;
 
-    /// <summary>Decodes <c>base64(0x01 || 32 bytes)</c>, the key part of both encodings.</summary>
-    internal static byte[] DecodeTypedKey(string text, string encoding, string what)
+    /// <summary>Decodes <c>base64(type || 32 bytes)</c>, the key part of both encodings, for the expected type.</summary>
+    internal static byte[] DecodeTypedKey(string text, string encoding, string what, byte signatureType)
     {
         if (!StrictBase64.TryDecode(text, out var bytes))
         {
             throw new FormatException($"The {encoding} key's key part is not standard padded base64.");
         }
 
-        if (bytes[0] != NoteKeyId.Ed25519SignatureType)
+        if (bytes[0] != signatureType)
         {
-            throw new FormatException(
-                $"The {encoding} key's signature type is 0x{bytes[0]:x2}; only Ed25519 (0x01) is supported.");
+            throw new FormatException(signatureType == NoteKeyId.Ed25519SignatureType
+                ? $"The {encoding} key's signature type is 0x{bytes[0]:x2}; only Ed25519 (0x01) is supported."
+                : $"The {encoding} key's signature type is 0x{bytes[0]:x2}; a cosigner key has 0x{signatureType:x2}.");
         }
 
         if (bytes.Length != 1 + PublicKeySize)
@@ -121,6 +142,14 @@ public sealed class NoteVerifier
         }
 
         return bytes[1..];
+    }
+
+    internal static void RequireSupported(byte signatureType, string paramName)
+    {
+        if (signatureType is not (NoteKeyId.Ed25519SignatureType or NoteKeyId.CosignatureV1SignatureType))
+        {
+            throw new ArgumentException($"Signature type 0x{signatureType:x2} is neither a note key (0x01) nor a cosigner key (0x04).", paramName);
+        }
     }
 
     private static Ed25519PublicKeyParameters? ToParameters(byte[] publicKey)

@@ -43,8 +43,9 @@ public sealed class SignedNote
     }
 
     /// <summary>
-    /// This note with more signatures (a cosigner adding its own). A signature already present from the same key
-    /// (name and ID) is replaced rather than repeated.
+    /// This note with more signatures (a second log key adding its own). A signature already present from the same key
+    /// (name and ID) is replaced rather than repeated. Only note keys (0x01) sign here: a witness's cosignature signs
+    /// a different message (<c>CosignatureV1.Sign</c>) and is added with <see cref="WithSignatures"/>.
     /// </summary>
     public SignedNote AddSignatures(params IEnumerable<NoteSigner> signers)
     {
@@ -54,12 +55,29 @@ public sealed class SignedNote
         foreach (var signer in signers)
         {
             ArgumentNullException.ThrowIfNull(signer, nameof(signers));
+            if (signer.SignatureType != NoteKeyId.Ed25519SignatureType)
+            {
+                throw new ArgumentException(
+                    $"{signer} is a cosigner key (signature type 0x{signer.SignatureType:x2}): it cosigns with CosignatureV1.Sign.", nameof(signers));
+            }
+
             var line = new byte[4 + NoteVerifier.SignatureSize];
             BinaryPrimitives.WriteUInt32BigEndian(line, signer.KeyId);
             signer.Sign(textBytes).CopyTo(line, 4);
             added.Add(new NoteSignature(signer.Name, signer.KeyId, Convert.ToBase64String(line)));
         }
 
+        return WithSignatures(added);
+    }
+
+    /// <summary>
+    /// This note with signature lines made elsewhere (a witness's cosignatures), unchecked: whoever reads the note
+    /// verifies them. A signature already present from the same key (name and ID) is replaced rather than repeated.
+    /// </summary>
+    public SignedNote WithSignatures(IEnumerable<NoteSignature> signatures)
+    {
+        ArgumentNullException.ThrowIfNull(signatures);
+        var added = signatures.ToList();
         var kept = Signatures.Where(s => !added.Any(a => a.Name == s.Name && a.KeyId == s.KeyId));
         var all = kept.Concat(added).ToList();
         if (all.Count > MaxSignatures)
@@ -125,7 +143,8 @@ public sealed class SignedNote
     /// <summary>
     /// Checks the signatures against the trusted keys. Signatures by other keys are ignored (kept in
     /// <see cref="VerifiedNote.OtherSignatures"/>); a trusted key's signature that fails rejects the whole note; at
-    /// least one trusted signature must verify.
+    /// least one trusted signature must verify. Only note keys (0x01) are checked here: cosignatures (0x04) sign
+    /// another message and are left in <see cref="VerifiedNote.OtherSignatures"/> for <c>CosignatureV1.Verify</c>.
     /// </summary>
     public VerifiedNote Verify(NoteVerifiers verifiers)
     {
@@ -136,7 +155,7 @@ public sealed class SignedNote
         foreach (var signature in Signatures)
         {
             var verifier = verifiers.Find(signature.Name, signature.KeyId);
-            if (verifier is null)
+            if (verifier is null || verifier.SignatureType != NoteKeyId.Ed25519SignatureType)
             {
                 if (!others.Contains(signature))
                 {

@@ -5,6 +5,7 @@ using MeterAgent.Contracts.Specs;
 using MeterAgent.Credits;
 using MeterAgent.Health;
 using MeterAgent.Log;
+using MeterAgent.Log.Witnesses;
 using MeterAgent.Proxy;
 using MeterAgent.Settlement;
 using MeterAgent.Ledger.Outcomes;
@@ -78,6 +79,8 @@ public static class MeterAgentHost
         builder.Services.AddSingleton<ReservationKeepAlive>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ReservationKeepAlive>());
 
+        // Before the log's own registrations, which fall back to no witnesses only if none is registered here.
+        builder.Services.AddWitnesses(builder.Configuration);
         builder.Services.AddOptions<LogOptions>().BindConfiguration(LogOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<LogOptions>, LogOptionsValidator>();
         builder.Services.AddSingleton<LogKeys>();
