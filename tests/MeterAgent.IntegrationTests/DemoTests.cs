@@ -16,6 +16,12 @@ public sealed partial class DemoTests
     [GeneratedRegex(""""curl -s "(?<url>\S+/admin/usage\?limit=1)" -H "Authorization: Bearer (?<token>[^"]+)"""")]
     private static partial Regex UsageCurl();
 
+    [GeneratedRegex(""""curl -s (?<url>\S+/log/statements) -H "Authorization: Bearer (?<token>[^"]+)"""")]
+    private static partial Regex StatementsCurl();
+
+    [GeneratedRegex("""dotnet run --project src/MeterAgent -- (?<args>verify [^\n]+)""")]
+    private static partial Regex VerifyCommand();
+
     [Fact]
     public async Task The_demo_starts_and_its_printed_request_is_metered_and_redeemed()
     {
@@ -57,5 +63,24 @@ public sealed partial class DemoTests
         Assert.Equal("completed", record.GetProperty("status").GetString());
         Assert.True(record.GetProperty("redeemed_micro").GetInt64() > 0, "redeemed from the demo's delivery");
         Assert.Equal(record.GetProperty("units_micro").GetInt64(), record.GetProperty("redeemed_micro").GetInt64());
+    
+        // The statement closes at the end of its 30 s interval plus 5 s; the printed calls list it, and the printed
+        // verify command passes.
+        var statements = StatementsCurl().Match(demo.Output);
+        var verify = VerifyCommand().Match(demo.Output);
+        Assert.True(statements.Success && verify.Success, "the demo's log lines:\n" + demo.Output);
+        using var clearing = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        clearing.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", statements.Groups["token"].Value);
+        await Eventually.ThatAsync(
+            async () => (await clearing.GetFromJsonAsync<JsonElement>(statements.Groups["url"].Value)).GetProperty("statements").GetArrayLength(),
+            count => count > 0,
+            "a statement within a minute",
+            TimeSpan.FromSeconds(60));
+
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var exit = await MeterAgent.Verify.MeterAgentTool.RunAsync(verify.Groups["args"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries), stdout, stderr);
+        Assert.True(exit == 0, stderr.ToString());
+        Assert.Contains("statements (1 contracts", stdout.ToString(), StringComparison.Ordinal);
     }
 }

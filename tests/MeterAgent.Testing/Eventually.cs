@@ -10,11 +10,14 @@ public static class Eventually
 
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(20);
 
-    public static async Task<T> ThatAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what)
+    public static Task<T> ThatAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what) => ThatAsync(read, done, what, Deadline);
+
+    /// <summary>With a deadline of its own, for what cannot happen sooner (a settlement interval that must end first).</summary>
+    public static async Task<T> ThatAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what, TimeSpan deadline)
     {
         ArgumentNullException.ThrowIfNull(read);
         ArgumentNullException.ThrowIfNull(done);
-        var until = DateTime.UtcNow + Deadline;
+        var until = DateTime.UtcNow + deadline;
         while (true)
         {
             var value = await read();
@@ -25,7 +28,7 @@ public static class Eventually
 
             if (DateTime.UtcNow > until)
             {
-                throw new Xunit.Sdk.XunitException($"not within {Deadline.TotalSeconds} s: {what} (last: {value})");
+                throw new Xunit.Sdk.XunitException($"not within {deadline.TotalSeconds} s: {what} (last: {value})");
             }
 
             await Task.Delay(Interval);
