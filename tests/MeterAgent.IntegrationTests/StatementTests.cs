@@ -117,6 +117,13 @@ public sealed class StatementTests : IAsyncLifetime
             statements.Add(statement);
         }
 
+        // An independent DSSE check (node's built-in crypto only) accepts what the agent served.
+        Prerequisite.Require(AttestationCheck.NodeIsAvailable(), "node is not on PATH: the independent DSSE check needs it.");
+        var served = _folder.Write("statement-1.json", await _clearing.GetStringAsync("log/statements/1"));
+        var independent = AttestationCheck.Run("verify-dsse.mjs", _key.VerifierKey, served);
+        Assert.True(independent.ExitCode == 0, independent.Output);
+        Assert.Contains($"ok: statement 1 of contract {ClearingHouse.ContractId}", independent.Output, StringComparison.Ordinal);
+
         // Each credited record is in exactly one statement, of the interval holding its start.
         var entries = await _agent.Services.GetRequiredService<IUsageLog>().ReadAsync(0, 1000);
         var leafOf = entries.Select((bytes, index) => (UsageEntryEncoding.Decode(bytes).UsageId, Index: (long)index)).ToDictionary(e => e.UsageId, e => e.Index);
