@@ -37,7 +37,7 @@ public class LogBenchmarks : IDisposable
         _log = new SqliteUsageLog(_database, _writer);
 
         var now = DateTimeOffset.UtcNow;
-        _entries = [.. Enumerable.Range(0, Batch * Batches).Select(_ => UsageEntryEncoding.Encode(LogRecordsEntry(now)))];
+        _entries = [.. Enumerable.Range(0, Batch * Batches).Select(_ => UsageEntryEncoding.Encode(LogEntrySql.ToEntry(LogRecords.Closed("acct-bench", now))))];
         for (var i = 0; i < TreeSize; i++)
         {
             _million.Append(_entries[i % _entries.Length]);
@@ -91,29 +91,4 @@ public class LogBenchmarks : IDisposable
 
     [Benchmark(Description = "Consistency proof between two sizes of a 1,000,000-leaf tree")]
     public byte[] ConsistencyProof() => _million.ConsistencyProof(TreeSize / 3 + (_leaf = (_leaf + 7919) % 1000), TreeSize);
-
-    private static UsageEntry LogRecordsEntry(DateTimeOffset now)
-    {
-        var record = LogRecords.Closed("acct-bench", now);
-        return new UsageEntry
-        {
-            UsageId = record.Id,
-            AccountId = record.AccountId,
-            Surface = record.Surface,
-            RequestedModel = record.RequestedModel,
-            ServedModel = record.ServedModel,
-            StartedAtMicros = now.ToUnixTimeMilliseconds() * 1000,
-            EndedAtMicros = now.ToUnixTimeMilliseconds() * 1000 + 350_000,
-            Status = "completed",
-            NativeInputTokens = record.NativeInputTokens,
-            NativeOutputTokens = record.NativeOutputTokens,
-            ReferenceInputTokens = record.ReferenceInputTokens,
-            ReferenceOutputTokens = record.ReferenceOutputTokens,
-            ReferenceTokenizer = record.ReferenceTokenizer,
-            ContractId = record.ContractId,
-            ContractVersion = record.ContractVersion,
-            UnitsMicro = record.UnitsMicro,
-            RedeemedMicro = record.RedeemedMicro ?? 0,
-        };
-    }
 }
