@@ -9,7 +9,6 @@ using MeterAgent.Log.Witnesses;
 using MeterAgent.Proxy;
 using MeterAgent.Settlement;
 using MeterAgent.Ledger.Outcomes;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MeterAgent.Common;
@@ -102,7 +101,7 @@ public static class MeterAgentHost
         builder.Services.AddSingleton<ISettlementObserver>(services => services.GetRequiredService<UsageLogAppender>());
         builder.Services.AddSingleton<SettlementTracker>();
         builder.Services.AddHostedService(services => services.GetRequiredService<SettlementTracker>());
-        builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
+        builder.Services.AddMeterAgentHealth();
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             // The management and account APIs speak snake_case, as the OpenAI and Anthropic APIs do.
@@ -125,8 +124,7 @@ public static class MeterAgentHost
         app.UseRouting();
         app.Use(KeepListenersApart);
 
-        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false }).OnManagementPort();
-        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).OnManagementPort();
+        app.MapMeterAgentHealth();
         app.MapAdminApi();
         app.MapCredits();
         app.MapUsageLog();
