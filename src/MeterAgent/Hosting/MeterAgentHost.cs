@@ -6,6 +6,7 @@ using MeterAgent.Credits;
 using MeterAgent.Health;
 using MeterAgent.Log;
 using MeterAgent.Log.Witnesses;
+using MeterAgent.Observability;
 using MeterAgent.Proxy;
 using MeterAgent.Settlement;
 using MeterAgent.Ledger.Outcomes;
@@ -102,6 +103,7 @@ public static class MeterAgentHost
         builder.Services.AddSingleton<SettlementTracker>();
         builder.Services.AddHostedService(services => services.GetRequiredService<SettlementTracker>());
         builder.Services.AddMeterAgentHealth();
+        builder.Services.AddMeterAgentTracing(builder.Configuration);
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             // The management and account APIs speak snake_case, as the OpenAI and Anthropic APIs do.
@@ -130,7 +132,12 @@ public static class MeterAgentHost
         app.MapUsageLog();
         app.MapStatements();
 
-        app.MapReverseProxy(proxy => proxy.UseMiddleware<MeteringMiddleware>());
+        app.MapReverseProxy(proxy =>
+        {
+            // The request's span (tracing on only) wraps metering, so the upstream call and settlement happen inside it.
+            proxy.UseMeterAgentTracing();
+            proxy.UseMiddleware<MeteringMiddleware>();
+        });
         app.MapFallback(context => ApiError.WriteAsync(context, ApiError.GuessFamily(context.Request),
             StatusCodes.Status404NotFound, ApiErrorKind.NotFound, $"Unknown route '{context.Request.Path}'."));
         return app;
