@@ -63,6 +63,7 @@ public sealed class TracingOffTests : IAsyncLifetime
 }
 
 /// <summary>OTEL_EXPORTER_OTLP_ENDPOINT alone turns tracing on, and spans leave over OTLP/HTTP to that collector.</summary>
+[Collection(TracingTests.Collection)]
 public sealed class TracingOtlpTests
 {
     [Fact]

@@ -10,8 +10,15 @@ namespace MeterAgent.IntegrationTests;
 /// Tracing on, spans captured by OpenTelemetry's in-memory exporter: one GenAI span per metered request with what
 /// metering knows, W3C trace context carried to the upstream, and nothing secret in any attribute.
 /// </summary>
+/// <remarks>
+/// Activity listeners are process-wide: a tracer provider also sees other agents' spans, and its sampler takes part
+/// in every source's decision. The classes that turn tracing on share one collection, so they do not run at once.
+/// </remarks>
+[Collection(Collection)]
 public sealed class TracingTests : IAsyncLifetime
 {
+    public const string Collection = "tracing on";
+
     private const string Prompt = "Tell the tracer about the lighthouse keeper's secret garden";
 
     private readonly SpanSink _spans = new();
@@ -321,6 +328,7 @@ public sealed class TracingTests : IAsyncLifetime
 }
 
 /// <summary>A credited request's span names the contract it redeemed under and the basis of its units.</summary>
+[Collection(TracingTests.Collection)]
 public sealed class TracingCreditsTests : IAsyncLifetime
 {
     private readonly SpanSink _spans = new();
@@ -354,5 +362,32 @@ public sealed class TracingCreditsTests : IAsyncLifetime
         Assert.Equal(record.UnitsBasis, span.GetTagItem("meteragent.units_basis"));
         Assert.Equal("reference", span.GetTagItem("meteragent.units_basis"));
         Assert.Equal(UsageStatus.Completed, record.Status);
+    }
+}
+
+/// <summary>Tracing:SampleRatio decides by trace id: a trace sampled out records no span, yet its context still goes upstream.</summary>
+[Collection(TracingTests.Collection)]
+public sealed class TracingSamplingTests
+{
+    [Fact]
+    public async Task A_trace_sampled_out_records_nothing_and_the_upstream_gets_its_context_unsampled()
+    {
+        var spans = new SpanSink();
+        await using var agent = await TracingTests.TracedAgentAsync(spans, new Dictionary<string, string?> { ["Tracing:SampleRatio"] = "0" });
+        using var client = TracingTests.UntracedClient(agent);
+        var traceId = ActivityTraceId.CreateRandom();
+        var request = agent.OpenAIRequest("v1/chat/completions", """{"model":"emu-chat","max_tokens":8,"messages":[{"role":"user","content":"sampled out"}]}""");
+
+        // Even a client that says "sampled" does not make the agent record: the ratio decides.
+        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await agent.RecordForAsync(response);
+
+        var received = Assert.Single(agent.Emulator.Received);
+        var parts = received.Headers["traceparent"].Split('-');
+        Assert.Equal(traceId.ToHexString(), parts[1]);
+        Assert.Equal("00", parts[3]);
+        Assert.DoesNotContain(spans.Snapshot(), span => span.TraceId == traceId);
     }
 }
