@@ -40,6 +40,7 @@ public static class SqliteStoreServiceCollectionExtensions
         services.TryAddSingleton<ICreditLedger>(sp => sp.GetRequiredService<SqliteCreditLedger>());
         services.TryAddSingleton<IUsageLog, SqliteUsageLog>();
         services.TryAddSingleton<IStatementStore, SqliteStatementStore>();
+        services.TryAddSingleton<IStoreWriteProbe, SqliteWriteProbe>();
         services.AddHostedService<WalCheckpointService>();
         return services;
     }

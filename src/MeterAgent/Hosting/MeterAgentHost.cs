@@ -6,10 +6,10 @@ using MeterAgent.Credits;
 using MeterAgent.Health;
 using MeterAgent.Log;
 using MeterAgent.Log.Witnesses;
+using MeterAgent.Observability;
 using MeterAgent.Proxy;
 using MeterAgent.Settlement;
 using MeterAgent.Ledger.Outcomes;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MeterAgent.Common;
@@ -102,7 +102,8 @@ public static class MeterAgentHost
         builder.Services.AddSingleton<ISettlementObserver>(services => services.GetRequiredService<UsageLogAppender>());
         builder.Services.AddSingleton<SettlementTracker>();
         builder.Services.AddHostedService(services => services.GetRequiredService<SettlementTracker>());
-        builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
+        builder.Services.AddMeterAgentHealth();
+        builder.Services.AddMeterAgentTracing(builder.Configuration);
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             // The management and account APIs speak snake_case, as the OpenAI and Anthropic APIs do.
@@ -125,14 +126,18 @@ public static class MeterAgentHost
         app.UseRouting();
         app.Use(KeepListenersApart);
 
-        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false }).OnManagementPort();
-        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).OnManagementPort();
+        app.MapMeterAgentHealth();
         app.MapAdminApi();
         app.MapCredits();
         app.MapUsageLog();
         app.MapStatements();
 
-        app.MapReverseProxy(proxy => proxy.UseMiddleware<MeteringMiddleware>());
+        app.MapReverseProxy(proxy =>
+        {
+            // The request's span (tracing on only) wraps metering, so the upstream call and settlement happen inside it.
+            proxy.UseMeterAgentTracing();
+            proxy.UseMiddleware<MeteringMiddleware>();
+        });
         app.MapFallback(context => ApiError.WriteAsync(context, ApiError.GuessFamily(context.Request),
             StatusCodes.Status404NotFound, ApiErrorKind.NotFound, $"Unknown route '{context.Request.Path}'."));
         return app;

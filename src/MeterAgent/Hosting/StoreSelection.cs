@@ -47,6 +47,7 @@ public static class StoreSelection
         services.TryAddSingleton<IUsageStore>(Unconfigured<IUsageStore>);
         services.TryAddSingleton<ICreditLedger>(Unconfigured<ICreditLedger>);
         services.TryAddSingleton<IUsageLog>(Unconfigured<IUsageLog>);
+        services.TryAddSingleton<IStoreWriteProbe>(Unconfigured<IStoreWriteProbe>);
         return services;
     }
 

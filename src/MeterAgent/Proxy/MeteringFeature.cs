@@ -24,6 +24,16 @@ internal sealed class MeteringFeature(RequestOutcome opened)
     /// <summary>The record's end has been decided (closed, or handed to settlement): no other path may end it again.</summary>
     public bool Ended { get; set; }
 
+    /// <summary>The client's max output (max_tokens and its kin) once the body is parsed; null when it set none.</summary>
+    public long? MaxOutputTokens { get; set; }
+
+    /// <summary>
+    /// The request's settlement once its end is decided: it completes when the outcome is durable and every observer
+    /// has seen it, or faults when settling failed. Set before the metering step returns, so middleware around it (the
+    /// request's span) can finish after the client has its response without holding the client; null until then.
+    /// </summary>
+    public Task<SettledRequest>? Settlement { get; set; }
+
     /// <summary>The request's outcome: what is known of it, ended with a status (a forwarded one adds its counts with <c>with</c>).</summary>
     public RequestOutcome Conclude(UsageStatus status, int? httpStatus, string? error, DateTimeOffset endedAt) => Current with
     {

@@ -189,6 +189,7 @@ internal sealed partial class MeteringMiddleware
             Stream = parsedRequest.Stream,
             NonTextInput = parsedRequest.HasNonTextInput,
         };
+        exchange.MaxOutputTokens = parsedRequest.MaxOutputTokens;
         // The reservation needs the reference input count up front; without credits it is counted after the response,
         // off the path to the first token.
         var inputSegments = parsedRequest.InputSegments;
@@ -284,11 +285,13 @@ internal sealed partial class MeteringMiddleware
         // client or its connection.
         var firstTokenAt = tap.FirstTokenAt ?? (exchange.Current.Stream || status != UsageStatus.Completed ? null : tap.FirstByteAt);
         exchange.Ended = true;
-        _settlements.Track(exchange.UsageId, Task.Run(() => FinishAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt)));
+        var settling = Task.Run(() => FinishAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt));
+        exchange.Settlement = settling;
+        _settlements.Track(exchange.UsageId, settling);
     }
 
     /// <summary>Counts what was delivered, notes what metering noticed, and settles the request.</summary>
-    private async Task FinishAsync(
+    private async Task<SettledRequest> FinishAsync(
         MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
         UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt)
     {
@@ -328,7 +331,7 @@ internal sealed partial class MeteringMiddleware
             }
         }
 
-        await EndAsync(exchange, exchange.Conclude(status, httpStatus, reason, _clock.GetUtcNow()) with
+        return await EndAsync(exchange, exchange.Conclude(status, httpStatus, reason, _clock.GetUtcNow()) with
         {
             Forwarded = true,
             Counts = counts,
@@ -346,14 +349,16 @@ internal sealed partial class MeteringMiddleware
     }
 
     /// <summary>Settles a request that never reached the upstream: nothing was served, so any reservation is released.</summary>
-    private Task EndUnservedAsync(MeteringFeature exchange, UsageStatus status, int? httpStatus, string error) =>
+    private Task<SettledRequest> EndUnservedAsync(MeteringFeature exchange, UsageStatus status, int? httpStatus, string error) =>
         EndAsync(exchange, exchange.Conclude(status, httpStatus, error, _clock.GetUtcNow()));
 
     /// <summary>The one place a request's outcome leaves the proxy: to settlement (durable, then every observer).</summary>
-    private Task EndAsync(MeteringFeature exchange, RequestOutcome outcome)
+    private Task<SettledRequest> EndAsync(MeteringFeature exchange, RequestOutcome outcome)
     {
         exchange.Ended = true;
-        return _settlement.SettleAsync(outcome);
+        var settling = _settlement.SettleAsync(outcome);
+        exchange.Settlement ??= settling;
+        return settling;
     }
 
     private static bool IsJson(string? contentType) =>
