@@ -6,6 +6,7 @@ using MeterAgent.Credits;
 using MeterAgent.Health;
 using MeterAgent.Log;
 using MeterAgent.Log.Witnesses;
+using MeterAgent.Observability;
 using MeterAgent.Proxy;
 using MeterAgent.Settlement;
 using MeterAgent.Ledger.Outcomes;
@@ -100,6 +101,8 @@ public static class MeterAgentHost
         builder.Services.AddSingleton<UsageLogAppender>();
         builder.Services.AddHostedService(services => services.GetRequiredService<UsageLogAppender>());
         builder.Services.AddSingleton<ISettlementObserver>(services => services.GetRequiredService<UsageLogAppender>());
+        // Metrics: the instruments always; the registry, /metrics, the settlement observer and OTLP unless Metrics:Enabled=false.
+        builder.Services.AddMeterAgentMetrics(builder.Configuration);
         builder.Services.AddSingleton<SettlementTracker>();
         builder.Services.AddHostedService(services => services.GetRequiredService<SettlementTracker>());
         builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
@@ -114,10 +117,14 @@ public static class MeterAgentHost
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddTransforms(HeaderPolicy.Apply)
-            .AddTransforms(UpstreamCredentialTransform.Apply);
+            .AddTransforms(UpstreamCredentialTransform.Apply)
+            .AddTransforms(UpstreamTiming.Apply);
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
+
+        // First: the registry listens from here on, before anything records its start-up zeros.
+        app.MapMetricsEndpoint();
 
         // Contract specs and trusted keys load now: a bad file stops start-up with its name and field.
         app.Services.GetRequiredService<ContractCatalog>();
