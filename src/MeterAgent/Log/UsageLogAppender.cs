@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using MeterAgent.Ledger.Outcomes;
 using MeterAgent.Ledger.Usage;
+using MeterAgent.Observability;
 
 namespace MeterAgent.Log;
 
@@ -9,12 +10,13 @@ namespace MeterAgent.Log;
 /// a request pays a queue write, not a log write. What is queued but not yet appended when the process stops is not
 /// lost: the next start's recovery appends every closed record the log lacks.
 /// </summary>
-internal sealed partial class UsageLogAppender(IUsageLog log, ILogger<UsageLogAppender> logger) : BackgroundService, ISettlementObserver
+internal sealed partial class UsageLogAppender(IUsageLog log, MeterAgentMetrics metrics, ILogger<UsageLogAppender> logger)
+    : BackgroundService, ISettlementObserver
 {
     // Small enough that one append never holds the shared writer long: the write-ahead opens of new requests queue behind it.
     private const int MaxBatch = 128;
 
-    private readonly Channel<UsageRecord> _queue = Channel.CreateUnbounded<UsageRecord>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<UsageRecord> _queue = Backlog(metrics);
 
     public ValueTask OnSettledAsync(SettledRequest settled, CancellationToken cancellationToken)
     {
@@ -33,6 +35,13 @@ internal sealed partial class UsageLogAppender(IUsageLog log, ILogger<UsageLogAp
 
         _queue.Writer.TryWrite(record);
         return ValueTask.CompletedTask;
+    }
+
+    private static Channel<UsageRecord> Backlog(MeterAgentMetrics metrics)
+    {
+        var queue = Channel.CreateUnbounded<UsageRecord>(new UnboundedChannelOptions { SingleReader = true });
+        metrics.Gauge("meteragent.log.append_backlog", "{record}", "Closed records queued for the usage log, not yet appended.", () => queue.Reader.Count);
+        return queue;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

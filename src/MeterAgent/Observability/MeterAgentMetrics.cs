@@ -25,6 +25,9 @@ internal sealed class MeterAgentMetrics
     /// <summary>The steps of a reservation's life, the values of the <c>outcome</c> label.</summary>
     public static readonly IReadOnlyList<string> ReservationOutcomes = ["reserved", "refused", "posted", "voided", "expired"];
 
+    /// <summary>How a witness answered a checkpoint, the values of the <c>result</c> label.</summary>
+    public static readonly IReadOnlyList<string> WitnessResults = ["cosigned", "refused", "unreachable"];
+
     private readonly LabelCap _models;
     private readonly LabelCap? _accounts;
 
@@ -53,6 +56,13 @@ internal sealed class MeterAgentMetrics
         CreditUnitsRedeemed = Meter.CreateCounter<double>("meteragent.credit.units.redeemed", "{unit}", "Contract units redeemed from lots.");
         CreditUnitsOverage = Meter.CreateCounter<double>("meteragent.credit.units.overage", "{unit}", "Contract units charged as overage.");
         Reservations = Meter.CreateCounter<long>("meteragent.reservations", "{reservation}", "Credit reservations by lifecycle step.");
+
+        // Here rather than in the witness client, so the series exist (at 0) while no witness is configured.
+        WitnessCosignatures = Meter.CreateCounter<long>("meteragent.log.witness.cosignatures", "{answer}", "Witness answers to a checkpoint, by result.");
+        foreach (var result in WitnessResults)
+        {
+            WitnessCosignatures.Add(0, new KeyValuePair<string, object?>("result", result));
+        }
     }
 
     /// <summary>Whether anything is counted and served (<see cref="MetricsOptions.Enabled"/>).</summary>
@@ -79,6 +89,9 @@ internal sealed class MeterAgentMetrics
     public Counter<double> CreditUnitsOverage { get; }
 
     public Counter<long> Reservations { get; }
+
+    /// <summary>Witness answers by <c>result</c> (<see cref="WitnessResults"/>), counted by the witness client.</summary>
+    public Counter<long> WitnessCosignatures { get; }
 
     /// <summary>Whether the credit counters carry an <c>account</c> label (<see cref="MetricsOptions.AccountLabels"/>).</summary>
     public bool AccountLabels => _accounts is not null;
