@@ -35,6 +35,9 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     private int _largestBatch;
     private int _disposed;
 
+    // The channel of a single reader cannot count its items: the writes waiting are counted here, for the metrics.
+    private int _queued;
+
     /// <param name="database">the file</param>
     /// <param name="logger">its log</param>
     /// <param name="meterFactory">the host's meters (the store's metrics); none outside a host</param>
@@ -62,7 +65,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         _rollbackToSavepoint = _context.Command("ROLLBACK TO op;");
         if (meterFactory is not null)
         {
-            _metrics = new SqliteStoreMetrics(meterFactory, database, () => _queue.Reader.Count);
+            _metrics = new SqliteStoreMetrics(meterFactory, database, () => Volatile.Read(ref _queued));
         }
 
         _loop = Task.Run(RunAsync);
@@ -84,8 +87,10 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     internal async Task<T> SubmitAsync<T>(SqliteWriteOperation<T> operation, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        Interlocked.Increment(ref _queued);
         if (!_queue.Writer.TryWrite(operation))
         {
+            Interlocked.Decrement(ref _queued);
             throw new ObjectDisposedException(nameof(SqliteWriter), "The store is stopped; nothing was written.");
         }
 
@@ -130,6 +135,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         {
             while (batch.Count < _maxBatchSize && _queue.Reader.TryRead(out var operation))
             {
+                Interlocked.Decrement(ref _queued);
                 batch.Add(operation);
             }
 

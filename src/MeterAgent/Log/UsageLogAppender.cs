@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using MeterAgent.Ledger.Outcomes;
 using MeterAgent.Ledger.Usage;
@@ -16,7 +17,10 @@ internal sealed partial class UsageLogAppender(IUsageLog log, MeterAgentMetrics 
     // Small enough that one append never holds the shared writer long: the write-ahead opens of new requests queue behind it.
     private const int MaxBatch = 128;
 
-    private readonly Channel<UsageRecord> _queue = Backlog(metrics);
+    private readonly Channel<UsageRecord> _queue = Channel.CreateUnbounded<UsageRecord>(new UnboundedChannelOptions { SingleReader = true });
+
+    // The channel of a single reader cannot count its items: those queued are counted here, for the metrics.
+    private readonly StrongBox<int> _backlog = Backlog(metrics);
 
     public ValueTask OnSettledAsync(SettledRequest settled, CancellationToken cancellationToken)
     {
@@ -33,15 +37,18 @@ internal sealed partial class UsageLogAppender(IUsageLog log, MeterAgentMetrics 
             record.LotIds = redemption.LotIds;
         }
 
-        _queue.Writer.TryWrite(record);
+        if (_queue.Writer.TryWrite(record))
+        {
+            Interlocked.Increment(ref _backlog.Value);
+        }
         return ValueTask.CompletedTask;
     }
 
-    private static Channel<UsageRecord> Backlog(MeterAgentMetrics metrics)
+    private static StrongBox<int> Backlog(MeterAgentMetrics metrics)
     {
-        var queue = Channel.CreateUnbounded<UsageRecord>(new UnboundedChannelOptions { SingleReader = true });
-        metrics.Gauge("meteragent.log.append_backlog", "{record}", "Closed records queued for the usage log, not yet appended.", () => queue.Reader.Count);
-        return queue;
+        var backlog = new StrongBox<int>();
+        metrics.Gauge("meteragent.log.append_backlog", "{record}", "Closed records queued for the usage log, not yet appended.", () => Volatile.Read(ref backlog.Value));
+        return backlog;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -56,6 +63,8 @@ internal sealed partial class UsageLogAppender(IUsageLog log, MeterAgentMetrics 
                     batch.Add(record);
                 }
 
+                // Still a backlog until appended: the gauge falls when the append is done.
+
                 try
                 {
                     await log.AppendAsync([.. batch], CancellationToken.None);
@@ -66,6 +75,7 @@ internal sealed partial class UsageLogAppender(IUsageLog log, MeterAgentMetrics 
                     LogAppendFailed(batch.Count, ex);
                 }
 
+                Interlocked.Add(ref _backlog.Value, -batch.Count);
                 batch.Clear();
             }
         }

@@ -43,7 +43,14 @@ internal sealed class PrometheusBridge : IDisposable
         {
             if (!_disposed)
             {
-                _listener.RecordObservableInstruments();
+                try
+                {
+                    _listener.RecordObservableInstruments();
+                }
+                catch (AggregateException)
+                {
+                    // A gauge whose reading failed is left out of this scrape; the others are already recorded.
+                }
             }
         });
     }
