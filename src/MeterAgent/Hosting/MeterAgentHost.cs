@@ -114,11 +114,15 @@ public static class MeterAgentHost
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default);
             json.SerializerOptions.TypeInfoResolverChain.Insert(1, CreditsJsonContext.Default);
         });
-        builder.Services.AddReverseProxy()
+        var proxy = builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddTransforms(HeaderPolicy.Apply)
-            .AddTransforms(UpstreamCredentialTransform.Apply)
-            .AddTransforms(UpstreamTiming.Apply);
+            .AddTransforms(UpstreamCredentialTransform.Apply);
+        if (builder.Configuration.GetValue(MetricsOptions.Section + ":" + nameof(MetricsOptions.Enabled), true))
+        {
+            // Last, so its request stamp is the step before the send: the upstream's share of the proxy's overhead.
+            proxy.AddTransforms(UpstreamTiming.Apply);
+        }
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
