@@ -121,6 +121,14 @@ internal static class CreditLedgerSql
 
     public const string SelectOverage = "SELECT overage FROM account_overage WHERE account_id = @account_id;";
 
+    /// <summary>Per contract: available in lots whose window is open at @now, and pending in every lot.</summary>
+    public const string SelectContractBalances = """
+        SELECT contract_id,
+               SUM(CASE WHEN window_start <= @now AND window_end > @now THEN available ELSE 0 END),
+               SUM(pending)
+        FROM credit_lots GROUP BY contract_id ORDER BY contract_id;
+        """;
+
     public const string AddOverage = """
         INSERT INTO account_overage (account_id, overage) VALUES (@account_id, @overage)
         ON CONFLICT (account_id) DO UPDATE SET overage = overage + excluded.overage;

@@ -166,6 +166,23 @@ public sealed class SqliteCreditLedger : ICreditLedger
         return Task.FromResult(CreditLedgerSql.ReadOverage(command, accountId));
     }
 
+    public Task<IReadOnlyList<ContractBalance>> GetContractBalancesAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var connection = _database.OpenConnection();
+        using var command = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectContractBalances, "@now");
+        command.Parameters[0].Value = SqliteTime.ToUnixMicroseconds(now);
+        using var reader = command.ExecuteReader();
+        var balances = new List<ContractBalance>();
+        while (reader.Read())
+        {
+            balances.Add(new ContractBalance(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+        }
+
+        return Task.FromResult<IReadOnlyList<ContractBalance>>(balances);
+    }
+
     public Task<CreditLot?> CorrectAsync(string lotId, long deltaMicro, string reason, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(lotId);

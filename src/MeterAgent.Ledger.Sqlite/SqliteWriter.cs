@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -27,12 +29,19 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     private readonly SqliteCommand _release;
     private readonly SqliteCommand _rollbackToSavepoint;
     private readonly Task _loop;
+    private readonly SqliteStoreMetrics? _metrics;
     private long _transactions;
     private long _committedWrites;
     private int _largestBatch;
     private int _disposed;
 
-    public SqliteWriter(SqliteDatabase database, ILogger<SqliteWriter> logger)
+    // The channel of a single reader cannot count its items: the writes waiting are counted here, for the metrics.
+    private int _queued;
+
+    /// <param name="database">the file</param>
+    /// <param name="logger">its log</param>
+    /// <param name="meterFactory">the host's meters (the store's metrics); none outside a host</param>
+    public SqliteWriter(SqliteDatabase database, ILogger<SqliteWriter> logger, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(logger);
@@ -54,6 +63,11 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         _savepoint = _context.Command("SAVEPOINT op;");
         _release = _context.Command("RELEASE op;");
         _rollbackToSavepoint = _context.Command("ROLLBACK TO op;");
+        if (meterFactory is not null)
+        {
+            _metrics = new SqliteStoreMetrics(meterFactory, database, () => Volatile.Read(ref _queued));
+        }
+
         _loop = Task.Run(RunAsync);
     }
 
@@ -73,8 +87,10 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     internal async Task<T> SubmitAsync<T>(SqliteWriteOperation<T> operation, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        Interlocked.Increment(ref _queued);
         if (!_queue.Writer.TryWrite(operation))
         {
+            Interlocked.Decrement(ref _queued);
             throw new ObjectDisposedException(nameof(SqliteWriter), "The store is stopped; nothing was written.");
         }
 
@@ -119,6 +135,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         {
             while (batch.Count < _maxBatchSize && _queue.Reader.TryRead(out var operation))
             {
+                Interlocked.Decrement(ref _queued);
                 batch.Add(operation);
             }
 
@@ -170,6 +187,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
     private void Commit(List<SqliteWriteOperation> batch)
     {
+        var started = Stopwatch.GetTimestamp();
         using var transaction = _connection.BeginTransaction();
         _context.Begin(transaction);
         try
@@ -216,6 +234,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             _context.End();
         }
 
+        _metrics?.RecordCommit(batch.Count, Stopwatch.GetElapsedTime(started));
         Interlocked.Increment(ref _transactions);
         Interlocked.Add(ref _committedWrites, batch.Count);
         if (batch.Count > _largestBatch)

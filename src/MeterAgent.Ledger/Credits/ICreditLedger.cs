@@ -60,6 +60,12 @@ public interface ICreditLedger
     Task<long> GetOverageMicroAsync(string accountId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Per contract, the units available in lots whose window is open at <paramref name="now"/> and the units held by
+    /// pending reservations, over every account: what the credit gauges show, read every few seconds off the request path.
+    /// </summary>
+    Task<IReadOnlyList<ContractBalance>> GetContractBalancesAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Provider's correction of a lot's delivered amount (positive or negative), kept with its reason for audit.
     /// Refused (null) when it would make the lot's available amount negative.
     /// </summary>

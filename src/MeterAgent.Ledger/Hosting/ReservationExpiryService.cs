@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using MeterAgent.Ledger.Credits;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -14,8 +15,13 @@ internal sealed partial class ReservationExpiryService(
     ICreditLedger ledger,
     TimeProvider time,
     IOptions<StoreOptions> options,
-    ILogger<ReservationExpiryService> logger) : BackgroundService
+    ILogger<ReservationExpiryService> logger,
+    IMeterFactory? meterFactory = null) : BackgroundService
 {
+    // On the host's MeterAgent meter: the same meteragent_reservations_total{outcome} the host counts the other steps in.
+    private readonly Counter<long>? _expiredCount = meterFactory?.Create("MeterAgent")
+        .CreateCounter<long>("meteragent.reservations", "{reservation}", "Credit reservations by lifecycle step.");
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await SweepAsync(cancellationToken);
@@ -45,6 +51,7 @@ internal sealed partial class ReservationExpiryService(
             var expired = await ledger.ExpireAsync(time.GetUtcNow(), cancellationToken);
             if (expired > 0)
             {
+                _expiredCount?.Add(expired, new KeyValuePair<string, object?>("outcome", "expired"));
                 LogExpired(expired);
             }
         }

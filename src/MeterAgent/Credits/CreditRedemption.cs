@@ -3,6 +3,7 @@ using MeterAgent.Contracts.Units;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Outcomes;
 using MeterAgent.Ledger.Usage;
+using MeterAgent.Observability;
 using Microsoft.Extensions.Options;
 
 namespace MeterAgent.Credits;
@@ -10,13 +11,34 @@ namespace MeterAgent.Credits;
 /// <summary>
 /// Reserve before, settle after: turns a metered request into ledger operations in its contract's units.
 /// </summary>
-internal sealed class CreditRedemption(
-    ICreditLedger ledger, ContractCatalog catalog, ReservationKeepAlive keepAlive, IOptions<CreditsOptions> options, TimeProvider clock)
+internal sealed class CreditRedemption
 {
-    private readonly CreditsOptions _options = options.Value;
+    private readonly ICreditLedger _ledger;
+    private readonly ContractCatalog _catalog;
+    private readonly ReservationKeepAlive _keepAlive;
+    private readonly MeterAgentMetrics _metrics;
+    private readonly TimeProvider _clock;
+    private readonly CreditsOptions _options;
 
     // The catalog never changes after start: which spec prices each contract (its newest version) is decided once.
-    private readonly ContractSpec[] _pricing = [.. catalog.All.Where(spec => ReferenceEquals(catalog.Find(spec.Id), spec))];
+    private readonly ContractSpec[] _pricing;
+
+    public CreditRedemption(
+        ICreditLedger ledger, ContractCatalog catalog, ReservationKeepAlive keepAlive, MeterAgentMetrics metrics,
+        IOptions<CreditsOptions> options, TimeProvider clock)
+    {
+        _ledger = ledger;
+        _catalog = catalog;
+        _keepAlive = keepAlive;
+        _metrics = metrics;
+        _clock = clock;
+        _options = options.Value;
+        _pricing = [.. catalog.All.Where(spec => ReferenceEquals(catalog.Find(spec.Id), spec))];
+        if (_options.Enabled)
+        {
+            metrics.StartCredits(_pricing.Select(spec => spec.Id));
+        }
+    }
 
     public bool Enabled => _options.Enabled;
 
@@ -36,13 +58,15 @@ internal sealed class CreditRedemption(
             }
         }
 
-        var now = clock.GetUtcNow();
-        var outcome = await ledger.ReserveAsync(
+        var now = _clock.GetUtcNow();
+        var outcome = await _ledger.ReserveAsync(
             new ReserveRequest(request.UsageId, request.AccountId, estimates, now, now + _options.ReservationTimeout), cancellationToken);
         if (outcome is { Granted: true, Reservation: { } granted })
         {
-            keepAlive.Hold(granted.ReservationId);
+            _keepAlive.Hold(granted.ReservationId);
         }
+
+        _metrics.Reservation(outcome.Granted ? "reserved" : "refused");
 
         return outcome;
     }
@@ -55,11 +79,11 @@ internal sealed class CreditRedemption(
     /// </summary>
     public Task SettleAndCloseAsync(UsageRecord record, Reservation reservation, bool forwarded, bool chargeable)
     {
-        var spec = reservation.ContractId is null || !forwarded ? null : catalog.Find(reservation.ContractId);
+        var spec = reservation.ContractId is null || !forwarded ? null : _catalog.Find(reservation.ContractId);
         PricedUnits? priced = spec is null ? null : ContractUnits.Price(spec, record.Counts);
         record.ContractVersion = spec?.Version;
         record.UnitsMicro = priced?.Micro;
         record.UnitsBasis = priced?.Basis;
-        return ledger.SettleAndCloseAsync(reservation, chargeable ? priced?.Micro ?? 0 : null, record, CancellationToken.None);
+        return _ledger.SettleAndCloseAsync(reservation, chargeable ? priced?.Micro ?? 0 : null, record, CancellationToken.None);
     }
 }

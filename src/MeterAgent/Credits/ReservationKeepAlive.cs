@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Outcomes;
+using MeterAgent.Observability;
 using Microsoft.Extensions.Options;
 
 namespace MeterAgent.Credits;
@@ -12,12 +13,19 @@ namespace MeterAgent.Credits;
 /// stops renewing and its reservations expire as before. A reservation is let go when its request settles.
 /// </summary>
 internal sealed partial class ReservationKeepAlive(
-    ICreditLedger ledger, IOptions<CreditsOptions> options, TimeProvider clock, ILogger<ReservationKeepAlive> logger)
+    ICreditLedger ledger, IOptions<CreditsOptions> options, TimeProvider clock, MeterAgentMetrics metrics, ILogger<ReservationKeepAlive> logger)
     : BackgroundService, ISettlementObserver
 {
-    private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _inFlight = InFlight(metrics);
 
     public int Count => _inFlight.Count;
+
+    private static ConcurrentDictionary<string, byte> InFlight(MeterAgentMetrics metrics)
+    {
+        var inFlight = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        metrics.Gauge("meteragent.reservations.pending", "{reservation}", "Reservations held now by requests in flight in this process.", () => inFlight.Count);
+        return inFlight;
+    }
 
     public void Hold(string reservationId) => _inFlight.TryAdd(reservationId, 0);
 

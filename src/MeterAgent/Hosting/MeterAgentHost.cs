@@ -100,6 +100,8 @@ public static class MeterAgentHost
         builder.Services.AddSingleton<UsageLogAppender>();
         builder.Services.AddHostedService(services => services.GetRequiredService<UsageLogAppender>());
         builder.Services.AddSingleton<ISettlementObserver>(services => services.GetRequiredService<UsageLogAppender>());
+        // Metrics: the instruments always; the registry, /metrics, the settlement observer and OTLP unless Metrics:Enabled=false.
+        builder.Services.AddMeterAgentMetrics(builder.Configuration);
         builder.Services.AddSingleton<SettlementTracker>();
         builder.Services.AddHostedService(services => services.GetRequiredService<SettlementTracker>());
         builder.Services.AddMeterAgentHealth();
@@ -112,13 +114,21 @@ public static class MeterAgentHost
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default);
             json.SerializerOptions.TypeInfoResolverChain.Insert(1, CreditsJsonContext.Default);
         });
-        builder.Services.AddReverseProxy()
+        var proxy = builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddTransforms(HeaderPolicy.Apply)
             .AddTransforms(UpstreamCredentialTransform.Apply);
+        if (builder.Configuration.GetValue(MetricsOptions.Section + ":" + nameof(MetricsOptions.Enabled), true))
+        {
+            // Last, so its request stamp is the step before the send: the upstream's share of the proxy's overhead.
+            proxy.AddTransforms(UpstreamTiming.Apply);
+        }
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
+
+        // First: the registry listens from here on, before anything records its start-up zeros.
+        app.MapMetricsEndpoint();
 
         // Contract specs and trusted keys load now: a bad file stops start-up with its name and field.
         app.Services.GetRequiredService<ContractCatalog>();

@@ -1,6 +1,7 @@
 using System.Text;
 using MeterAgent.Attestation.Checkpoints;
 using MeterAgent.Attestation.Notes;
+using MeterAgent.Observability;
 
 namespace MeterAgent.Log;
 
@@ -10,14 +11,30 @@ namespace MeterAgent.Log;
 /// serialized and never goes back: a published size only grows, so every published checkpoint is consistent with the
 /// ones before it and a reader never sees the log shrink.
 /// </summary>
-internal sealed partial class CheckpointPublisher(
-    UsageLogTree tree, LogKeys keys, ICheckpointWitnesses witnesses, IHostApplicationLifetime lifetime, ILogger<CheckpointPublisher> logger)
+internal sealed partial class CheckpointPublisher
 {
+    private readonly UsageLogTree _tree;
+    private readonly LogKeys _keys;
+    private readonly ICheckpointWitnesses _witnesses;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILogger<CheckpointPublisher> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile PublishedCheckpoint? _current;
 
+    public CheckpointPublisher(
+        UsageLogTree tree, LogKeys keys, ICheckpointWitnesses witnesses, IHostApplicationLifetime lifetime, MeterAgentMetrics metrics,
+        ILogger<CheckpointPublisher> logger)
+    {
+        _tree = tree;
+        _keys = keys;
+        _witnesses = witnesses;
+        _lifetime = lifetime;
+        _logger = logger;
+        metrics.Gauge("meteragent.log.published_size", "{entry}", "Tree size of the latest published checkpoint.", () => _current?.Size ?? 0);
+    }
+
     /// <summary>Whether the log is signed at all (Attestation:SigningKeyPath); without a key nothing is published.</summary>
-    public bool IsEnabled => keys.Signer is not null;
+    public bool IsEnabled => _keys.Signer is not null;
 
     /// <summary>The latest published checkpoint; null before the first.</summary>
     public PublishedCheckpoint? Current => _current;
@@ -70,18 +87,18 @@ internal sealed partial class CheckpointPublisher(
 
     private async Task<PublishedCheckpoint> PublishLockedAsync()
     {
-        var signer = keys.Signer ?? throw new InvalidOperationException("The usage log has no signing key (Attestation:SigningKeyPath).");
-        var stopping = lifetime.ApplicationStopping;
-        var size = await tree.CatchUpAsync(stopping);
+        var signer = _keys.Signer ?? throw new InvalidOperationException("The usage log has no signing key (Attestation:SigningKeyPath).");
+        var stopping = _lifetime.ApplicationStopping;
+        var size = await _tree.CatchUpAsync(stopping);
         if (_current is { } current && size <= current.Size)
         {
             // Nothing new (the tree never shrinks, so never smaller): the current checkpoint stands, not re-signed.
             return current;
         }
 
-        var root = tree.RootHash(size);
+        var root = _tree.RootHash(size);
         var signed = SignedNote.Sign(new Checkpoint(signer.Name, size, root).Format(), signer).ToString();
-        var cosignatures = await witnesses.CosignAsync(signed, size, tree, stopping);
+        var cosignatures = await _witnesses.CosignAsync(signed, size, _tree, stopping);
         var published = new PublishedCheckpoint(size, root, WithCosignatures(signed, cosignatures));
         _current = published;
         LogPublished(size, cosignatures.Count);

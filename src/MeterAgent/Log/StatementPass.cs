@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using MeterAgent.Attestation.Entries;
 using MeterAgent.Attestation.Notes;
@@ -5,6 +6,7 @@ using MeterAgent.Attestation.Statements;
 using MeterAgent.Contracts.Specs;
 using MeterAgent.Ledger.Statements;
 using MeterAgent.Ledger.Usage;
+using MeterAgent.Observability;
 using Microsoft.Extensions.Options;
 
 namespace MeterAgent.Log;
@@ -21,8 +23,11 @@ namespace MeterAgent.Log;
 /// write. So every leaf below the last statement's size whose interval is stated is counted by exactly one statement.
 /// </summary>
 internal sealed partial class StatementPass(
-    IStatementStore store, IUsageLog log, ContractCatalog catalog, TimeProvider clock, IOptions<LogOptions> options, ILogger<StatementPass> logger)
+    IStatementStore store, IUsageLog log, ContractCatalog catalog, TimeProvider clock, IOptions<LogOptions> options, ILogger<StatementPass> logger,
+    MeterAgentMetrics? metrics = null)
 {
+    private readonly Counter<long>? _closed = StatementsCounter(metrics);
+
     private const int ReadBatch = 10_000;
 
     // Leaves below this were checked for corrections by an earlier pass of this process; at start, the last
@@ -97,6 +102,7 @@ internal sealed partial class StatementPass(
         _checkedTo = treeSize;
         foreach (var (header, _) in written)
         {
+            _closed?.Add(1, new KeyValuePair<string, object?>("kind", header.Amends is null ? "interval" : "correction"));
             LogStatementClosed(header.Sequence, header.ContractId, header.IntervalStart, header.Amends, treeSize);
         }
 
@@ -196,6 +202,15 @@ internal sealed partial class StatementPass(
     }
 
     private sealed record Draft(string ContractId, DateTimeOffset Start, DateTimeOffset End, long? Amends, List<(long Index, UsageEntry Entry)> Leaves);
+
+    /// <summary>Statements closed, by kind; both kinds start at 0 so their series exist before the first.</summary>
+    private static Counter<long>? StatementsCounter(MeterAgentMetrics? metrics)
+    {
+        var counter = metrics?.Meter.CreateCounter<long>("meteragent.log.statements", "{statement}", "Statements closed, by kind.");
+        counter?.Add(0, new KeyValuePair<string, object?>("kind", "interval"));
+        counter?.Add(0, new KeyValuePair<string, object?>("kind", "correction"));
+        return counter;
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Statement {Sequence} closed: contract {ContractId}, interval from {IntervalStart:O}, amends {Amends}, tree size {TreeSize}")]
     private partial void LogStatementClosed(long sequence, string contractId, DateTimeOffset intervalStart, long? amends, long treeSize);

@@ -1,6 +1,8 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using MeterAgent.Ledger.Outcomes;
 using MeterAgent.Ledger.Usage;
+using MeterAgent.Observability;
 
 namespace MeterAgent.Log;
 
@@ -9,12 +11,16 @@ namespace MeterAgent.Log;
 /// a request pays a queue write, not a log write. What is queued but not yet appended when the process stops is not
 /// lost: the next start's recovery appends every closed record the log lacks.
 /// </summary>
-internal sealed partial class UsageLogAppender(IUsageLog log, ILogger<UsageLogAppender> logger) : BackgroundService, ISettlementObserver
+internal sealed partial class UsageLogAppender(IUsageLog log, MeterAgentMetrics metrics, ILogger<UsageLogAppender> logger)
+    : BackgroundService, ISettlementObserver
 {
     // Small enough that one append never holds the shared writer long: the write-ahead opens of new requests queue behind it.
     private const int MaxBatch = 128;
 
     private readonly Channel<UsageRecord> _queue = Channel.CreateUnbounded<UsageRecord>(new UnboundedChannelOptions { SingleReader = true });
+
+    // The channel of a single reader cannot count its items: those queued are counted here, for the metrics.
+    private readonly StrongBox<int> _backlog = Backlog(metrics);
 
     public ValueTask OnSettledAsync(SettledRequest settled, CancellationToken cancellationToken)
     {
@@ -31,8 +37,18 @@ internal sealed partial class UsageLogAppender(IUsageLog log, ILogger<UsageLogAp
             record.LotIds = redemption.LotIds;
         }
 
-        _queue.Writer.TryWrite(record);
+        if (_queue.Writer.TryWrite(record))
+        {
+            Interlocked.Increment(ref _backlog.Value);
+        }
         return ValueTask.CompletedTask;
+    }
+
+    private static StrongBox<int> Backlog(MeterAgentMetrics metrics)
+    {
+        var backlog = new StrongBox<int>();
+        metrics.Gauge("meteragent.log.append_backlog", "{record}", "Closed records queued for the usage log, not yet appended.", () => Volatile.Read(ref backlog.Value));
+        return backlog;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -47,6 +63,8 @@ internal sealed partial class UsageLogAppender(IUsageLog log, ILogger<UsageLogAp
                     batch.Add(record);
                 }
 
+                // Still a backlog until appended: the gauge falls when the append is done.
+
                 try
                 {
                     await log.AppendAsync([.. batch], CancellationToken.None);
@@ -57,6 +75,7 @@ internal sealed partial class UsageLogAppender(IUsageLog log, ILogger<UsageLogAp
                     LogAppendFailed(batch.Count, ex);
                 }
 
+                Interlocked.Add(ref _backlog.Value, -batch.Count);
                 batch.Clear();
             }
         }

@@ -21,6 +21,27 @@ internal sealed class MeteringFeature(RequestOutcome opened)
     /// <summary>The credit reservation the request holds until it ends; null without credits or before it is granted.</summary>
     public Reservation? Reservation { get; set; }
 
+    /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp of the request's arrival at the proxy step.</summary>
+    public long ArrivedAt { get; init; }
+
+    /// <summary>Timestamp of the request leaving for the upstream (<see cref="UpstreamTiming"/>); 0 until then.</summary>
+    public long UpstreamSentAt { get; set; }
+
+    /// <summary>Timestamp of the upstream's response headers arriving (<see cref="UpstreamTiming"/>); 0 if they never did.</summary>
+    public long UpstreamHeadersAt { get; set; }
+
+    /// <summary>Timestamp of the response headers leaving for the client; 0 if they never did.</summary>
+    public long ResponseStartedAt { get; set; }
+
+    /// <summary>
+    /// The proxy's own added latency: the client's time to response headers less the upstream's, when both happened
+    /// and the headers the client got were the upstream's; null otherwise.
+    /// </summary>
+    public TimeSpan? ProxyOverhead =>
+        UpstreamSentAt != 0 && UpstreamHeadersAt >= UpstreamSentAt && ResponseStartedAt >= UpstreamHeadersAt && ArrivedAt != 0
+            ? System.Diagnostics.Stopwatch.GetElapsedTime(ArrivedAt, ResponseStartedAt) - System.Diagnostics.Stopwatch.GetElapsedTime(UpstreamSentAt, UpstreamHeadersAt)
+            : null;
+
     /// <summary>The record's end has been decided (closed, or handed to settlement): no other path may end it again.</summary>
     public bool Ended { get; set; }
 

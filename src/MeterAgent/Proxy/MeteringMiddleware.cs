@@ -7,7 +7,9 @@ using MeterAgent.Metering.Responses;
 using MeterAgent.Metering.Surfaces;
 using MeterAgent.Metering.Tokenization;
 using MeterAgent.Contracts.Units;
+using MeterAgent.Observability;
 using MeterAgent.Settlement;
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
@@ -29,6 +31,7 @@ internal sealed partial class MeteringMiddleware
     private readonly SettlementPipeline _settlement;
     private readonly CreditRedemption _credits;
     private readonly SettlementTracker _settlements;
+    private readonly MeterAgentMetrics _metrics;
     private readonly IOptionsMonitor<MeterAgentOptions> _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<MeteringMiddleware> _logger;
@@ -42,6 +45,7 @@ internal sealed partial class MeteringMiddleware
         SettlementPipeline settlement,
         CreditRedemption credits,
         SettlementTracker settlements,
+        MeterAgentMetrics metrics,
         IOptionsMonitor<MeterAgentOptions> options,
         TimeProvider clock,
         ILogger<MeteringMiddleware> logger)
@@ -52,6 +56,7 @@ internal sealed partial class MeteringMiddleware
         _settlement = settlement;
         _credits = credits;
         _settlements = settlements;
+        _metrics = metrics;
         _options = options;
         _clock = clock;
         _logger = logger;
@@ -60,6 +65,7 @@ internal sealed partial class MeteringMiddleware
 
     public async Task InvokeAsync(HttpContext context)
     {
+        var arrivedAt = Stopwatch.GetTimestamp();
         var route = context.GetReverseProxyFeature().Route;
         var request = context.Request;
         var surface = RouteMetadata.ResolveSurface(route.Config, request.Path);
@@ -67,6 +73,8 @@ internal sealed partial class MeteringMiddleware
 
         if (await ClientCredentials.AuthenticateAsync(context, _accounts, family) is not { } key)
         {
+            // Refused before any usage record exists: counted here, not by settlement.
+            _metrics.Refused(MetricLabels.Surface(surface.Name()), StatusCodes.Status401Unauthorized);
             return;
         }
 
@@ -78,15 +86,16 @@ internal sealed partial class MeteringMiddleware
                 return;
             }
 
+            _metrics.Refused(MetricLabels.Unknown, StatusCodes.Status404NotFound);
             await ApiError.WriteAsync(context, family, StatusCodes.Status404NotFound, ApiErrorKind.NotFound,
                 $"'{request.Path}' is not a metered API route.");
             return;
         }
 
-        await MeterAsync(context, route, surface, key);
+        await MeterAsync(context, route, surface, key, arrivedAt);
     }
 
-    private async Task MeterAsync(HttpContext context, RouteModel route, ApiSurface surface, ApiKeyInfo key)
+    private async Task MeterAsync(HttpContext context, RouteModel route, ApiSurface surface, ApiKeyInfo key, long arrivedAt)
     {
         var family = surface.Family();
         var exchange = new MeteringFeature(new RequestOutcome
@@ -100,7 +109,10 @@ internal sealed partial class MeteringMiddleware
             StartedAt = _clock.GetUtcNow(),
             Status = UsageStatus.Open,
             ReferenceTokenizer = _tokenizerId,
-        });
+        })
+        {
+            ArrivedAt = arrivedAt,
+        };
         context.Features.Set(exchange);
 
         try
@@ -238,6 +250,16 @@ internal sealed partial class MeteringMiddleware
         var clientBody = context.Response.Body;
         var tap = new MeteringResponseStream(context.Response, clientBody, surface, askForUsage, _clock);
         context.Response.Body = tap;
+        if (_metrics.Enabled)
+        {
+            // When the headers leave for the client, for the proxy's added latency (a static callback: no closure).
+            context.Response.OnStarting(static state =>
+            {
+                ((MeteringFeature)state).ResponseStartedAt = Stopwatch.GetTimestamp();
+                return Task.CompletedTask;
+            }, exchange);
+        }
+
         try
         {
             await _next(context);
@@ -307,6 +329,11 @@ internal sealed partial class MeteringMiddleware
                 // smaller one, so its output counts at least one token per 4 bytes delivered (a body is mostly text).
                 referenceOutput = Math.Max(referenceOutput, (metered.DeliveredBytes + 3) / 4);
             }
+        }
+
+        if (exchange.ProxyOverhead is { } overhead)
+        {
+            _metrics.ProxyOverhead.Record(overhead.TotalSeconds, new KeyValuePair<string, object?>("surface", exchange.Current.Surface));
         }
 
         var native = metered.NativeUsage;

@@ -4,6 +4,8 @@ using MeterAgent.Attestation.Notes;
 using MeterAgent.Attestation.Witnesses;
 using Microsoft.Extensions.Options;
 
+using MeterAgent.Observability;
+
 namespace MeterAgent.Log.Witnesses;
 
 /// <summary>
@@ -24,10 +26,17 @@ internal sealed partial class WitnessClient : ICheckpointWitnesses
     private readonly ILogger<WitnessClient> _logger;
     private readonly TimeSpan _timeout;
     private readonly ConfiguredWitness[] _witnesses;
+    private readonly System.Diagnostics.Metrics.Counter<long>? _answers;
 
-    public WitnessClient(IHttpClientFactory http, IOptions<WitnessOptions> options, ILogger<WitnessClient> logger)
+    /// <param name="http">the named client's factory</param>
+    /// <param name="options">the configured witnesses</param>
+    /// <param name="logger">its log</param>
+    /// <param name="metrics">the agent's instruments (each witness's answer is counted); none outside a host</param>
+    public WitnessClient(IHttpClientFactory http, IOptions<WitnessOptions> options, ILogger<WitnessClient> logger, MeterAgentMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _answers = metrics?.WitnessCosignatures;
+
         _http = http;
         _logger = logger;
         _timeout = options.Value.WitnessTimeout;
@@ -53,17 +62,21 @@ internal sealed partial class WitnessClient : ICheckpointWitnesses
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_timeout);
-            return await SubmitAsync(witness, note, text, treeSize, prover, timeout.Token);
+            var lines = await SubmitAsync(witness, note, text, treeSize, prover, timeout.Token);
+            Count(lines.Count > 0 ? "cosigned" : "refused");
+            return lines;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             LogTimedOut(witness.Name, witness.Host, treeSize, _timeout);
+            Count("unreachable");
             return [];
         }
         catch (HttpRequestException ex)
         {
             // The error kind only: an exception's message may quote the URL, which may carry credentials.
             LogUnreachable(witness.Name, witness.Host, treeSize, ex.HttpRequestError);
+            Count("unreachable");
             return [];
         }
         finally
@@ -71,6 +84,8 @@ internal sealed partial class WitnessClient : ICheckpointWitnesses
             witness.Gate.Release();
         }
     }
+
+    private void Count(string result) => _answers?.Add(1, new KeyValuePair<string, object?>("result", result));
 
     private async Task<IReadOnlyList<string>> SubmitAsync(
         ConfiguredWitness witness, byte[] note, string text, long treeSize, IConsistencyProver prover, CancellationToken cancellationToken)
