@@ -133,6 +133,10 @@ public sealed partial class PrometheusTests
                 async () => ClearingHouse.Units((await admin.GetFromJsonAsync<JsonElement>($"admin/accounts/{funded.Id}/lots"))[0], "pending") == 0,
                 "the crashed agent's reservations expire");
 
+            // Twice, with scrapes between: a rate needs the counter to move between two samples of the same process,
+            // and one round can finish before the restarted agent's first scrape.
+            await DriveTrafficAsync(agent, funded.Key, broke.Key, spender.Key);
+            await Task.Delay(TimeSpan.FromSeconds(2.5));
             await DriveTrafficAsync(agent, funded.Key, broke.Key, spender.Key);
 
             var rules = await Eventually.ThatAsync(() => prometheus.RulesAsync(), r => r.Count == RuleNamesInFile().Count, "the rules loaded");
