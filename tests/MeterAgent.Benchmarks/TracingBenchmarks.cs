@@ -4,7 +4,7 @@ using MeterAgent.Contracts.Units;
 using MeterAgent.Ledger.Outcomes;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Metering.Surfaces;
-using MeterAgent.Observability;
+using MeterAgent.Tracing;
 
 namespace MeterAgent.Benchmarks;
 

@@ -7,6 +7,7 @@ using MeterAgent.Health;
 using MeterAgent.Log;
 using MeterAgent.Log.Witnesses;
 using MeterAgent.Observability;
+using MeterAgent.Tracing;
 using MeterAgent.Proxy;
 using MeterAgent.Settlement;
 using MeterAgent.Ledger.Outcomes;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace MeterAgent.Observability;
+namespace MeterAgent.Tracing;
 
 /// <summary>Fails start-up naming the bad <c>Tracing:*</c> key, rather than sampling or exporting something else.</summary>
 internal sealed class TracingOptionsValidator : IValidateOptions<TracingOptions>

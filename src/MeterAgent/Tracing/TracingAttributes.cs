@@ -1,6 +1,6 @@
 using MeterAgent.Metering.Surfaces;
 
-namespace MeterAgent.Observability;
+namespace MeterAgent.Tracing;
 
 /// <summary>
 /// Attribute names on the request span: the OpenTelemetry GenAI conventions where one exists, <c>meteragent.*</c> for

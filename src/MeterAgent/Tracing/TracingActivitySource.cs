@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace MeterAgent.Observability;
+namespace MeterAgent.Tracing;
 
 /// <summary>
 /// The agent's own spans: one per metered request. Nothing listens to it unless tracing is on, and an

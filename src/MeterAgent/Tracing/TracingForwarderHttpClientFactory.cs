@@ -1,6 +1,6 @@
 using Yarp.ReverseProxy.Forwarder;
 
-namespace MeterAgent.Observability;
+namespace MeterAgent.Tracing;
 
 /// <summary>
 /// YARP's upstream client with tracing off: it neither adds nor rewrites trace context. By default YARP's handler

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using MeterAgent.Metering.Surfaces;
 using MeterAgent.Proxy;
 
-namespace MeterAgent.Observability;
+namespace MeterAgent.Tracing;
 
 /// <summary>
 /// The proxy step before metering, present only when tracing is on: opens the request's span, so it is the current

@@ -4,7 +4,7 @@ using MeterAgent.Ledger.Outcomes;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Metering.Surfaces;
 
-namespace MeterAgent.Observability;
+namespace MeterAgent.Tracing;
 
 /// <summary>What a settled outcome says on the span: counts, served model, usage id, contract, and how it ended.</summary>
 internal static class TracingOutcomeTags

@@ -1,4 +1,4 @@
-namespace MeterAgent.Observability;
+namespace MeterAgent.Tracing;
 
 /// <summary>
 /// Section "Tracing": whether the agent records spans and where they go. Off unless asked for, so an agent nobody

@@ -3,7 +3,7 @@ using MeterAgent.Ledger.Outcomes;
 using MeterAgent.Metering.Surfaces;
 using MeterAgent.Proxy;
 
-namespace MeterAgent.Observability;
+namespace MeterAgent.Tracing;
 
 /// <summary>
 /// Tags and stops a request's span once its outcome is settled: only then are the counts, the served model and the

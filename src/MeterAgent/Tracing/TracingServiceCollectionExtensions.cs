@@ -4,7 +4,7 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Yarp.ReverseProxy.Forwarder;
 
-namespace MeterAgent.Observability;
+namespace MeterAgent.Tracing;
 
 /// <summary>
 /// The agent's tracing, in one registration that composes with any other use of <c>AddOpenTelemetry()</c> (the
