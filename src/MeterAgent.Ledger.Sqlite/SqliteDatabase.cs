@@ -41,7 +41,7 @@ public sealed partial class SqliteDatabase : IDisposable
         var busyMs = (long)Options.BusyTimeout.TotalMilliseconds;
         _pragmas = string.Create(
             CultureInfo.InvariantCulture,
-            $"PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = {busyMs};");
+            $"PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = {busyMs}; PRAGMA journal_size_limit = {Options.WalLimitBytes / 8};");
 
         using var connection = OpenConnection();
         EnableWal(connection);

@@ -13,6 +13,9 @@ namespace MeterAgent.Ledger.Sqlite;
 /// <item><c>Store:BusyTimeout</c> — how long a connection waits for a lock held by another (default <c>00:00:05</c>).</item>
 /// <item><c>Store:CheckpointInterval</c> — how often the WAL is checkpointed into the database file, off the writer
 /// (default <c>00:00:01</c>, from 00:00:00.050 to 00:01:00).</item>
+/// <item><c>Store:WalLimitBytes</c> — the bound on the WAL file under sustained writes (default 64 MiB, from 4 MiB to
+/// 16 GiB). Once the WAL holds half of it, the writer finishes a checkpoint between two batches so the next commit
+/// restarts the WAL from its beginning; <c>journal_size_limit</c> (an eighth of it) truncates the file back.</item>
 /// </list>
 /// </summary>
 public sealed class SqliteStoreOptions
@@ -32,4 +35,9 @@ public sealed class SqliteStoreOptions
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public long WalLimitBytes { get; set; } = DefaultWalLimitBytes;
+
+    /// <summary>64 MiB.</summary>
+    public const long DefaultWalLimitBytes = 64L * 1024 * 1024;
 }

@@ -46,6 +46,11 @@ public sealed class SqliteStoreOptionsValidator : IValidateOptions<SqliteStoreOp
             failures.Add($"{Section}:CheckpointInterval must be between 00:00:00.050 and 00:01:00 (was {options.CheckpointInterval}).");
         }
 
+        if (options.WalLimitBytes is < 4L * 1024 * 1024 or > 16L * 1024 * 1024 * 1024)
+        {
+            failures.Add($"{Section}:WalLimitBytes must be between 4194304 (4 MiB) and 17179869184 (16 GiB) (was {options.WalLimitBytes}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

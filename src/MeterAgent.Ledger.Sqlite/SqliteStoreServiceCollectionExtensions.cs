@@ -16,7 +16,8 @@ public static class SqliteStoreServiceCollectionExtensions
     /// <see cref="ICreditLedger"/> singletons, sharing one <see cref="SqliteWriter"/>, with <see cref="SqliteStoreOptions"/>
     /// bound from the configuration section <c>Store</c> and validated at start (keys: <c>Store:Path</c>,
     /// <c>Store:Synchronous</c>, <c>Store:MaxBatchSize</c>, <c>Store:KeyCacheTtl</c>, <c>Store:KeyCacheCapacity</c>,
-    /// <c>Store:BusyTimeout</c>, <c>Store:CheckpointInterval</c>; see <see cref="SqliteStoreOptions"/>), the store-neutral
+    /// <c>Store:BusyTimeout</c>, <c>Store:CheckpointInterval</c>,
+    /// <c>Store:WalLimitBytes</c>; see <see cref="SqliteStoreOptions"/>), the store-neutral
     /// services every backend has (<see cref="StoreServiceCollectionExtensions.AddStoreServices"/>: start-up recovery and
     /// the reservation sweep) and the WAL checkpoints. The container's disposal flushes queued writes and checkpoints the WAL.
     /// </summary>

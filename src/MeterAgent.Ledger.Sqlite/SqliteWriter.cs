@@ -30,6 +30,11 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     private readonly SqliteCommand _rollbackToSavepoint;
     private readonly Task _loop;
     private readonly SqliteStoreMetrics? _metrics;
+    private readonly SqliteCommand _checkpoint;
+    private readonly string _walPath;
+    private readonly long _walCheckpointBytes;
+    private long _nextWalCheck;
+    private long _walCheckpoints;
     private long _transactions;
     private long _committedWrites;
     private int _largestBatch;
@@ -59,6 +64,11 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             pragma.ExecuteNonQuery();
         }
 
+        _walPath = database.FilePath + "-wal";
+        _walCheckpointBytes = database.Options.WalLimitBytes / 2;
+        _checkpoint = _connection.CreateCommand();
+        _checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+
         _context = new SqliteWriteContext(_connection);
         _savepoint = _context.Command("SAVEPOINT op;");
         _release = _context.Command("RELEASE op;");
@@ -76,6 +86,9 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
     /// <summary>Operations committed (failed ones, rolled back to their savepoint, included).</summary>
     internal long CommittedWriteCount => Interlocked.Read(ref _committedWrites);
+
+    /// <summary>Checkpoints the writer ran itself because the WAL had reached half its limit.</summary>
+    internal long WalCheckpointCount => Interlocked.Read(ref _walCheckpoints);
 
     /// <summary>The most operations one transaction has held.</summary>
     internal int LargestBatch => Volatile.Read(ref _largestBatch);
@@ -121,6 +134,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         }
 
         _context.Dispose();
+        _checkpoint.Dispose();
         await _connection.DisposeAsync();
         LogStopped(TransactionCount, CommittedWriteCount);
     }
@@ -141,6 +155,49 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
             WriteBatch(batch);
             batch.Clear();
+            BoundWal();
+        }
+    }
+
+    // How often, at most, the writer looks at the WAL's length: a stat of one file, every 10 ms of continuous writing.
+    private static readonly long WalCheckTicks = Stopwatch.Frequency / 100;
+
+    /// <summary>
+    /// Keeps the WAL under <see cref="SqliteStoreOptions.WalLimitBytes"/>. Under continuous writes the background's
+    /// passive checkpoint copies most frames but never catches up with the last ones, so SQLite never restarts the WAL
+    /// and the file only grows. Between two batches nothing else writes: a passive checkpoint here copies the few
+    /// frames the background has not (it did the bulk, and its fsync, off this thread) and completes unless a reader
+    /// still needs them; then the next commit starts the WAL over from its beginning, and <c>journal_size_limit</c>
+    /// truncates the file. Runs only once the WAL holds half the limit, so it costs the queue one short stall per
+    /// half-limit of WAL; a reader that holds it back only delays it to the next check.
+    /// </summary>
+    private void BoundWal()
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (now < _nextWalCheck)
+        {
+            return;
+        }
+
+        _nextWalCheck = now + WalCheckTicks;
+        try
+        {
+            var wal = new FileInfo(_walPath);
+            if (!wal.Exists || wal.Length < _walCheckpointBytes)
+            {
+                return;
+            }
+
+            using var reader = _checkpoint.ExecuteReader();
+            if (reader.Read() && reader.GetInt32(0) == 0 && reader.GetInt32(1) == reader.GetInt32(2))
+            {
+                Interlocked.Increment(ref _walCheckpoints);
+            }
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException)
+        {
+            // Not fatal: the WAL only grows until a later check succeeds.
+            LogWalCheckpointFailed(ex);
         }
     }
 
@@ -268,6 +325,9 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
     [LoggerMessage(EventId = 1113, Level = LogLevel.Warning, Message = "WAL checkpoint at shutdown failed")]
     private partial void LogCheckpointFailed(Exception exception);
+
+    [LoggerMessage(EventId = 1115, Level = LogLevel.Warning, Message = "WAL checkpoint on the writer failed; the next check tries again")]
+    private partial void LogWalCheckpointFailed(Exception exception);
 
     [LoggerMessage(EventId = 1114, Level = LogLevel.Information,
         Message = "Store writer stopped after {Transactions} transactions holding {Writes} writes")]

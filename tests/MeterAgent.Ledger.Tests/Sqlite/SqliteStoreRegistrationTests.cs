@@ -140,6 +140,7 @@ public sealed class SqliteStoreRegistrationTests
     [InlineData("Store:ReservationSweepInterval", "00:00:00")]
     [InlineData("Store:ReservationSweepInterval", "02:00:00")]
     [InlineData("Store:Kind", " ")]
+    [InlineData("Store:WalLimitBytes", "1048576")]
     public async Task A_bad_setting_fails_start_naming_the_key(string key, string value)
     {
         using var dir = new TempFolder();
@@ -158,6 +159,7 @@ public sealed class SqliteStoreRegistrationTests
         Assert.Equal(SqliteSynchronousMode.Normal, options.Synchronous);
         Assert.Equal(256, options.MaxBatchSize);
         Assert.Equal(TimeSpan.FromSeconds(5), options.KeyCacheTtl);
+        Assert.Equal(64L * 1024 * 1024, options.WalLimitBytes);
         Assert.True(new SqliteStoreOptionsValidator().Validate(null, options).Succeeded);
 
         var shared = new StoreOptions();
