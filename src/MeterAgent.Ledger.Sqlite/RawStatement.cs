@@ -82,6 +82,12 @@ internal sealed class RawStatement : IDisposable
         SqliteException.ThrowExceptionForRC(rc, _db);
     }
 
+    public void Bind(int position, ReadOnlySpan<byte> value)
+    {
+        var rc = raw.sqlite3_bind_blob(_statement, position, value);
+        SqliteException.ThrowExceptionForRC(rc, _db);
+    }
+
     public void Bind(int position, long? value)
     {
         var rc = value is { } v ? raw.sqlite3_bind_int64(_statement, position, v) : raw.sqlite3_bind_null(_statement, position);

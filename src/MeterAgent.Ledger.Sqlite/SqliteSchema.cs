@@ -188,6 +188,18 @@ internal static class SqliteSchema
 
         CREATE INDEX ix_statements_contract_interval ON statements (contract_id, interval_start);
         """,
+
+        // 6: the write-ahead journal. An open is one narrow append here (the record packed in one BLOB, keyed by its
+        // rowid, no other index) instead of a wide usage_records row that its close then updates; the close inserts
+        // the usage_records row, and the journal rows of closed records are deleted in bulk off the request path.
+        // Records a crash leaves open are the journal rows with no usage_records row: recovery closes them.
+        """
+        CREATE TABLE usage_journal (
+            seq    INTEGER PRIMARY KEY,
+            id     TEXT NOT NULL,
+            record BLOB NOT NULL
+        ) STRICT;
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

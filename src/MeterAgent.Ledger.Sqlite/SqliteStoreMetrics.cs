@@ -36,7 +36,9 @@ internal sealed partial class SqliteStoreMetrics
         meter.CreateObservableGauge("meteragent.log.entries", () => Count(LogEntries), "{entry}", "Entries in the usage log.");
     }
 
-    private const string OpenRecords = "SELECT COUNT(*) FROM usage_records WHERE status = 'open';";
+    // Open records are the journal's rows with no usage_records row (and, in files written before the journal, none
+    // are left open once recovery has run).
+    private const string OpenRecords = UsageJournalSql.CountOpen;
 
     private const string LogEntries = "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries;";
 

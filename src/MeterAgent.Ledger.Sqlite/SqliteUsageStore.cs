@@ -79,13 +79,61 @@ public sealed partial class SqliteUsageStore : IUsageStore
         ArgumentNullException.ThrowIfNull(id);
         cancellationToken.ThrowIfCancellationRequested();
 
+        // One read transaction: the record and the journal from the same snapshot, so a close between the two reads
+        // cannot make a closed record look open.
         using var connection = _database.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {UsageRecordSql.SelectColumns} FROM usage_records WHERE id = @id;";
-        command.Parameters.AddWithValue("@id", id);
-        using var reader = command.ExecuteReader();
-        return Task.FromResult(reader.Read() ? UsageRecordSql.Read(reader) : null);
+        using var transaction = connection.BeginTransaction(deferred: true);
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = $"SELECT {UsageRecordSql.SelectColumns} FROM usage_records WHERE id = @id;";
+            command.Parameters.AddWithValue("@id", id);
+            using var reader = command.ExecuteReader();
+            if (reader.Read())
+            {
+                return Task.FromResult<UsageRecord?>(UsageRecordSql.Read(reader));
+            }
+        }
+
+        // Not closed: open, if its write-ahead record is in the journal.
+        using var journal = connection.CreateCommand();
+        journal.Transaction = transaction;
+        journal.CommandText = UsageJournalSql.SelectById;
+        journal.Parameters.AddWithValue("@id", id);
+        using var row = journal.ExecuteReader();
+        return Task.FromResult(row.Read() ? UsageJournalCodec.Decode((byte[])row.GetValue(0)) : null);
     }
+
+    /// <summary>The records open now (their journal rows with no usage_records row), once each, in the snapshot of <paramref name="transaction"/>.</summary>
+    private static List<UsageRecord> ReadOpen(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = UsageJournalSql.SelectOpen;
+        using var reader = command.ExecuteReader();
+        var open = new List<UsageRecord>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            var record = UsageJournalCodec.Decode((byte[])reader.GetValue(0));
+            if (seen.Add(record.Id))
+            {
+                open.Add(record);
+            }
+        }
+
+        return open;
+    }
+
+    // The query's filters, as the SQL applies them to usage_records: times compared in whole microseconds, ids by their bytes.
+    private static bool Matches(UsageRecord record, UsageQuery query) =>
+        (query.AccountId is null || string.Equals(record.AccountId, query.AccountId, StringComparison.Ordinal))
+        && (query.Model is null
+            || string.Equals(record.RequestedModel, query.Model, StringComparison.Ordinal)
+            || string.Equals(record.ServedModel, query.Model, StringComparison.Ordinal))
+        && (query.From is not { } from || SqliteTime.ToUnixMicroseconds(record.StartedAt) >= SqliteTime.ToUnixMicroseconds(from))
+        && (query.To is not { } to || SqliteTime.ToUnixMicroseconds(record.StartedAt) < SqliteTime.ToUnixMicroseconds(to))
+        && (query.Before is null || string.CompareOrdinal(record.Id, query.Before) < 0);
 
     /// <summary>
     /// Newest first by id (ids are UUIDv7, so time-ordered). <see cref="UsageQuery.Model"/> matches the requested or
@@ -99,7 +147,9 @@ public sealed partial class SqliteUsageStore : IUsageStore
         cancellationToken.ThrowIfCancellationRequested();
 
         using var connection = _database.OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: true);
         using var command = connection.CreateCommand();
+        command.Transaction = transaction;
 
         // Only fixed fragments are joined; every value is a parameter.
         var sql = new StringBuilder($"SELECT {UsageRecordSql.SelectColumns} FROM usage_records WHERE 1 = 1");
@@ -133,15 +183,34 @@ public sealed partial class SqliteUsageStore : IUsageStore
             command.Parameters.AddWithValue("@before", query.Before);
         }
 
+        var limit = Math.Min(query.Limit, MaxQueryLimit);
         sql.Append(" ORDER BY id DESC LIMIT @limit;");
-        command.Parameters.AddWithValue("@limit", Math.Min(query.Limit, MaxQueryLimit));
+        command.Parameters.AddWithValue("@limit", limit);
         command.CommandText = sql.ToString();
 
-        using var reader = command.ExecuteReader();
         var records = new List<UsageRecord>();
-        while (reader.Read())
+        using (var reader = command.ExecuteReader())
         {
-            records.Add(UsageRecordSql.Read(reader));
+            while (reader.Read())
+            {
+                records.Add(UsageRecordSql.Read(reader));
+            }
+        }
+
+        // Open records are in the journal (the records in flight, a short list), in the same snapshot: merged in,
+        // newest first by id as the SQL orders, and the limit applied to the whole.
+        var open = ReadOpen(connection, transaction);
+        open.RemoveAll(r => !Matches(r, query));
+        if (open.Count == 0)
+        {
+            return Task.FromResult<IReadOnlyList<UsageRecord>>(records);
+        }
+
+        records.AddRange(open);
+        records.Sort((a, b) => string.CompareOrdinal(b.Id, a.Id));
+        if (records.Count > limit)
+        {
+            records.RemoveRange(limit, records.Count - limit);
         }
 
         return Task.FromResult<IReadOnlyList<UsageRecord>>(records);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Data.Sqlite;
 
 namespace MeterAgent.Ledger.Sqlite;
@@ -10,7 +11,11 @@ internal sealed class SqliteWriteContext : IDisposable
 {
     private readonly SqliteConnection _connection;
 
-    // Keyed by the SQL text: operations pass static strings, so lookups are cheap and the set stays small.
+    // Keyed by the SQL text. Operations pass static strings, so the first lookup is by reference (the string's
+    // identity, not a hash of its text, which for a 34-column insert cost more than a bind); a text built per call
+    // misses it once and is found by value, then by reference too.
+    private readonly Dictionary<string, SqliteCommand> _commandsByRef = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<string, RawStatement> _rawByRef = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RawStatement> _raw = new(StringComparer.Ordinal);
     private SqliteTransaction? _transaction;
@@ -20,14 +25,26 @@ internal sealed class SqliteWriteContext : IDisposable
         _connection = connection;
     }
 
+    /// <summary>Where a usage open packs its journal record; reused by every open (only the writer thread writes).</summary>
+    public ArrayBufferWriter<byte> JournalBuffer { get; } = new(512);
+
+    /// <summary>Set by a usage open or close: the writer then prunes the journal's closed rows at its next chance.</summary>
+    public bool UsageWritten { get; set; }
+
     /// <summary>
     /// The prepared command for <paramref name="sql"/>, enlisted in the current transaction. Parameters are created
     /// once, in the order given; callers set values by position.
     /// </summary>
     public SqliteCommand Command(string sql, params ReadOnlySpan<string> parameterNames)
     {
-        if (_commands.TryGetValue(sql, out var command))
+        if (_commandsByRef.TryGetValue(sql, out var command))
         {
+            return command;
+        }
+
+        if (_commands.TryGetValue(sql, out command))
+        {
+            RememberByRef(_commandsByRef, sql, command);
             return command;
         }
 
@@ -41,19 +58,35 @@ internal sealed class SqliteWriteContext : IDisposable
 
         command.Prepare();
         _commands.Add(sql, command);
+        RememberByRef(_commandsByRef, sql, command);
         return command;
     }
 
     /// <summary>The statement for <paramref name="sql"/>, prepared on first use and bound by position (see <see cref="RawStatement"/>).</summary>
     public RawStatement Raw(string sql)
     {
-        if (!_raw.TryGetValue(sql, out var statement))
+        if (_rawByRef.TryGetValue(sql, out var statement))
+        {
+            return statement;
+        }
+
+        if (!_raw.TryGetValue(sql, out statement))
         {
             statement = new RawStatement(_connection, sql);
             _raw.Add(sql, statement);
         }
 
+        RememberByRef(_rawByRef, sql, statement);
         return statement;
+    }
+
+    // A text built per call would add a reference each time: past a bound, such texts are only found by value.
+    private static void RememberByRef<T>(Dictionary<string, T> byRef, string sql, T value)
+    {
+        if (byRef.Count < 256)
+        {
+            byRef.TryAdd(sql, value);
+        }
     }
 
     /// <summary>Enlists every cached command in the batch's transaction (Microsoft.Data.Sqlite requires it).</summary>
@@ -78,11 +111,13 @@ internal sealed class SqliteWriteContext : IDisposable
         }
 
         _commands.Clear();
+        _commandsByRef.Clear();
         foreach (var statement in _raw.Values)
         {
             statement.Dispose();
         }
 
         _raw.Clear();
+        _rawByRef.Clear();
     }
 }

@@ -34,6 +34,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     private readonly string _walPath;
     private readonly long _walCheckpointBytes;
     private long _nextWalCheck;
+    private long _nextPrune;
     private long _walCheckpoints;
     private long _transactions;
     private long _committedWrites;
@@ -120,6 +121,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
         _queue.Writer.TryComplete();
         await _loop;
+        PruneJournal(force: true);
 
         try
         {
@@ -155,7 +157,48 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
             WriteBatch(batch);
             batch.Clear();
+            PruneJournal(force: false);
             BoundWal();
+        }
+    }
+
+    // How often, at most, the writer deletes the journal rows of closed records: every 50 ms of usage writes.
+    private static readonly long PruneTicks = Stopwatch.Frequency / 20;
+
+    /// <summary>
+    /// Deletes the journal rows of records closed since the last prune, in one statement and its own transaction,
+    /// between two batches: the opens and closes themselves only append. The journal so holds about the records in
+    /// flight plus 50 ms of opens, and the scan that finds the closed ones stays that small.
+    /// </summary>
+    private void PruneJournal(bool force)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (!_context.UsageWritten || (!force && now < _nextPrune))
+        {
+            return;
+        }
+
+        _nextPrune = now + PruneTicks;
+        _context.UsageWritten = false;
+        try
+        {
+            using var transaction = _connection.BeginTransaction();
+            _context.Begin(transaction);
+            try
+            {
+                _context.Command(UsageJournalSql.PruneClosed).ExecuteNonQuery();
+                transaction.Commit();
+            }
+            finally
+            {
+                _context.End();
+            }
+        }
+        catch (SqliteException ex)
+        {
+            // Not fatal: the rows stay until the next prune, and readers never take a closed record's row for open.
+            _context.UsageWritten = true;
+            LogPruneFailed(ex);
         }
     }
 
@@ -328,6 +371,9 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
     [LoggerMessage(EventId = 1115, Level = LogLevel.Warning, Message = "WAL checkpoint on the writer failed; the next check tries again")]
     private partial void LogWalCheckpointFailed(Exception exception);
+
+    [LoggerMessage(EventId = 1116, Level = LogLevel.Warning, Message = "Pruning the usage journal failed; the next batch tries again")]
+    private partial void LogPruneFailed(Exception exception);
 
     [LoggerMessage(EventId = 1114, Level = LogLevel.Information,
         Message = "Store writer stopped after {Transactions} transactions holding {Writes} writes")]

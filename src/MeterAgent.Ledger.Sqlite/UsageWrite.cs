@@ -41,23 +41,64 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
         switch (Kind)
         {
             case UsageWriteKind.Open:
-                var open = context.Raw(UsageRecordSql.Open);
-                UsageRecordSql.Bind(open, Record!, UsageStatus.Open);
+                // A narrow append: the record packed in one BLOB. A repeated open appends again; a record already
+                // closed stays closed, because readers and recovery look in usage_records first.
+                var open = context.Raw(UsageJournalSql.Append);
+                UsageJournalCodec.Encode(Record!, context.JournalBuffer);
+                open.Bind(1, Record!.Id);
+                open.Bind(2, context.JournalBuffer.WrittenSpan);
+                context.UsageWritten = true;
                 return open.Execute();
             case UsageWriteKind.Close:
                 var close = context.Raw(UsageRecordSql.Close);
                 UsageRecordSql.Bind(close, Record!, Record!.Status);
+                context.UsageWritten = true;
                 return close.Execute();
             case UsageWriteKind.RecoverOpen:
+                var recovered = RecoverJournal(context);
+
+                // Files written before the journal (schema 5 and older) kept open records in usage_records.
                 var recover = context.Command(Recover, "@now", "@error");
                 recover.Parameters[0].Value = SqliteTime.ToUnixMicroseconds(Now);
                 recover.Parameters[1].Value = SqliteUsageStore.InterruptedError;
-                var recovered = recover.ExecuteNonQuery();
+                recovered += recover.ExecuteNonQuery();
                 AppendUnlogged(context);
                 return recovered;
             default:
                 throw new InvalidOperationException($"Unknown write kind {Kind}.");
         }
+    }
+
+    /// <summary>
+    /// Closes every journal row with no usage_records row as interrupted (inserted as it was opened, with the status,
+    /// end time and error recovery gives it), then empties the journal: every row in it is now closed.
+    /// </summary>
+    private int RecoverJournal(SqliteWriteContext context)
+    {
+        var open = new List<UsageRecord>();
+        using (var reader = context.Command(UsageJournalSql.SelectOpen).ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                open.Add(UsageJournalCodec.Decode((byte[])reader.GetValue(0)));
+            }
+        }
+
+        var recovered = 0;
+        var insert = context.Raw(UsageRecordSql.Open);
+        foreach (var record in open)
+        {
+            record.Status = UsageStatus.Interrupted;
+            record.EndedAt = Now;
+            record.Error = SqliteUsageStore.InterruptedError;
+            UsageRecordSql.Bind(insert, record, UsageStatus.Interrupted);
+
+            // A record opened twice has two journal rows: the first insert closes it, the second changes nothing.
+            recovered += insert.Execute();
+        }
+
+        context.Command(UsageJournalSql.DeleteAll).ExecuteNonQuery();
+        return recovered;
     }
 
     /// <summary>Gives every closed record without a log entry its entry (what recovery closed, or records older than the log).</summary>
