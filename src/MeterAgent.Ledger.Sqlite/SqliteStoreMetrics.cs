@@ -6,7 +6,9 @@ namespace MeterAgent.Ledger.Sqlite;
 /// The embedded store's instruments, on the host's <c>MeterAgent</c> meter (from its <see cref="IMeterFactory"/>, so
 /// the host exports them with its own): the writer's queue, each group commit's size and duration, the WAL's size,
 /// the records open now and the log's entries. Commits are recorded as they happen; the rest is read when metrics are
-/// collected, from the writer's queue, the WAL file's length and two single-row queries on indexed columns.
+/// collected, from the writer's queue, the WAL file's length (bounded by
+/// <c>Store:WalLimitBytes</c>), and two single-row queries: the log's highest index and the journal's open rows (a table
+/// about the size of the requests in flight).
 /// </summary>
 internal sealed partial class SqliteStoreMetrics
 {
