@@ -34,6 +34,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     private readonly string _walPath;
     private readonly long _walCheckpointBytes;
     private long _nextWalCheck;
+    private int _walRestartRequested;
     private long _nextPrune;
     private long _walCheckpoints;
     private long _transactions;
@@ -87,6 +88,12 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
     /// <summary>Operations committed (failed ones, rolled back to their savepoint, included).</summary>
     internal long CommittedWriteCount => Interlocked.Read(ref _committedWrites);
+
+    /// <summary>
+    /// The background checkpoint has just copied the WAL's bulk into the database (and fsynced it): the writer may now
+    /// finish the checkpoint between two batches, copying only what was written since, so the WAL restarts.
+    /// </summary>
+    internal void RequestWalRestart() => Volatile.Write(ref _walRestartRequested, 1);
 
     /// <summary>Checkpoints the writer ran itself because the WAL had reached half its limit.</summary>
     internal long WalCheckpointCount => Interlocked.Read(ref _walCheckpoints);
@@ -225,11 +232,17 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         _nextWalCheck = now + WalCheckTicks;
         try
         {
+            // Normally only right after the background has copied the bulk (RequestWalRestart), so what is left to copy
+            // here is a few milliseconds of writes; at three quarters of the limit, whatever the background did (a hard
+            // bound, with room for what arrives before the next check).
             var wal = new FileInfo(_walPath);
-            if (!wal.Exists || wal.Length < _walCheckpointBytes)
+            var requested = Volatile.Read(ref _walRestartRequested) != 0;
+            if (!wal.Exists || wal.Length < (requested ? _walCheckpointBytes : 3 * _walCheckpointBytes / 2))
             {
                 return;
             }
+
+            Volatile.Write(ref _walRestartRequested, 0);
 
             using var reader = _checkpoint.ExecuteReader();
             if (reader.Read() && reader.GetInt32(0) == 0 && reader.GetInt32(1) == reader.GetInt32(2))

@@ -22,7 +22,7 @@ public sealed class WalBoundTests(ITestOutputHelper output)
 
         // As in production: the time-based passive checkpoints run alongside the writer, on their own connection.
         using var checkpoints = new WalCheckpointService(
-            store.Database, TimeProvider.System, Options.Create(store.Database.Options), NullLogger<WalCheckpointService>.Instance);
+            store.Database, store.Writer, TimeProvider.System, Options.Create(store.Database.Options), NullLogger<WalCheckpointService>.Instance);
         await checkpoints.StartAsync(CancellationToken.None);
 
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(15));

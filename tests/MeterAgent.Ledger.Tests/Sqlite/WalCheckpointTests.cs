@@ -18,7 +18,7 @@ public sealed class WalCheckpointTests
             await store.Usage.OpenAsync(UsageRecords.Minimal());
         }
 
-        var service = new WalCheckpointService(store.Database, TimeProvider.System, Options.Create(store.Database.Options), NullLogger<WalCheckpointService>.Instance);
+        var service = new WalCheckpointService(store.Database, store.Writer, TimeProvider.System, Options.Create(store.Database.Options), NullLogger<WalCheckpointService>.Instance);
 
         // The writer no longer checkpoints on its own, so every committed frame is still waiting in the WAL.
         var moved = service.CheckpointOnce();
