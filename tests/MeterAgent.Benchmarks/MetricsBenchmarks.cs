@@ -36,7 +36,7 @@ public class MetricsBenchmarks
 
         var started = DateTimeOffset.UtcNow;
         var reservation = new Reservation("r1", "acct_1", "std", ReservationState.Pending, 3_000_000, 0, 0, [], started, started.AddMinutes(30));
-        _settled = new SettledRequest(new RequestOutcome
+        _settled = Settled(new RequestOutcome
         {
             UsageId = "u1",
             AccountId = "acct_1",
@@ -68,4 +68,6 @@ public class MetricsBenchmarks
         _export?.Dispose();
         _services.Dispose();
     }
+
+    private static SettledRequest Settled(RequestOutcome outcome, RedemptionSummary redemption) => new(outcome, redemption, outcome.ToRecord());
 }

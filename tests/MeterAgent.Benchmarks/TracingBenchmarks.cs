@@ -37,7 +37,7 @@ public class TracingBenchmarks
         }
 
         var started = DateTimeOffset.UtcNow;
-        _settled = new SettledRequest(
+        _settled = Settled(
             new RequestOutcome
             {
                 UsageId = Guid.CreateVersion7().ToString("N"),
@@ -79,4 +79,6 @@ public class TracingBenchmarks
         TracingOutcomeTags.Apply(span, ApiSurface.OpenAIChatCompletions, _settled.Outcome, _settled.Redemption);
         return true;
     }
+
+    private static SettledRequest Settled(RequestOutcome outcome, RedemptionSummary redemption) => new(outcome, redemption, outcome.ToRecord());
 }

@@ -25,22 +25,13 @@ internal sealed partial class UsageLogAppender(IUsageLog log, MeterAgentMetrics 
     public ValueTask OnSettledAsync(SettledRequest settled, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settled);
-        var record = settled.Outcome.ToRecord();
-        if (settled.Redemption is { } redemption)
-        {
-            record.ContractId = redemption.ContractId;
-            record.ContractVersion = redemption.ContractVersion;
-            record.UnitsMicro = redemption.UnitsMicro;
-            record.UnitsBasis = redemption.UnitsBasis;
-            record.RedeemedMicro = redemption.RedeemedMicro;
-            record.OverageMicro = redemption.OverageMicro;
-            record.LotIds = redemption.LotIds;
-        }
-
+        // The record the pipeline closed, redemption and all: the entry is made from exactly what was written.
+        var record = settled.Record;
         if (_queue.Writer.TryWrite(record))
         {
             Interlocked.Increment(ref _backlog.Value);
         }
+
         return ValueTask.CompletedTask;
     }
 

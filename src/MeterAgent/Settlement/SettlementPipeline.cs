@@ -35,7 +35,7 @@ internal sealed partial class SettlementPipeline(
             await usage.CloseAsync(record, CancellationToken.None);
         }
 
-        var settled = new SettledRequest(outcome, redemption);
+        var settled = new SettledRequest(outcome, redemption, record);
         foreach (var observer in _observers)
         {
             try
