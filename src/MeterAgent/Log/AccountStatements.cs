@@ -20,7 +20,7 @@ internal sealed class AccountStatements(IStatementStore store, ContractCatalog c
             return [];
         }
 
-        var start = StatementPass.IntervalStart(DateTimeOffset.UnixEpoch.AddTicks(entry.StartedAtMicros * TimeSpan.TicksPerMicrosecond), spec.SettlementInterval);
+        var start = StatementPass.IntervalStart(entry, spec.SettlementInterval);
         var counting = (await store.ForIntervalAsync(contractId, start, cancellationToken)).FirstOrDefault(h => h.TreeSize > leafIndex);
         if (counting is null || await store.GetEnvelopeAsync(counting.Sequence, cancellationToken) is not { } envelope)
         {

@@ -113,6 +113,10 @@ internal sealed partial class StatementPass(
     public static DateTimeOffset IntervalStart(DateTimeOffset time, TimeSpan interval) =>
         new(time.UtcTicks - (time.UtcTicks % interval.Ticks), TimeSpan.Zero);
 
+    /// <summary>The start of the settlement interval an entry belongs to: the one holding its record's start.</summary>
+    public static DateTimeOffset IntervalStart(UsageEntry entry, TimeSpan interval) =>
+        IntervalStart(DateTimeOffset.UnixEpoch.AddTicks(entry.StartedAtMicros * TimeSpan.TicksPerMicrosecond), interval);
+
     private async Task<List<Draft>> CorrectionsAsync(long from, long to, CancellationToken cancellationToken)
     {
         var late = new SortedDictionary<(string ContractId, DateTimeOffset Start), Draft>();
@@ -134,7 +138,7 @@ internal sealed partial class StatementPass(
                     continue;
                 }
 
-                var start = IntervalStart(DateTimeOffset.UnixEpoch.AddTicks(entry.StartedAtMicros * TimeSpan.TicksPerMicrosecond), interval);
+                var start = IntervalStart(entry, interval);
                 var key = (contractId, start);
                 if (!stated.TryGetValue(key, out var amends))
                 {
