@@ -1,4 +1,5 @@
 using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.Counters;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Hosting;
 using MeterAgent.Ledger.Statements;
@@ -42,6 +43,7 @@ public static class SqliteStoreServiceCollectionExtensions
         services.TryAddSingleton<IUsageLog, SqliteUsageLog>();
         services.TryAddSingleton<IStatementStore, SqliteStatementStore>();
         services.TryAddSingleton<IStoreWriteProbe, SqliteWriteProbe>();
+        services.TryAddSingleton<IUsageCounters, SqliteUsageCounters>();
         services.AddHostedService<WalCheckpointService>();
         return services;
     }

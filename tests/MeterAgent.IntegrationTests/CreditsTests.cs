@@ -151,11 +151,21 @@ public sealed class CreditsTests : IAsyncLifetime
         Assert.Equal(0, record.OverageMicro);
         Assert.Equal([lot.GetProperty("lot_id").GetString()!], record.LotIds);
 
-        var balance = (await BalanceAsync()).GetProperty("lots")[0];
+        var view = await BalanceAsync();
+        var balance = view.GetProperty("lots")[0];
         var expectedUnits = (inputTokens * 1m) + (outputTokens * 2m);
         Assert.Equal(expectedUnits, ClearingHouse.Units(balance, "redeemed"));
         Assert.Equal(0m, ClearingHouse.Units(balance, "pending"));
         Assert.Equal(5000m - expectedUnits, ClearingHouse.Units(balance, "available"));
+
+        // The live counters: one request under the contract, with the same counts and units as its record.
+        var usage = Assert.Single(view.GetProperty("usage").EnumerateArray());
+        Assert.Equal(ClearingHouse.ContractId, usage.GetProperty("contract_id").GetString());
+        Assert.Equal(1, usage.GetProperty("requests").GetInt64());
+        Assert.Equal(inputTokens, usage.GetProperty("reference_input_tokens").GetInt64());
+        Assert.Equal(outputTokens, usage.GetProperty("reference_output_tokens").GetInt64());
+        Assert.Equal(expectedUnits, usage.GetProperty("units").GetDecimal());
+        Assert.Equal(expectedUnits, usage.GetProperty("redeemed").GetDecimal());
     }
 
     private static int Count(string text) => MeterAgent.Metering.Tokenization.ReferenceTokenizer.Instance.CountTokens(text);

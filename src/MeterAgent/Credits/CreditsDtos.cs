@@ -1,4 +1,5 @@
 using MeterAgent.Contracts.Units;
+using MeterAgent.Ledger.Counters;
 using MeterAgent.Ledger.Credits;
 
 namespace MeterAgent.Credits;
@@ -36,7 +37,19 @@ internal sealed record PolicyView(string Kind, decimal? Limit)
         policy.Kind == OveragePolicyKind.AllowUpTo ? ContractUnits.FromMicro(policy.LimitMicro) : null);
 }
 
-internal sealed record BalanceView(string AccountId, IReadOnlyList<LotView> Lots, decimal Overage, PolicyView Policy);
+internal sealed record BalanceView(string AccountId, IReadOnlyList<LotView> Lots, decimal Overage, PolicyView Policy, IReadOnlyList<UsageTotalsView> Usage);
+
+/// <summary>What the account used under one contract ("" when none) and model, from the live counters.</summary>
+internal sealed record UsageTotalsView(
+    string ContractId, string Model, long Requests, long ReferenceInputTokens, long ReferenceOutputTokens, long NativeInputTokens,
+    long NativeCachedInputTokens, long NativeCacheWriteTokens, long NativeOutputTokens, long NativeReasoningTokens,
+    decimal Units, decimal Redeemed, decimal Overage)
+{
+    public static UsageTotalsView From(string contractId, string model, UsageTotals t) => new(
+        contractId, model, t.Requests, t.ReferenceInputTokens, t.ReferenceOutputTokens, t.NativeInputTokens, t.NativeCachedInputTokens,
+        t.NativeCacheWriteTokens, t.NativeOutputTokens, t.NativeReasoningTokens,
+        ContractUnits.FromMicro(t.UnitsMicro), ContractUnits.FromMicro(t.RedeemedMicro), ContractUnits.FromMicro(t.OverageMicro));
+}
 
 internal sealed record DeliveryResultView(string Outcome, LotView Lot);
 

@@ -4,6 +4,7 @@ using MeterAgent.Contracts.Deliveries;
 using MeterAgent.Contracts.Specs;
 using MeterAgent.Contracts.Units;
 using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.Counters;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Metering.Surfaces;
@@ -163,7 +164,7 @@ internal static class CreditsEndpoints
             : Results.Ok(LotView.From(lot));
     }
 
-    private static async Task BalanceAsync(HttpContext context, IAccountStore accounts, ICreditLedger ledger)
+    private static async Task BalanceAsync(HttpContext context, IAccountStore accounts, ICreditLedger ledger, IUsageCounters counters)
     {
         if (await ClientCredentials.AuthenticateAsync(context, accounts, ApiError.GuessFamily(context.Request)) is not { } key)
         {
@@ -175,7 +176,8 @@ internal static class CreditsEndpoints
             key.AccountId,
             await LotsAsync(ledger, key.AccountId, ct),
             ContractUnits.FromMicro(await ledger.GetOverageMicroAsync(key.AccountId, ct)),
-            PolicyView.From(await ledger.GetPolicyAsync(key.AccountId, ct)));
+            PolicyView.From(await ledger.GetPolicyAsync(key.AccountId, ct)),
+            [.. (await counters.ReadAsync(key.AccountId, ct)).Select(row => UsageTotalsView.From(row.ContractId, row.Model, row.Totals))]);
         await context.Response.WriteAsJsonAsync(balance, CreditsJsonContext.Default.BalanceView, cancellationToken: ct);
     }
 

@@ -12,6 +12,7 @@ namespace MeterAgent.Credits;
 [JsonSerializable(typeof(IReadOnlyList<LotView>))]
 [JsonSerializable(typeof(PolicyView))]
 [JsonSerializable(typeof(BalanceView))]
+[JsonSerializable(typeof(UsageTotalsView))]
 [JsonSerializable(typeof(DeliveryResultView))]
 [JsonSerializable(typeof(DeliveryRequest))]
 [JsonSerializable(typeof(CorrectionRequest))]

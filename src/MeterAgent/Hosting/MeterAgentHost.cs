@@ -2,6 +2,7 @@ using System.Net;
 using MeterAgent.Admin;
 using MeterAgent.Contracts.Deliveries;
 using MeterAgent.Contracts.Specs;
+using MeterAgent.Counters;
 using MeterAgent.Credits;
 using MeterAgent.Health;
 using MeterAgent.Log;
@@ -101,6 +102,9 @@ public static class MeterAgentHost
         builder.Services.AddSingleton<UsageLogAppender>();
         builder.Services.AddHostedService(services => services.GetRequiredService<UsageLogAppender>());
         builder.Services.AddSingleton<ISettlementObserver>(services => services.GetRequiredService<UsageLogAppender>());
+        builder.Services.AddSingleton<LiveCounterAggregator>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<LiveCounterAggregator>());
+        builder.Services.AddSingleton<ISettlementObserver>(services => services.GetRequiredService<LiveCounterAggregator>());
         // Metrics: the instruments always; the registry, /metrics, the settlement observer and OTLP unless Metrics:Enabled=false.
         builder.Services.AddMeterAgentMetrics(builder.Configuration);
         builder.Services.AddSingleton<SettlementTracker>();
