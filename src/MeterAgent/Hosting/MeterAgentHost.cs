@@ -76,6 +76,7 @@ public static class MeterAgentHost
         });
 
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService<StartupWarmUp>();
         builder.Services.AddStore(builder.Configuration);
         builder.Services.AddCredits();
         builder.Services.AddSingleton<ReservationKeepAlive>();
