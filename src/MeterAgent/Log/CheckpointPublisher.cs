@@ -16,6 +16,7 @@ internal sealed partial class CheckpointPublisher
     private readonly UsageLogTree _tree;
     private readonly LogKeys _keys;
     private readonly ICheckpointWitnesses _witnesses;
+    private readonly ISharedCheckpoints _shared;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<CheckpointPublisher> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -23,8 +24,9 @@ internal sealed partial class CheckpointPublisher
 
     public CheckpointPublisher(
         UsageLogTree tree, LogKeys keys, ICheckpointWitnesses witnesses, IHostApplicationLifetime lifetime, MeterAgentMetrics metrics,
-        ILogger<CheckpointPublisher> logger)
+        ILogger<CheckpointPublisher> logger, ISharedCheckpoints? shared = null)
     {
+        _shared = shared ?? new LocalCheckpoints();
         _tree = tree;
         _keys = keys;
         _witnesses = witnesses;
@@ -89,6 +91,14 @@ internal sealed partial class CheckpointPublisher
     {
         var signer = _keys.Signer ?? throw new InvalidOperationException("The usage log has no signing key (Attestation:SigningKeyPath).");
         var stopping = _lifetime.ApplicationStopping;
+
+        // Distributed mode: another replica may have published since (this one follows, or it has just taken over).
+        await AdoptSharedAsync(stopping);
+        if (!_shared.CanPublish)
+        {
+            return _current ?? throw new InvalidOperationException("No checkpoint is published yet: the replica holding the log lease publishes the first.");
+        }
+
         var size = await _tree.CatchUpAsync(stopping);
         if (_current is { } current && size <= current.Size)
         {
@@ -100,9 +110,35 @@ internal sealed partial class CheckpointPublisher
         var signed = SignedNote.Sign(new Checkpoint(signer.Name, size, root).Format(), signer).ToString();
         var cosignatures = await _witnesses.CosignAsync(signed, size, _tree, stopping);
         var published = new PublishedCheckpoint(size, root, WithCosignatures(signed, cosignatures));
+        await _shared.SaveAsync(published, stopping);
         _current = published;
         LogPublished(size, cosignatures.Count);
         return published;
+    }
+
+    /// <summary>
+    /// Takes the shared checkpoint as current when it is newer than this process's and the tree has reached it with
+    /// the same root: tiles and proofs are then served against it, and a publication continues from it (never smaller).
+    /// </summary>
+    private async Task AdoptSharedAsync(CancellationToken cancellationToken)
+    {
+        if (await _shared.LoadAsync(cancellationToken) is not { } shared || (_current is { } current && shared.Size <= current.Size))
+        {
+            return;
+        }
+
+        // The entries are in the shared log before a checkpoint names them; short of them, the next call tries again.
+        if (await _tree.CatchUpAsync(cancellationToken) < shared.Size)
+        {
+            return;
+        }
+
+        if (!_tree.RootHash(shared.Size).AsSpan().SequenceEqual(shared.RootHash))
+        {
+            throw new InvalidOperationException($"The shared checkpoint of size {shared.Size} has another root than this replica's tree over the shared log.");
+        }
+
+        _current = shared;
     }
 
     /// <summary>

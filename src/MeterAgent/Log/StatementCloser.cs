@@ -6,7 +6,8 @@ namespace MeterAgent.Log;
 /// is busy, the disk is full) is logged and retried by the next: nothing it did is kept unless all of it was stored.
 /// </summary>
 internal sealed partial class StatementCloser(
-    CheckpointPublisher publisher, UsageLogTree tree, LogKeys keys, StatementPass pass, TimeProvider clock, ILogger<StatementCloser> logger) : BackgroundService
+    CheckpointPublisher publisher, UsageLogTree tree, LogKeys keys, StatementPass pass, TimeProvider clock, ILogger<StatementCloser> logger,
+    ISharedCheckpoints? shared = null) : BackgroundService
 {
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
 
@@ -22,7 +23,11 @@ internal sealed partial class StatementCloser(
         {
             try
             {
-                await pass.RunAsync(HeadAsync, signer, stoppingToken);
+                // Distributed mode: only the replica holding the log lease closes statements.
+                if (shared?.CanPublish ?? true)
+                {
+                    await pass.RunAsync(HeadAsync, signer, stoppingToken);
+                }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -49,8 +49,9 @@ internal sealed partial class StatementPass(
         var due = await DueIntervalsAsync(cancellationToken);
         var (treeSize, rootHash) = await head(due.Count > 0, cancellationToken);
 
-        // Before the first statement no interval is stated, so there is nothing to correct.
-        var checkedTo = _checkedTo ?? latest?.TreeSize ?? treeSize;
+        // Before the first statement no interval is stated, so there is nothing to correct. Never below the last
+        // statement's size: another replica may have closed statements while this one did not hold the log.
+        var checkedTo = Math.Max(_checkedTo ?? latest?.TreeSize ?? treeSize, latest?.TreeSize ?? 0);
         if (treeSize < checkedTo || treeSize < (latest?.TreeSize ?? 0))
         {
             return [];
