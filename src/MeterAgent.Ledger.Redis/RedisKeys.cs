@@ -3,13 +3,85 @@ using StackExchange.Redis;
 namespace MeterAgent.Ledger.Redis;
 
 /// <summary>
-/// The key layout. Every key of one account carries the account id as its hash tag (<c>{a:ID}</c>), so an account's keys
-/// share one Redis Cluster slot and a script can touch all of them atomically.
+/// The key layout (docs/distributed.md lists it). Every key of one account starts with the prefix and the account's
+/// hash tag (<c>{a:ID}</c>), so an account's keys share one Redis Cluster slot and a script can touch all of them
+/// atomically. The few global keys (account list, lookup indexes) have no tag: each lands in a slot of its own and is
+/// only ever touched by single-key commands.
 /// </summary>
-public static class RedisKeys
+public sealed class RedisKeys
 {
-    /// <summary>The hash tag every key of <paramref name="accountId"/> starts with.</summary>
+    public RedisKeys(string prefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        if (prefix.AsSpan().IndexOfAny('{', '}') >= 0)
+        {
+            throw new ArgumentException($"The key prefix '{prefix}' holds a brace; the account's hash tag must be the key's first.", nameof(prefix));
+        }
+
+        Prefix = prefix;
+        Accounts = prefix + "accounts";
+        PendingAccounts = prefix + "pending-accounts";
+    }
+
+    public string Prefix { get; }
+
+    /// <summary>Sorted set: every account id, scored by creation time (µs); ties in id order.</summary>
+    public RedisKey Accounts { get; }
+
+    /// <summary>Set: the accounts that have ever reserved, which the expiry sweep visits.</summary>
+    public RedisKey PendingAccounts { get; }
+
+    /// <summary>The hash tag every key of <paramref name="accountId"/> carries.</summary>
     public static string AccountTag(string accountId) => "{a:" + accountId + "}";
 
-    public static RedisKey Account(string prefix, string accountId) => prefix + AccountTag(accountId) + ":account";
+    /// <summary>
+    /// What every key of the account starts with: the prefix, its tag and a colon. Scripts get it as their first
+    /// argument and build the account's other keys from it, so they only ever touch keys in the account's slot.
+    /// </summary>
+    public string AccountSpace(string accountId) => Prefix + AccountTag(accountId) + ":";
+
+    /// <summary>Hash: the account itself (id, name, created µs). Its existence is the account's.</summary>
+    public RedisKey Account(string accountId) => AccountSpace(accountId) + "account";
+
+    /// <summary>Hash: key id → <c>sha256hex|display prefix|created µs|revoked µs or empty</c>.</summary>
+    public RedisKey Keys(string accountId) => AccountSpace(accountId) + "keys";
+
+    /// <summary>String (global): a key's SHA-256 → <c>account id key id</c>, to find the account of a presented key.</summary>
+    public RedisKey KeyHash(string hashHex) => Prefix + "keyhash:" + hashHex;
+
+    /// <summary>String (global): key id → account id, for a revocation by key id.</summary>
+    public RedisKey KeyId(string keyId) => Prefix + "keyid:" + keyId;
+
+    /// <summary>String (global): lot id → account id, for a correction by lot id.</summary>
+    public RedisKey LotIndex(string lotId) => Prefix + "lot:" + lotId;
+
+    /// <summary>String (global): delivery id → account id, so a delivery id is used once across accounts.</summary>
+    public RedisKey DeliveryIndex(string deliveryId) => Prefix + "delivery:" + deliveryId;
+
+    /// <summary>String (global, expires after the retention): reservation id → account id, for post, void and reads by id.</summary>
+    public RedisKey ReservationIndex(string reservationId) => Prefix + "res:" + reservationId;
+
+    /// <summary>Sorted set: the account's lot ids, scored by window end (µs), so a draw reads only lots still open.</summary>
+    public RedisKey Lots(string accountId) => AccountSpace(accountId) + "lots";
+
+    /// <summary>Hash: one lot (contract, version, delivery, delivered, available, pending, redeemed, window, delivered at).</summary>
+    public RedisKey Lot(string accountId, string lotId) => AccountSpace(accountId) + "lot:" + lotId;
+
+    /// <summary>Hash: delivery id → <c>payload sha256|lot id</c>, the account's applied deliveries.</summary>
+    public RedisKey Deliveries(string accountId) => AccountSpace(accountId) + "deliveries";
+
+    /// <summary>Sorted set: the account's pending reservation ids, scored by deadline (µs), for the expiry sweep.</summary>
+    public RedisKey Pending(string accountId) => AccountSpace(accountId) + "pending";
+
+    /// <summary>Hash: one reservation (inside the account's space: <c>res:ID</c>).</summary>
+    public RedisKey Reservation(string accountId, string reservationId) => AccountSpace(accountId) + "res:" + reservationId;
+
+    /// <summary>List: a lot's corrections, oldest first, each <c>delta|at µs|reason</c>.</summary>
+    public RedisKey Corrections(string accountId, string lotId) => AccountSpace(accountId) + "corrections:" + lotId;
+
+    /// <summary>String: the account's overage not yet billed (µ-units).</summary>
+    public RedisKey Overage(string accountId) => AccountSpace(accountId) + "overage";
+
+    /// <summary>Hash: the account's overage policy (kind, limit).</summary>
+    public RedisKey Policy(string accountId) => AccountSpace(accountId) + "policy";
 }

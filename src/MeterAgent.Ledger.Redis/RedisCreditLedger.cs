@@ -1,0 +1,443 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using MeterAgent.Contracts.Deliveries;
+using MeterAgent.Ledger.Credits;
+using MeterAgent.Ledger.Sqlite;
+using MeterAgent.Ledger.Usage;
+using StackExchange.Redis;
+
+namespace MeterAgent.Ledger.Redis;
+
+/// <summary>
+/// The credit ledger shared by every replica, in Redis. Each mutation is one Lua script (<see cref="LedgerScripts"/>)
+/// on the account's slot: atomic, and idempotent by its id, so a call retried after a timeout or a failover changes
+/// nothing the second time. Redemption order, overage policies, late posts and corrections are those of
+/// <see cref="SqliteCreditLedger"/>; the behavioural suite runs unchanged against both.
+/// </summary>
+/// <remarks>
+/// <para>Differences from the embedded store, all documented in docs/distributed.md: a reservation id is expected to be
+/// unique across accounts (the proxy uses the record id, a UUIDv7); a resolved reservation, and the id index of any
+/// reservation, are kept for <see cref="RedisConnection.ReservationRetention"/> (SQLite keeps them for ever), so a retry
+/// within that time is idempotent; amounts are bounded by <see cref="RedisAmounts.MaxMicro"/>.</para>
+/// <para>
+/// <see cref="SettleAndCloseAsync"/> cannot be one atomic write here: the post is in Redis, the usage record in the
+/// replica's local store. It posts (or voids) first, then closes the record with the outcome. A crash between the two
+/// leaves the post done and the record open: recovery at the next start closes it as Interrupted, and the
+/// reservation's state in Redis (kept for the retention) says what was posted. A later change adds an outbox so the
+/// record is closed from it instead.
+/// </para>
+/// </remarks>
+public sealed class RedisCreditLedger : ICreditLedger
+{
+    /// <summary>Most reservations one expiry script releases before it returns (keeps each script short).</summary>
+    internal const int ExpireBatch = 500;
+
+    /// <summary>Most accounts whose expiry scripts are in flight at once.</summary>
+    private const int AccountBatch = 64;
+
+    private readonly RedisConnection _redis;
+    private readonly IUsageStore _localUsage;
+
+    public RedisCreditLedger(RedisConnection redis, IUsageStore localUsage)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        ArgumentNullException.ThrowIfNull(localUsage);
+        _redis = redis;
+        _localUsage = localUsage;
+    }
+
+    private RedisKeys Keys => _redis.Keys;
+
+    private IDatabase Db => _redis.Database;
+
+    private RedisValue Retention => (long)_redis.ReservationRetention.TotalMilliseconds;
+
+    public async Task<DeliveryOutcome> ApplyDeliveryAsync(DeliveryNotice notice, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(notice);
+        ArgumentException.ThrowIfNullOrEmpty(notice.DeliveryId, nameof(notice));
+        ArgumentException.ThrowIfNullOrEmpty(notice.AccountId, nameof(notice));
+        ArgumentException.ThrowIfNullOrEmpty(notice.ContractId, nameof(notice));
+        ArgumentException.ThrowIfNullOrEmpty(notice.PayloadSha256, nameof(notice));
+        RedisAmounts.RequireInRange(notice.QuantityMicro, nameof(notice));
+        if (notice.WindowEnd <= notice.WindowStart)
+        {
+            throw new ArgumentException($"Delivery {notice.DeliveryId}: the window ends ({notice.WindowEnd:O}) before it starts ({notice.WindowStart:O}).", nameof(notice));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // A delivery id is used once across accounts (as the embedded store's primary key makes it): the first account
+        // to claim it owns it. One that claims an id another account holds a lot for is that lot's conflict.
+        var owner = (string?)await Db.StringSetAndGetAsync(Keys.DeliveryIndex(notice.DeliveryId), notice.AccountId, when: When.NotExists);
+        if (owner is not null && owner != notice.AccountId)
+        {
+            var seen = (string?)await Db.HashGetAsync(Keys.Deliveries(owner), notice.DeliveryId);
+            if (seen is not null)
+            {
+                var lotId = seen[(seen.IndexOf('|', StringComparison.Ordinal) + 1)..];
+                var lots = await GetLotsAsync(owner, cancellationToken);
+                return new DeliveryOutcome(DeliveryOutcomeKind.Conflict, lots.FirstOrDefault(l => l.LotId == lotId));
+            }
+
+            // The owner never applied it (its account was unknown, or it crashed before): this account takes it over.
+            await Db.StringSetAsync(Keys.DeliveryIndex(notice.DeliveryId), notice.AccountId);
+        }
+
+        var newLotId = "lot_" + RandomNumberGenerator.GetHexString(16, lowercase: true);
+
+        // The index first: a lot is never without it. If the script creates no lot, the entry is removed again (the
+        // id is new and random, so no one else can be using it).
+        await Db.StringSetAsync(Keys.LotIndex(newLotId), notice.AccountId);
+        var reply = RedisCodec.Strings(await _redis.EvaluateAsync(
+            LedgerScripts.Deliver,
+            Keys.Account(notice.AccountId),
+            [
+                Keys.AccountSpace(notice.AccountId), Retention, notice.DeliveryId, notice.PayloadSha256, newLotId,
+                notice.ContractId, notice.ContractVersion, notice.QuantityMicro, Micros(notice.WindowStart), Micros(notice.WindowEnd), Micros(now),
+            ]));
+        var kind = reply[0] switch
+        {
+            "applied" => DeliveryOutcomeKind.Applied,
+            "replayed" => DeliveryOutcomeKind.Replayed,
+            "conflict" => DeliveryOutcomeKind.Conflict,
+            _ => DeliveryOutcomeKind.UnknownAccount,
+        };
+        if (kind != DeliveryOutcomeKind.Applied)
+        {
+            await Db.KeyDeleteAsync(Keys.LotIndex(newLotId));
+        }
+
+        if (kind == DeliveryOutcomeKind.UnknownAccount)
+        {
+            await Db.KeyDeleteAsync(Keys.DeliveryIndex(notice.DeliveryId));
+            return new DeliveryOutcome(kind, null);
+        }
+
+        return new DeliveryOutcome(kind, RedisCodec.Lot(notice.AccountId, reply, 1));
+    }
+
+    public async Task<ReserveOutcome> ReserveAsync(ReserveRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrEmpty(request.ReservationId, nameof(request));
+        ArgumentException.ThrowIfNullOrEmpty(request.AccountId, nameof(request));
+        ArgumentNullException.ThrowIfNull(request.EstimateMicroByContract, nameof(request));
+        var args = new List<RedisValue>(8 + (2 * request.EstimateMicroByContract.Count));
+        args.AddRange([Keys.AccountSpace(request.AccountId), Retention, request.ReservationId, Micros(request.Now), Micros(request.ExpiresAt)]);
+
+        // With no eligible lot the request is counted under the cheapest estimate: that choice reads no state, so it is
+        // made here, with the same rule the embedded store uses.
+        var fallback = Redemption.PlanReservation([], request.EstimateMicroByContract);
+        args.Add(RedisCodec.ContractText(fallback.ContractId));
+        args.Add(fallback.EstimateMicro);
+        foreach (var (contractId, estimate) in request.EstimateMicroByContract)
+        {
+            if (estimate < 0)
+            {
+                throw new ArgumentException($"The estimate for contract {contractId} is negative ({estimate}).", nameof(request));
+            }
+
+            RedisAmounts.RequireInRange(estimate, nameof(request));
+            args.Add(contractId);
+            args.Add(estimate);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // One round trip: the id index, the sweep's account set and the script go out together (on a cluster, to up to
+        // three primaries at once). The call returns only when all three are done, so a granted reservation always has
+        // its index and is always found by the sweep; a refused one leaves an index entry that expires with the retention.
+        var index = Db.StringSetAsync(Keys.ReservationIndex(request.ReservationId), request.AccountId, _redis.ReservationRetention);
+        var sweep = Db.SetAddAsync(Keys.PendingAccounts, request.AccountId);
+        var script = _redis.EvaluateAsync(LedgerScripts.Reserve, Keys.Account(request.AccountId), [.. args]);
+        await Task.WhenAll(index, sweep, script);
+
+        var reply = RedisCodec.Strings(await script);
+        return reply[0] == "granted"
+            ? new ReserveOutcome(Granted: true, RedisCodec.Reservation(request.ReservationId, request.AccountId, reply, 1), RefusalReason: null)
+            : new ReserveOutcome(Granted: false, Reservation: null, reply[1]);
+    }
+
+    public async Task<Reservation> PostAsync(string reservationId, long actualMicro, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reservationId);
+        RedisAmounts.RequireInRange(actualMicro, nameof(actualMicro));
+        var accountId = await FindAccountAsync(reservationId, cancellationToken)
+            ?? throw new KeyNotFoundException($"No reservation '{reservationId}'.");
+        return await SettleAsync(accountId, reservationId, actualMicro, lateAt: null);
+    }
+
+    public async Task<Reservation> VoidAsync(string reservationId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reservationId);
+        var accountId = await FindAccountAsync(reservationId, cancellationToken)
+            ?? throw new KeyNotFoundException($"No reservation '{reservationId}'.");
+        return await SettleAsync(accountId, reservationId, actualMicro: null, lateAt: null);
+    }
+
+    /// <summary>
+    /// Posts (or voids) in Redis, then closes the record in the replica's local store with the redemption fields the
+    /// embedded store's one-write settle fills. Not one atomic write: see the class remarks for the crash window.
+    /// </summary>
+    public async Task<Reservation> SettleAndCloseAsync(Reservation reservation, long? actualMicro, UsageRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reservation);
+        ArgumentNullException.ThrowIfNull(record);
+        if (actualMicro is { } actual)
+        {
+            RedisAmounts.RequireInRange(actual, nameof(actualMicro));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // The caller's copy names the account, so no index lookup: one round trip. A late post redeems from what the
+        // lots hold when the request ended.
+        var final = await SettleAsync(reservation.AccountId, reservation.ReservationId, actualMicro, record.EndedAt);
+
+        record.ContractId = final.ContractId;
+        record.RedeemedMicro = final.PostedMicro;
+        record.OverageMicro = final.State == ReservationState.Posted ? final.OverageMicro : 0;
+        var lots = new List<string>(final.Draws.Count);
+        foreach (var draw in final.Draws)
+        {
+            if (draw.PostedMicro > 0 || final.State != ReservationState.Posted)
+            {
+                lots.Add(draw.LotId);
+            }
+        }
+
+        record.LotIds = lots;
+        await _localUsage.CloseAsync(record, cancellationToken);
+        return final;
+    }
+
+    public async Task<int> RenewAsync(IReadOnlyCollection<string> reservationIds, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reservationIds);
+        if (reservationIds.Count == 0)
+        {
+            return 0;
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var ids = reservationIds.ToArray();
+        var accounts = await Task.WhenAll(ids.Select(id => FindAccountAsync(id, cancellationToken)));
+        var renewals = new List<Task<RedisResult>>();
+        foreach (var group in ids.Zip(accounts).Where(p => p.Second is not null).GroupBy(p => p.Second!, StringComparer.Ordinal))
+        {
+            var args = new List<RedisValue> { Keys.AccountSpace(group.Key), Retention, Micros(expiresAt) };
+            args.AddRange(group.Select(p => (RedisValue)p.First));
+            renewals.Add(_redis.EvaluateAsync(LedgerScripts.Renew, Keys.Account(group.Key), [.. args]));
+        }
+
+        var renewed = 0;
+        foreach (var result in await Task.WhenAll(renewals))
+        {
+            renewed += (int)result;
+        }
+
+        return renewed;
+    }
+
+    /// <summary>
+    /// Visits every account that ever reserved (the set <see cref="RedisKeys.PendingAccounts"/>) with the expiry script,
+    /// a batch of accounts at a time: each account's pending reservations are a sorted set by deadline, so an account
+    /// with nothing due costs one cheap script. On a cluster the scripts go to each account's own primary.
+    /// </summary>
+    public async Task<int> ExpireAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var accounts = await Db.SetMembersAsync(Keys.PendingAccounts);
+        var expired = 0;
+        foreach (var batch in accounts.Chunk(AccountBatch))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var counts = await Task.WhenAll(batch.Select(account => ExpireAccountAsync(account!, now)));
+            expired += counts.Sum();
+        }
+
+        return expired;
+    }
+
+    public async Task<Reservation?> GetReservationAsync(string reservationId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reservationId);
+        var accountId = await FindAccountAsync(reservationId, cancellationToken);
+        if (accountId is null)
+        {
+            return null;
+        }
+
+        RedisValue[] fields = ["s", "c", "rv", "po", "ov", "ca", "ex", "d"];
+        var values = await Db.HashGetAsync(Keys.Reservation(accountId, reservationId), fields);
+        if (values[0].IsNull)
+        {
+            return null;
+        }
+
+        return RedisCodec.Reservation(reservationId, accountId, [.. values.Select(v => v.IsNull ? string.Empty : (string)v!)], 0);
+    }
+
+    /// <summary>Every lot of the account, read at one instant, in redemption order (window end, then delivery time).</summary>
+    public async Task<IReadOnlyList<CreditLot>> GetLotsAsync(string accountId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(accountId);
+        cancellationToken.ThrowIfCancellationRequested();
+        var reply = RedisCodec.Strings(await _redis.EvaluateAsync(LedgerScripts.ReadLots, Keys.Account(accountId), [Keys.AccountSpace(accountId), Retention]));
+        var lots = new List<CreditLot>(reply.Length / RedisCodec.LotFields);
+        for (var i = 0; i < reply.Length; i += RedisCodec.LotFields)
+        {
+            lots.Add(RedisCodec.Lot(accountId, reply, i));
+        }
+
+        lots.Sort(RedisCodec.RedemptionOrder);
+        return lots;
+    }
+
+    /// <summary>The account's policy; <see cref="OveragePolicy.Reject"/> when none was set.</summary>
+    public async Task<OveragePolicy> GetPolicyAsync(string accountId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(accountId);
+        cancellationToken.ThrowIfCancellationRequested();
+        var values = await Db.HashGetAsync(Keys.Policy(accountId), ["kind", "limit"]);
+        return values[0].IsNull
+            ? OveragePolicy.Reject
+            : new OveragePolicy(OveragePolicyNames.FromName(values[0]!), RedisAmounts.Parse(values[1]));
+    }
+
+    public async Task SetPolicyAsync(string accountId, OveragePolicy policy, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(accountId);
+        ArgumentNullException.ThrowIfNull(policy);
+        if (!Enum.IsDefined(policy.Kind))
+        {
+            throw new ArgumentOutOfRangeException(nameof(policy), policy.Kind, "Unknown overage policy.");
+        }
+
+        RedisAmounts.RequireInRange(policy.LimitMicro, nameof(policy));
+        cancellationToken.ThrowIfCancellationRequested();
+        var reply = RedisCodec.Strings(await _redis.EvaluateAsync(
+            LedgerScripts.SetPolicy,
+            Keys.Account(accountId),
+            [Keys.AccountSpace(accountId), Retention, OveragePolicyNames.ToName(policy.Kind), policy.LimitMicro]));
+        if (reply[0] == "notfound")
+        {
+            throw new KeyNotFoundException($"No account '{accountId}'.");
+        }
+    }
+
+    public async Task<long> GetOverageMicroAsync(string accountId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(accountId);
+        cancellationToken.ThrowIfCancellationRequested();
+        var value = await Db.StringGetAsync(Keys.Overage(accountId));
+        return value.IsNull ? 0 : RedisAmounts.Parse(value);
+    }
+
+    /// <summary>Reads every account's lots (a batch of accounts at a time): slower than one SQL query, and off the request path.</summary>
+    public async Task<IReadOnlyList<ContractBalance>> GetContractBalancesAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var accounts = await Db.SortedSetRangeByRankAsync(Keys.Accounts);
+        var totals = new SortedDictionary<string, (long Available, long Pending)>(StringComparer.Ordinal);
+        foreach (var batch in accounts.Chunk(AccountBatch))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            foreach (var lots in await Task.WhenAll(batch.Select(account => GetLotsAsync(account!, cancellationToken))))
+            {
+                foreach (var lot in lots)
+                {
+                    var open = lot.WindowStart <= now && lot.WindowEnd > now;
+                    totals.TryGetValue(lot.ContractId, out var total);
+                    totals[lot.ContractId] = (total.Available + (open ? lot.AvailableMicro : 0), total.Pending + lot.PendingMicro);
+                }
+            }
+        }
+
+        return [.. totals.Select(t => new ContractBalance(t.Key, t.Value.Available, t.Value.Pending))];
+    }
+
+    public async Task<CreditLot?> CorrectAsync(string lotId, long deltaMicro, string reason, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(lotId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        RedisAmounts.RequireDeltaInRange(deltaMicro, nameof(deltaMicro));
+        cancellationToken.ThrowIfCancellationRequested();
+        var accountId = await Db.StringGetAsync(Keys.LotIndex(lotId));
+        if (accountId.IsNull)
+        {
+            throw new KeyNotFoundException($"No credit lot '{lotId}'.");
+        }
+
+        var reply = RedisCodec.Strings(await _redis.EvaluateAsync(
+            LedgerScripts.Correct,
+            Keys.Account(accountId!),
+            [Keys.AccountSpace(accountId!), Retention, lotId, deltaMicro, reason, Micros(now)]));
+        return reply[0] switch
+        {
+            "notfound" => throw new KeyNotFoundException($"No credit lot '{lotId}'."),
+            "refused" => null,
+            _ => RedisCodec.Lot(accountId!, reply, 1),
+        };
+    }
+
+    /// <summary>The corrections of a lot as kept for audit (delta, reason, when in µs), oldest first.</summary>
+    internal async Task<(long Delta, string Reason, long At)[]> GetCorrectionsAsync(string lotId)
+    {
+        var accountId = await Db.StringGetAsync(Keys.LotIndex(lotId));
+        if (accountId.IsNull)
+        {
+            return [];
+        }
+
+        var entries = await Db.ListRangeAsync(Keys.Corrections(accountId!, lotId));
+        return [.. entries.Select(e =>
+        {
+            var parts = ((string)e!).Split('|', 3);
+            return (RedisAmounts.Parse(parts[0]), parts[2], RedisAmounts.Parse(parts[1]));
+        })];
+    }
+
+    private static long Micros(DateTimeOffset value) => SqliteTime.ToUnixMicroseconds(value);
+
+    /// <summary>The account a reservation id belongs to, from its index; reading it renews the index's retention.</summary>
+    private async Task<string?> FindAccountAsync(string reservationId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var accountId = await Db.StringGetSetExpiryAsync(Keys.ReservationIndex(reservationId), _redis.ReservationRetention);
+        return accountId.IsNull ? null : (string)accountId!;
+    }
+
+    private async Task<Reservation> SettleAsync(string accountId, string reservationId, long? actualMicro, DateTimeOffset? lateAt)
+    {
+        var reply = RedisCodec.Strings(await _redis.EvaluateAsync(
+            LedgerScripts.Settle,
+            Keys.Account(accountId),
+            [
+                Keys.AccountSpace(accountId), Retention, reservationId, actualMicro is null ? "void" : "post", actualMicro ?? 0,
+                lateAt is { } at ? Micros(at).ToString(CultureInfo.InvariantCulture) : string.Empty,
+            ]));
+        if (reply[0] == "notfound")
+        {
+            throw new KeyNotFoundException($"No reservation '{reservationId}'.");
+        }
+
+        return RedisCodec.Reservation(reservationId, accountId, reply, 1);
+    }
+
+    private async Task<int> ExpireAccountAsync(string accountId, DateTimeOffset now)
+    {
+        var released = 0;
+        while (true)
+        {
+            var reply = (RedisResult[])(await _redis.EvaluateAsync(
+                LedgerScripts.Expire,
+                Keys.Account(accountId),
+                [Keys.AccountSpace(accountId), Retention, Micros(now), ExpireBatch]))!;
+            released += (int)reply[0];
+            if ((int)reply[1] < ExpireBatch)
+            {
+                return released;
+            }
+        }
+    }
+}

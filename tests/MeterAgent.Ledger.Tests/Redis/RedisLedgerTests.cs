@@ -1,0 +1,173 @@
+using System.Globalization;
+using MeterAgent.Ledger.Credits;
+using MeterAgent.Ledger.Redis;
+using Microsoft.Extensions.Time.Testing;
+using StackExchange.Redis;
+using static MeterAgent.Ledger.Tests.Credits.Credit;
+
+namespace MeterAgent.Ledger.Tests.Redis;
+
+/// <summary>What only the Redis backend can show: its scripts' idempotency and safety bounds, and its key cache across replicas.</summary>
+[Collection(RedisServerCollection.Name)]
+public sealed class RedisLedgerTests(RedisServerFixture redis) : IAsyncLifetime
+{
+    private RedisLedgerStores _stores = null!;
+    private string _accountId = null!;
+
+    private RedisCreditLedger Ledger => _stores.RedisLedger;
+
+    public async Task InitializeAsync()
+    {
+        _stores = redis.OpenStores(new FakeTimeProvider(T0));
+        _accountId = (await _stores.Accounts.CreateAccountAsync("Acme")).Id;
+    }
+
+    public async Task DisposeAsync() => await _stores.DisposeAsync();
+
+    [Fact]
+    public async Task A_script_retried_after_it_succeeded_changes_nothing_the_second_time()
+    {
+        await Ledger.ApplyDeliveryAsync(Notice(_accountId, 10 * Unit), T0);
+        var request = Request(_accountId, 4 * Unit);
+        var keys = _stores.Connection.Keys;
+
+        // The reserve, as a replica whose first call timed out after Redis ran it would send it again.
+        var first = await Ledger.ReserveAsync(request);
+        var snapshot = await SnapshotAsync(request.ReservationId);
+        var retried = await Ledger.ReserveAsync(request);
+        Assert.Equal(first.Reservation!.Draws, retried.Reservation!.Draws);
+        Assert.Equal(snapshot, await SnapshotAsync(request.ReservationId));
+
+        // The settle script itself, run twice with the same arguments, then a post and a void of the resolved reservation.
+        RedisValue[] args = [keys.AccountSpace(_accountId), 60_000, request.ReservationId, "post", 3 * Unit, string.Empty];
+        var once = RedisCodec.Strings(await _stores.Connection.EvaluateAsync(LedgerScripts.Settle, keys.Account(_accountId), args));
+        var posted = await SnapshotAsync(request.ReservationId);
+        var twice = RedisCodec.Strings(await _stores.Connection.EvaluateAsync(LedgerScripts.Settle, keys.Account(_accountId), args));
+        await Ledger.PostAsync(request.ReservationId, 9 * Unit);
+        await Ledger.VoidAsync(request.ReservationId);
+
+        Assert.Equal(once, twice);
+        Assert.Equal(posted, await SnapshotAsync(request.ReservationId));
+        var lot = Assert.Single(await Ledger.GetLotsAsync(_accountId));
+        Assert.Equal((7 * Unit, 0L, 3 * Unit), (lot.AvailableMicro, lot.PendingMicro, lot.RedeemedMicro));
+    }
+
+    [Fact]
+    public async Task Scripts_are_called_by_sha_and_run_again_by_source_after_the_server_forgot_them()
+    {
+        await Ledger.ApplyDeliveryAsync(Notice(_accountId, 10 * Unit), T0);
+        Assert.True((await Ledger.ReserveAsync(Request(_accountId, Unit))).Granted);
+        Assert.Contains("cmdstat_evalsha:", await redis.Server.CliAsync("info", "commandstats"), StringComparison.Ordinal);
+        Assert.Equal(0, _stores.Connection.ScriptFallbacks);
+
+        // As after a restart without the script cache, or a failover to a primary that never loaded them.
+        await redis.Server.CliAsync("script", "flush");
+        var outcome = await Ledger.ReserveAsync(Request(_accountId, Unit));
+
+        Assert.True(outcome.Granted);
+        Assert.Equal(1, _stores.Connection.ScriptFallbacks);
+        Assert.Equal(2, Assert.Single(await Ledger.GetLotsAsync(_accountId)).PendingMicro / Unit);
+    }
+
+    [Fact]
+    public async Task A_key_revoked_on_one_replica_is_refused_on_another_within_the_key_cache_ttl()
+    {
+        var time = (FakeTimeProvider)_stores.Time;
+        var replicaA = _stores.RedisAccounts;
+        var replicaB = _stores.NewAccountStore();
+        var issued = (await replicaA.IssueKeyAsync(_accountId))!;
+        Assert.Equal(issued.Info.KeyId, (await replicaB.AuthenticateAsync(issued.Secret))?.KeyId);
+
+        Assert.True(await replicaA.RevokeKeyAsync(issued.Info.KeyId));
+
+        // The replica that revoked refuses at once; the other still holds its cached lookup, at most for the TTL.
+        Assert.Null(await replicaA.AuthenticateAsync(issued.Secret));
+        Assert.NotNull(await replicaB.AuthenticateAsync(issued.Secret));
+        time.Advance(RedisLedgerStores.KeyCacheTtl);
+        Assert.Null(await replicaB.AuthenticateAsync(issued.Secret));
+        Assert.NotNull(Assert.Single(await replicaB.ListKeysAsync(_accountId)).RevokedAt);
+    }
+
+    [Fact]
+    public async Task Keys_are_stored_hashed_and_found_from_any_replica()
+    {
+        var issued = (await _stores.Accounts.IssueKeyAsync(_accountId))!;
+        var other = _stores.NewAccountStore();
+
+        Assert.Equal(issued.Info, await other.AuthenticateAsync(issued.Secret));
+        Assert.Null(await other.AuthenticateAsync(issued.Secret[..^1] + (issued.Secret[^1] == 'A' ? 'B' : 'A')));
+        Assert.Null(await _stores.Accounts.IssueKeyAsync("acct_ffffffffffffffff"));
+        Assert.False(await _stores.Accounts.RevokeKeyAsync("key_ffffffffffffffff"));
+        Assert.Equal([issued.Info], await other.ListKeysAsync(_accountId));
+
+        var everything = new List<string>();
+        await foreach (var key in redis.Multiplexer.GetServer(redis.Multiplexer.GetEndPoints()[0]).KeysAsync(pattern: _stores.Connection.Keys.Prefix + "*"))
+        {
+            everything.Add(key!);
+            var type = await redis.Multiplexer.GetDatabase().KeyTypeAsync(key);
+            var dump = type switch
+            {
+                RedisType.String => (string?)await redis.Multiplexer.GetDatabase().StringGetAsync(key) ?? string.Empty,
+                RedisType.Hash => string.Join(",", await redis.Multiplexer.GetDatabase().HashGetAllAsync(key)),
+                _ => string.Empty,
+            };
+            Assert.DoesNotContain(issued.Secret, dump, StringComparison.Ordinal);
+        }
+
+        Assert.Contains(everything, k => k.Contains(ApiKeySecretsHash(issued.Secret), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Amounts_beyond_what_a_lua_number_holds_exactly_are_refused_before_anything_is_written()
+    {
+        const long TooLarge = (1L << 53) + 1;
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Ledger.ApplyDeliveryAsync(Notice(_accountId, TooLarge), T0));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Ledger.ReserveAsync(Request(_accountId, TooLarge)));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Ledger.SetPolicyAsync(_accountId, new OveragePolicy(OveragePolicyKind.AllowUpTo, long.MaxValue)));
+
+        var lot = (await Ledger.ApplyDeliveryAsync(Notice(_accountId, RedisAmounts.MaxMicro), T0)).Lot!;
+        Assert.Equal(RedisAmounts.MaxMicro, lot.AvailableMicro);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Ledger.CorrectAsync(lot.LotId, long.MinValue, "absurd", T0));
+        await Assert.ThrowsAsync<RedisServerException>(() => Ledger.CorrectAsync(lot.LotId, 1, "one past 2^53-1", T0));
+
+        var reservation = (await Ledger.ReserveAsync(Request(_accountId, RedisAmounts.MaxMicro))).Reservation!;
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Ledger.PostAsync(reservation.ReservationId, TooLarge));
+        var posted = await Ledger.PostAsync(reservation.ReservationId, RedisAmounts.MaxMicro);
+
+        Assert.Equal(RedisAmounts.MaxMicro, posted.PostedMicro);
+        var after = Assert.Single(await Ledger.GetLotsAsync(_accountId));
+        Assert.Equal((RedisAmounts.MaxMicro, 0L, RedisAmounts.MaxMicro), (after.DeliveredMicro, after.AvailableMicro, after.RedeemedMicro));
+    }
+
+    [Fact]
+    public async Task Expiry_finds_pending_reservations_in_every_account()
+    {
+        var other = (await _stores.Accounts.CreateAccountAsync("Other")).Id;
+        foreach (var account in new[] { _accountId, other })
+        {
+            await Ledger.ApplyDeliveryAsync(Notice(account, 10 * Unit), T0);
+            Assert.True((await Ledger.ReserveAsync(Request(account, 2 * Unit))).Granted);
+        }
+
+        Assert.Equal(0, await Ledger.ExpireAsync(T0.AddMinutes(4)));
+        Assert.Equal(2, await Ledger.ExpireAsync(T0.AddMinutes(5)));
+        Assert.Equal(
+            [new ContractBalance("gpt4o-2026q1", 20 * Unit, 0)],
+            await Ledger.GetContractBalancesAsync(T0));
+    }
+
+    private static string ApiKeySecretsHash(string secret) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret)));
+
+    /// <summary>What the ledger holds for the account and the reservation, as text to compare.</summary>
+    private async Task<string> SnapshotAsync(string reservationId)
+    {
+        var lots = string.Join(";", await Ledger.GetLotsAsync(_accountId));
+        var reservation = await Ledger.GetReservationAsync(reservationId);
+        var draws = reservation is null ? string.Empty : string.Join(";", reservation.Draws);
+        var pending = await redis.Multiplexer.GetDatabase().SortedSetLengthAsync(_stores.Connection.Keys.Pending(_accountId));
+        var overage = await Ledger.GetOverageMicroAsync(_accountId);
+        var state = reservation is null ? string.Empty : (reservation with { Draws = [] }).ToString();
+        return string.Create(CultureInfo.InvariantCulture, $"{lots}|{state}|{draws}|{overage}|{pending}");
+    }
+}
