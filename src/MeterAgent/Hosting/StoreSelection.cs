@@ -1,10 +1,15 @@
 using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.Counters;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Hosting;
+using MeterAgent.Ledger.Redis;
+using MeterAgent.Ledger.Redis.Counters;
 using MeterAgent.Ledger.Sqlite;
 using MeterAgent.Ledger.Usage;
+using MeterAgent.Log;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace MeterAgent.Hosting;
 
@@ -15,6 +20,7 @@ public static class StoreSelection
     private static readonly Dictionary<string, Func<IServiceCollection, IServiceCollection>> Backends = new(StringComparer.OrdinalIgnoreCase)
     {
         [StoreOptions.DefaultKind] = services => services.AddSqliteStore(),
+        ["redis"] = AddRedis,
     };
 
     /// <summary>The kinds <c>Store:Kind</c> accepts, for the validator's message.</summary>
@@ -48,6 +54,20 @@ public static class StoreSelection
         services.TryAddSingleton<ICreditLedger>(Unconfigured<ICreditLedger>);
         services.TryAddSingleton<IUsageLog>(Unconfigured<IUsageLog>);
         services.TryAddSingleton<IStoreWriteProbe>(Unconfigured<IStoreWriteProbe>);
+        return services;
+    }
+
+    /// <summary>
+    /// Distributed mode (docs/distributed.md): accounts, keys, credits, live counters and the attestation log in Redis,
+    /// shared by every replica; usage records written ahead in this replica's local SQLite store and shipped from it.
+    /// </summary>
+    private static IServiceCollection AddRedis(IServiceCollection services)
+    {
+        services.AddRedisStore();
+        services.TryAddSingleton<IConnectionMultiplexer>(sp => sp.GetRequiredService<RedisConnection>().Multiplexer);
+        services.Replace(ServiceDescriptor.Singleton<IUsageCounters>(sp =>
+            new RedisUsageCounters(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<IOptions<RedisStoreOptions>>().Value.KeyPrefix)));
+        services.AddRedisLog();
         return services;
     }
 
