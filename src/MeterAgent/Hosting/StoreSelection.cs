@@ -1,6 +1,7 @@
 using MeterAgent.Ledger.Accounts;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Hosting;
+using MeterAgent.Ledger.RateLimits;
 using MeterAgent.Ledger.Sqlite;
 using MeterAgent.Ledger.Usage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -48,6 +49,8 @@ public static class StoreSelection
         services.TryAddSingleton<ICreditLedger>(Unconfigured<ICreditLedger>);
         services.TryAddSingleton<IUsageLog>(Unconfigured<IUsageLog>);
         services.TryAddSingleton<IStoreWriteProbe>(Unconfigured<IStoreWriteProbe>);
+        services.TryAddSingleton<IRateLimitPolicyStore>(Unconfigured<IRateLimitPolicyStore>);
+        services.TryAddSingleton<IRateLimiter>(Unconfigured<IRateLimiter>);
         return services;
     }
 
