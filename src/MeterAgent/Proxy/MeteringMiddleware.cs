@@ -221,9 +221,10 @@ internal sealed partial class MeteringMiddleware
             };
         }
 
-        // Rate limits charge one request and the same estimate the reservation takes (input + max output) before
-        // anything is written or forwarded; the charge is corrected to the actual when the request settles.
-        var estimate = exchange.Current.Counts.ReferenceInput + _credits.MaxOutputEstimate(parsedRequest.MaxOutputTokens);
+        // Rate limits charge one request and the same estimate the reservation takes (input + max output; embeddings
+        // write no output) before anything is written or forwarded; the charge is corrected to the actual at settle.
+        var estimate = exchange.Current.Counts.ReferenceInput
+            + (surface == ApiSurface.OpenAIEmbeddings ? 0 : _credits.MaxOutputEstimate(parsedRequest.MaxOutputTokens));
         var limits = await _rateLimits.AcquireAsync(current.AccountId, current.KeyId, estimate, CancellationToken.None);
         if (limits.Limited)
         {
