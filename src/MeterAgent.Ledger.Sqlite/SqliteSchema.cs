@@ -200,6 +200,18 @@ internal static class SqliteSchema
             record BLOB NOT NULL
         ) STRICT;
         """,
+
+        // 7: rate limits an operator set per account (key_id '') and per key; null columns are no limit of that kind.
+        // Bucket state is not stored: it lives in memory and a restart starts every bucket with its full limit.
+        """
+        CREATE TABLE rate_limits (
+            account_id          TEXT NOT NULL REFERENCES accounts (account_id),
+            key_id              TEXT NOT NULL,
+            tokens_per_minute   INTEGER,
+            requests_per_minute INTEGER,
+            PRIMARY KEY (account_id, key_id)
+        ) STRICT, WITHOUT ROWID;
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

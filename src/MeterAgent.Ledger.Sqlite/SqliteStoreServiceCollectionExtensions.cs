@@ -2,6 +2,7 @@ using MeterAgent.Ledger.Accounts;
 using MeterAgent.Ledger.Counters;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Hosting;
+using MeterAgent.Ledger.RateLimits;
 using MeterAgent.Ledger.Statements;
 using MeterAgent.Ledger.Usage;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,7 +21,8 @@ public static class SqliteStoreServiceCollectionExtensions
     /// <c>Store:BusyTimeout</c>, <c>Store:CheckpointInterval</c>,
     /// <c>Store:WalLimitBytes</c>; see <see cref="SqliteStoreOptions"/>), the store-neutral
     /// services every backend has (<see cref="StoreServiceCollectionExtensions.AddStoreServices"/>: start-up recovery and
-    /// the reservation sweep) and the WAL checkpoints. The container's disposal flushes queued writes and checkpoints the WAL.
+    /// the reservation sweep), the WAL checkpoints, and rate limits: policies in the file (<see cref="SqliteRateLimitPolicyStore"/>)
+    /// enforced in process (<see cref="InProcessRateLimiter"/>, unless a limiter is registered first). The container's disposal flushes queued writes and checkpoints the WAL.
     /// </summary>
     public static IServiceCollection AddSqliteStore(this IServiceCollection services)
     {
@@ -44,6 +46,9 @@ public static class SqliteStoreServiceCollectionExtensions
         services.TryAddSingleton<IStatementStore, SqliteStatementStore>();
         services.TryAddSingleton<IStoreWriteProbe, SqliteWriteProbe>();
         services.TryAddSingleton<IUsageCounters, SqliteUsageCounters>();
+        services.TryAddSingleton<SqliteRateLimitPolicyStore>();
+        services.TryAddSingleton<IRateLimitPolicyStore>(sp => sp.GetRequiredService<SqliteRateLimitPolicyStore>());
+        services.AddInProcessRateLimits();
         services.AddHostedService<WalCheckpointService>();
         return services;
     }

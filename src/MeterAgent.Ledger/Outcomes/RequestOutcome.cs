@@ -1,5 +1,6 @@
 using MeterAgent.Contracts.Units;
 using MeterAgent.Ledger.Credits;
+using MeterAgent.Ledger.RateLimits;
 using MeterAgent.Ledger.Usage;
 
 namespace MeterAgent.Ledger.Outcomes;
@@ -61,6 +62,9 @@ public sealed record RequestOutcome
 
     /// <summary>The credit reservation the request held, to post or void; null without credits or when refused.</summary>
     public Reservation? Reservation { get; init; }
+
+    /// <summary>What the request was charged against its rate limits at admission, to correct; null when none applied or refused.</summary>
+    public RateLimitLease? RateLimit { get; init; }
 
     /// <summary>
     /// Whether the request is charged for what it delivered: it was forwarded, and ended with the whole response or

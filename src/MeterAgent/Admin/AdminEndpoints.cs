@@ -4,7 +4,7 @@ using MeterAgent.Common;
 
 namespace MeterAgent.Admin;
 
-/// <summary>The provider's admin API on the management port: accounts, client keys, usage records.</summary>
+/// <summary>The provider's admin API on the management port: accounts, client keys, usage records, rate limits.</summary>
 internal static class AdminEndpoints
 {
     public static void MapAdminApi(this IEndpointRouteBuilder endpoints)
@@ -81,5 +81,7 @@ internal static class AdminEndpoints
             await usage.GetAsync(usageId, ct) is { } record
                 ? Results.Ok(record)
                 : Results.Problem($"No usage record '{usageId}'.", statusCode: StatusCodes.Status404NotFound));
+
+        admin.MapRateLimitAdmin();
     }
 }

@@ -17,6 +17,8 @@ namespace MeterAgent.Admin;
 [JsonSerializable(typeof(IReadOnlyList<ApiKeyInfo>))]
 [JsonSerializable(typeof(UsageRecord))]
 [JsonSerializable(typeof(UsagePage))]
+[JsonSerializable(typeof(SetRateLimitsRequest))]
+[JsonSerializable(typeof(RateLimitsView))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;
 

@@ -42,13 +42,20 @@ internal sealed class CreditRedemption
 
     public bool Enabled => _options.Enabled;
 
+    /// <summary>
+    /// The output a request is assumed to produce before it has: its max output, or Credits:DefaultMaxOutputTokens when
+    /// it set none. The reservation and the rate limits both charge this.
+    /// </summary>
+    public long MaxOutputEstimate(long? maxOutputTokens) =>
+        // The parser refuses a negative max output; should one get here, it is estimated as if none was set.
+        maxOutputTokens is >= 0 ? maxOutputTokens.Value : _options.DefaultMaxOutputTokens;
+
     /// <summary>Reserves the request's estimate under every contract that covers the model; the ledger picks the lots.</summary>
     public async Task<ReserveOutcome> ReserveAsync(RequestOutcome request, long? maxOutputTokens, CancellationToken cancellationToken)
     {
         var model = request.RequestedModel ?? string.Empty;
 
-        // The parser refuses a negative max output; should one get here, it is estimated as if none was set.
-        var maxOutput = maxOutputTokens is >= 0 ? maxOutputTokens.Value : _options.DefaultMaxOutputTokens;
+        var maxOutput = MaxOutputEstimate(maxOutputTokens);
         var estimates = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var spec in _pricing)
         {

@@ -12,6 +12,7 @@ using MeterAgent.Tracing;
 using MeterAgent.Proxy;
 using MeterAgent.Settlement;
 using MeterAgent.Ledger.Outcomes;
+using MeterAgent.Ledger.RateLimits;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MeterAgent.Common;
@@ -100,6 +101,7 @@ public static class MeterAgentHost
         // Every metered request ends in SettlementPipeline; observers react to each settled outcome, in this order.
         builder.Services.AddSingleton<SettlementPipeline>();
         builder.Services.AddSingleton<ISettlementObserver>(services => services.GetRequiredService<ReservationKeepAlive>());
+        builder.Services.AddSingleton<ISettlementObserver, RateLimitSettlementObserver>();
         builder.Services.AddSingleton<UsageLogAppender>();
         builder.Services.AddHostedService(services => services.GetRequiredService<UsageLogAppender>());
         builder.Services.AddSingleton<ISettlementObserver>(services => services.GetRequiredService<UsageLogAppender>());

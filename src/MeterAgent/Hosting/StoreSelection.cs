@@ -2,8 +2,10 @@ using MeterAgent.Ledger.Accounts;
 using MeterAgent.Ledger.Counters;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Hosting;
+using MeterAgent.Ledger.RateLimits;
 using MeterAgent.Ledger.Redis;
 using MeterAgent.Ledger.Redis.Counters;
+using MeterAgent.Ledger.Redis.RateLimits;
 using MeterAgent.Ledger.Sqlite;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Log;
@@ -17,9 +19,9 @@ namespace MeterAgent.Hosting;
 public static class StoreSelection
 {
     // Matched ignoring case: "SQLite" in a config file means the same store.
-    private static readonly Dictionary<string, Func<IServiceCollection, IServiceCollection>> Backends = new(StringComparer.OrdinalIgnoreCase)
+    private static readonly Dictionary<string, Func<IServiceCollection, IConfiguration, IServiceCollection>> Backends = new(StringComparer.OrdinalIgnoreCase)
     {
-        [StoreOptions.DefaultKind] = services => services.AddSqliteStore(),
+        [StoreOptions.DefaultKind] = (services, _) => services.AddSqliteStore(),
         ["redis"] = AddRedis,
     };
 
@@ -42,7 +44,7 @@ public static class StoreSelection
         var kind = configuration.GetSection(StoreOptions.SectionName)[nameof(StoreOptions.Kind)] ?? StoreOptions.DefaultKind;
         if (Backends.TryGetValue(kind.Trim(), out var add))
         {
-            return add(services);
+            return add(services, configuration);
         }
 
         // No backend to register. The hosted services are resolved before the start-up validation runs, so a service
@@ -54,6 +56,8 @@ public static class StoreSelection
         services.TryAddSingleton<ICreditLedger>(Unconfigured<ICreditLedger>);
         services.TryAddSingleton<IUsageLog>(Unconfigured<IUsageLog>);
         services.TryAddSingleton<IStoreWriteProbe>(Unconfigured<IStoreWriteProbe>);
+        services.TryAddSingleton<IRateLimitPolicyStore>(Unconfigured<IRateLimitPolicyStore>);
+        services.TryAddSingleton<IRateLimiter>(Unconfigured<IRateLimiter>);
         return services;
     }
 
@@ -61,13 +65,15 @@ public static class StoreSelection
     /// Distributed mode (docs/distributed.md): accounts, keys, credits, live counters and the attestation log in Redis,
     /// shared by every replica; usage records written ahead in this replica's local SQLite store and shipped from it.
     /// </summary>
-    private static IServiceCollection AddRedis(IServiceCollection services)
+    private static IServiceCollection AddRedis(IServiceCollection services, IConfiguration configuration)
     {
+        var prefix = configuration.GetSection(RedisStoreOptions.SectionName)[nameof(RedisStoreOptions.KeyPrefix)] ?? RedisStoreOptions.DefaultKeyPrefix;
         services.AddRedisStore();
         services.TryAddSingleton<IConnectionMultiplexer>(sp => sp.GetRequiredService<RedisConnection>().Multiplexer);
         services.Replace(ServiceDescriptor.Singleton<IUsageCounters>(sp =>
             new RedisUsageCounters(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<IOptions<RedisStoreOptions>>().Value.KeyPrefix)));
         services.AddRedisLog();
+        services.AddRedisRateLimits(prefix);
         return services;
     }
 

@@ -1,5 +1,6 @@
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Outcomes;
+using MeterAgent.Ledger.RateLimits;
 using MeterAgent.Ledger.Usage;
 
 namespace MeterAgent.Proxy;
@@ -20,6 +21,12 @@ internal sealed class MeteringFeature(RequestOutcome opened)
 
     /// <summary>The credit reservation the request holds until it ends; null without credits or before it is granted.</summary>
     public Reservation? Reservation { get; set; }
+
+    /// <summary>The rate limit admission, when a limit applies: its state goes out in the x-ratelimit-* headers.</summary>
+    public RateLimitDecision? RateLimit { get; set; }
+
+    /// <summary>The reference input count was taken before forwarding (credits or a token limit needed it), not after.</summary>
+    public bool InputCountedAhead { get; set; }
 
     /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp of the request's arrival at the proxy step.</summary>
     public long ArrivedAt { get; init; }
@@ -63,5 +70,6 @@ internal sealed class MeteringFeature(RequestOutcome opened)
         Error = error,
         EndedAt = endedAt,
         Reservation = Reservation,
+        RateLimit = RateLimit?.Lease,
     };
 }

@@ -1,6 +1,8 @@
 using MeterAgent.Credits;
 using MeterAgent.Ledger.Accounts;
 using MeterAgent.Ledger.Outcomes;
+using MeterAgent.Ledger.RateLimits;
+using MeterAgent.RateLimits;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Metering.Requests;
 using MeterAgent.Metering.Responses;
@@ -10,6 +12,7 @@ using MeterAgent.Contracts.Units;
 using MeterAgent.Observability;
 using MeterAgent.Settlement;
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
@@ -30,6 +33,7 @@ internal sealed partial class MeteringMiddleware
     private readonly IUsageStore _usage;
     private readonly SettlementPipeline _settlement;
     private readonly CreditRedemption _credits;
+    private readonly IRateLimiter _rateLimits;
     private readonly SettlementTracker _settlements;
     private readonly MeterAgentMetrics _metrics;
     private readonly IOptionsMonitor<MeterAgentOptions> _options;
@@ -44,6 +48,7 @@ internal sealed partial class MeteringMiddleware
         IUsageStore usage,
         SettlementPipeline settlement,
         CreditRedemption credits,
+        IRateLimiter rateLimits,
         SettlementTracker settlements,
         MeterAgentMetrics metrics,
         IOptionsMonitor<MeterAgentOptions> options,
@@ -55,6 +60,7 @@ internal sealed partial class MeteringMiddleware
         _usage = usage;
         _settlement = settlement;
         _credits = credits;
+        _rateLimits = rateLimits;
         _settlements = settlements;
         _metrics = metrics;
         _options = options;
@@ -202,15 +208,35 @@ internal sealed partial class MeteringMiddleware
             NonTextInput = parsedRequest.HasNonTextInput,
         };
         exchange.MaxOutputTokens = parsedRequest.MaxOutputTokens;
-        // The reservation needs the reference input count up front; without credits it is counted after the response,
-        // off the path to the first token.
+        // The reservation and a token limit need the reference input count up front; without either it is counted after
+        // the response, off the path to the first token.
         var inputSegments = parsedRequest.InputSegments;
-        if (_credits.Enabled)
+        var current = exchange.Current;
+        if (_credits.Enabled || _rateLimits.MayLimitTokens(current.AccountId, current.KeyId))
         {
-            exchange.Current = exchange.Current with
+            exchange.InputCountedAhead = true;
+            exchange.Current = current with
             {
-                Counts = exchange.Current.Counts with { ReferenceInput = _tokenizer.CountTokens(inputSegments) },
+                Counts = current.Counts with { ReferenceInput = _tokenizer.CountTokens(inputSegments) },
             };
+        }
+
+        // Rate limits charge one request and the same estimate the reservation takes (input + max output; embeddings
+        // write no output) before anything is written or forwarded; the charge is corrected to the actual at settle.
+        var estimate = exchange.Current.Counts.ReferenceInput
+            + (surface == ApiSurface.OpenAIEmbeddings ? 0 : _credits.MaxOutputEstimate(parsedRequest.MaxOutputTokens));
+        var limits = await _rateLimits.AcquireAsync(current.AccountId, current.KeyId, estimate, CancellationToken.None);
+        if (limits.Limited)
+        {
+            exchange.RateLimit = limits;
+            context.Response.OnStarting(RateLimitHeaders.WriteOnStarting, context);
+        }
+
+        if (!limits.Allowed)
+        {
+            await RejectAsync(context, exchange, family, StatusCodes.Status429TooManyRequests, ApiErrorKind.RateLimited,
+                RateLimitMessage(limits, estimate));
+            return;
         }
 
         // OpenAI streams report usage only when asked; ask on the client's behalf and hide the extra chunk from it.
@@ -317,7 +343,7 @@ internal sealed partial class MeteringMiddleware
         MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
         UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt)
     {
-        var referenceInput = _credits.Enabled ? exchange.Current.Counts.ReferenceInput : _tokenizer.CountTokens(inputSegments);
+        var referenceInput = exchange.InputCountedAhead ? exchange.Current.Counts.ReferenceInput : _tokenizer.CountTokens(inputSegments);
         var referenceOutput = _tokenizer.CountTokens(metered.OutputSegments);
         List<string>? flags = null;
         if (metered.Truncated)
@@ -386,6 +412,16 @@ internal sealed partial class MeteringMiddleware
         var settling = _settlement.SettleAsync(outcome);
         exchange.Settlement ??= settling;
         return settling;
+    }
+
+    private static string RateLimitMessage(RateLimitDecision limits, long estimate)
+    {
+        var limit = limits.Refusal?.StartsWith("tokens", StringComparison.Ordinal) == true ? limits.Tokens?.Limit : limits.Requests?.Limit;
+        return limits.RetryAfter is { } retryAfter
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"Rate limit reached: {limits.Refusal} ({limit}). Try again in {RateLimitHeaders.Duration(retryAfter)}.")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"This request can never fit the {limits.Refusal} ({limit}): its token estimate is {estimate} (input tokens plus max output tokens, or the default max output when none is set). Set a smaller max_tokens.");
     }
 
     private static bool IsJson(string? contentType) =>

@@ -1,0 +1,108 @@
+using System.Text.Json.Serialization;
+using MeterAgent.Common;
+using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.RateLimits;
+using Microsoft.Extensions.Options;
+
+namespace MeterAgent.Admin;
+
+/// <summary>
+/// An account's and a key's rate limits on the admin API: PUT sets (a null or absent member is no limit of that kind),
+/// GET shows what applies and where it comes from, DELETE clears (an account falls back to RateLimits:Default*).
+/// </summary>
+internal static class RateLimitEndpoints
+{
+    private const string Shape = """{"tokens_per_minute":40000,"requests_per_minute":60}""";
+
+    public static void MapRateLimitAdmin(this RouteGroupBuilder admin)
+    {
+        admin.MapGet("/accounts/{accountId}/rate-limits", (string accountId, IAccountStore accounts, IRateLimitPolicyStore policies,
+            IOptions<RateLimitOptions> options, CancellationToken ct) => GetAsync(accountId, null, accounts, policies, options.Value, ct));
+        admin.MapGet("/accounts/{accountId}/keys/{keyId}/rate-limits", (string accountId, string keyId, IAccountStore accounts,
+            IRateLimitPolicyStore policies, IOptions<RateLimitOptions> options, CancellationToken ct) => GetAsync(accountId, keyId, accounts, policies, options.Value, ct));
+
+        admin.MapPut("/accounts/{accountId}/rate-limits", (string accountId, HttpRequest request, IAccountStore accounts,
+            IRateLimitPolicyStore policies, CancellationToken ct) => SetAsync(accountId, null, request, accounts, policies, ct));
+        admin.MapPut("/accounts/{accountId}/keys/{keyId}/rate-limits", (string accountId, string keyId, HttpRequest request,
+            IAccountStore accounts, IRateLimitPolicyStore policies, CancellationToken ct) => SetAsync(accountId, keyId, request, accounts, policies, ct));
+
+        admin.MapDelete("/accounts/{accountId}/rate-limits", (string accountId, IAccountStore accounts, IRateLimitPolicyStore policies,
+            CancellationToken ct) => ClearAsync(accountId, null, accounts, policies, ct));
+        admin.MapDelete("/accounts/{accountId}/keys/{keyId}/rate-limits", (string accountId, string keyId, IAccountStore accounts,
+            IRateLimitPolicyStore policies, CancellationToken ct) => ClearAsync(accountId, keyId, accounts, policies, ct));
+    }
+
+    private static async Task<IResult> GetAsync(
+        string accountId, string? keyId, IAccountStore accounts, IRateLimitPolicyStore policies, RateLimitOptions options, CancellationToken ct)
+    {
+        if (await MissingAsync(accountId, keyId, accounts, ct) is { } missing)
+        {
+            return missing;
+        }
+
+        var own = await policies.GetAsync(new RateLimitSubject(accountId, keyId), ct);
+        var (policy, source) = own is not null
+            ? (own, keyId is null ? "account" : "key")
+            : keyId is null && !options.Defaults.IsUnlimited ? (options.Defaults, "default") : (RateLimitPolicy.Unlimited, "none");
+        return Results.Ok(new RateLimitsView(accountId, keyId, policy.TokensPerMinute, policy.RequestsPerMinute, source));
+    }
+
+    private static async Task<IResult> SetAsync(
+        string accountId, string? keyId, HttpRequest request, IAccountStore accounts, IRateLimitPolicyStore policies, CancellationToken ct)
+    {
+        var (body, error) = await AdminJsonBody.ReadAsync(request, AdminJsonContext.Default.SetRateLimitsRequest, Shape, ct);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var policy = new RateLimitPolicy(body!.TokensPerMinute, body.RequestsPerMinute);
+        if (policy.Problem() is { } problem)
+        {
+            return Results.Problem(problem, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        if (await MissingAsync(accountId, keyId, accounts, ct) is { } missing)
+        {
+            return missing;
+        }
+
+        await policies.SetAsync(new RateLimitSubject(accountId, keyId), policy, ct);
+        return Results.Ok(new RateLimitsView(accountId, keyId, policy.TokensPerMinute, policy.RequestsPerMinute, keyId is null ? "account" : "key"));
+    }
+
+    private static async Task<IResult> ClearAsync(
+        string accountId, string? keyId, IAccountStore accounts, IRateLimitPolicyStore policies, CancellationToken ct)
+    {
+        if (await MissingAsync(accountId, keyId, accounts, ct) is { } missing)
+        {
+            return missing;
+        }
+
+        await policies.ClearAsync(new RateLimitSubject(accountId, keyId), ct);
+        return Results.NoContent();
+    }
+
+    /// <summary>404 for an unknown account, or a key that is not the account's.</summary>
+    private static async Task<IResult?> MissingAsync(string accountId, string? keyId, IAccountStore accounts, CancellationToken ct)
+    {
+        if (await accounts.GetAccountAsync(accountId, ct) is null)
+        {
+            return Results.Problem($"No account '{accountId}'.", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        if (keyId is not null && !(await accounts.ListKeysAsync(accountId, ct)).Any(key => key.KeyId == keyId))
+        {
+            return Results.Problem($"No key '{keyId}' on account '{accountId}'.", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        return null;
+    }
+}
+
+/// <summary>A member left out is no limit of that kind; a misspelt one is refused rather than read as "no limit".</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed record SetRateLimitsRequest(long? TokensPerMinute, long? RequestsPerMinute);
+
+/// <summary>What applies to the subject; <c>source</c> is account, key, default (RateLimits:Default*) or none.</summary>
+internal sealed record RateLimitsView(string AccountId, string? KeyId, long? TokensPerMinute, long? RequestsPerMinute, string Source);

@@ -1,0 +1,104 @@
+using MeterAgent.Ledger.Redis.RateLimits;
+using MeterAgent.Ledger.RateLimits;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace MeterAgent.Ledger.Tests.RateLimits;
+
+/// <summary>One real redis-server for the class (started on first use), a connection per replica, a key prefix per test.</summary>
+public sealed class RedisServerFixture : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _starting = new(1, 1);
+    private RunningRedis? _redis;
+
+    public bool Cluster { get; init; }
+
+    public async Task<RunningRedis> GetAsync()
+    {
+        RunningRedis.Require();
+        await _starting.WaitAsync();
+        try
+        {
+            return _redis ??= Cluster ? await RunningRedis.StartClusterAsync() : await RunningRedis.StartAsync();
+        }
+        finally
+        {
+            _starting.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+
+        _starting.Dispose();
+    }
+}
+
+public sealed class RedisClusterFixture() : IAsyncDisposable
+{
+    public RedisServerFixture Server { get; } = new() { Cluster = true };
+
+    public ValueTask DisposeAsync() => Server.DisposeAsync();
+}
+
+/// <summary>Two replicas' limiters, each on its own connection, sharing one Redis.</summary>
+internal sealed class RedisHarness(ConnectionMultiplexer first, ConnectionMultiplexer second) : RateLimitHarness
+{
+    public static async Task<RateLimitHarness> OpenAsync(RedisServerFixture fixture, TimeProvider clock, RateLimitOptions? options)
+    {
+        var redis = await fixture.GetAsync();
+        var prefix = "t" + Guid.NewGuid().ToString("N")[..8] + ":";
+        var first = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var second = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var wrapped = Options.Create(options ?? new RateLimitOptions());
+        return new RedisHarness(first, second)
+        {
+            Limiter = new RedisRateLimiter(first, wrapped, clock, prefix),
+            Replica = new RedisRateLimiter(second, wrapped, clock, prefix),
+            Policies = new RedisRateLimitPolicyStore(first, prefix),
+        };
+    }
+
+    public override Task<string> NewAccountAsync() => Task.FromResult("acct_" + Guid.NewGuid().ToString("N")[..16]);
+
+    public override async ValueTask DisposeAsync()
+    {
+        await first.DisposeAsync();
+        await second.DisposeAsync();
+    }
+}
+
+public sealed class RedisRateLimiterTests(RedisServerFixture fixture) : RateLimiterContract, IClassFixture<RedisServerFixture>
+{
+    protected override Task<RateLimitHarness> OpenAsync(RateLimitOptions? options = null) => RedisHarness.OpenAsync(fixture, Clock, options);
+
+    [SkippableFact]
+    public async Task Buckets_expire_once_drained_and_the_policies_stay()
+    {
+        await using var rl = await OpenAsync();
+        var account = await rl.NewAccountAsync();
+        await rl.Policies.SetAsync(RateLimitSubject.Account(account), new RateLimitPolicy(60_000, null));
+        Assert.True((await rl.Limiter.AcquireAsync(account, "key_1", 1000)).Allowed);
+
+        var redis = await fixture.GetAsync();
+        var ttls = await redis.CliAsync("--scan", "--pattern", "*" + account + "*");
+        Assert.Contains(":rl:acct", ttls, StringComparison.Ordinal);
+        Assert.Contains(":rl:policy", ttls, StringComparison.Ordinal);
+
+        // 1000 tokens drain in one second at 60,000 a minute: the bucket lives that long plus a minute, no more.
+        using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var keys = ttls.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var bucketTtl = await connection.GetDatabase().KeyTimeToLiveAsync(keys.Single(k => k.EndsWith(":rl:acct", StringComparison.Ordinal)));
+        Assert.InRange(bucketTtl!.Value, TimeSpan.FromSeconds(55), TimeSpan.FromSeconds(61));
+        Assert.Null(await connection.GetDatabase().KeyTimeToLiveAsync(keys.Single(k => k.EndsWith(":rl:policy", StringComparison.Ordinal))));
+    }
+}
+
+public sealed class RedisClusterRateLimiterTests(RedisClusterFixture fixture) : RateLimiterContract, IClassFixture<RedisClusterFixture>
+{
+    protected override Task<RateLimitHarness> OpenAsync(RateLimitOptions? options = null) => RedisHarness.OpenAsync(fixture.Server, Clock, options);
+}
