@@ -43,7 +43,7 @@ internal sealed class SettleAndCloseWrite(Reservation pending, long? actualMicro
         var close = context.Raw(UsageRecordSql.Close);
         UsageRecordSql.Bind(close, record, record.Status);
         close.Execute();
-        context.UsageWritten = true;
+        context.ClosedUsageIds.Add(record.Id);
         return final;
     }
 

@@ -212,7 +212,17 @@ internal static class SqliteSchema
             PRIMARY KEY (account_id, key_id)
         ) STRICT, WITHOUT ROWID;
         """,
+
+        // 8: opens move to a journal file beside the database (UsageOpenJournal), so the request path never waits for
+        // a SQLite commit or a WAL checkpoint. The opens this table still holds were moved to a journal segment just
+        // before this runs (UsageJournalMigration), so recovery closes them like any other.
+        """
+        DROP TABLE usage_journal;
+        """,
     ];
+
+    /// <summary>The version whose step moves <c>usage_journal</c>'s open rows to the journal file before dropping the table.</summary>
+    private const int JournalFileVersion = 8;
 
     public static int CurrentVersion => Migrations.Length;
 
@@ -241,6 +251,11 @@ internal static class SqliteSchema
             {
                 transaction.Rollback();
                 continue;
+            }
+
+            if (version + 1 == JournalFileVersion)
+            {
+                UsageJournalMigration.MoveOpenRows(connection, transaction);
             }
 
             using var command = connection.CreateCommand();

@@ -7,8 +7,8 @@ namespace MeterAgent.Ledger.Sqlite;
 /// the host exports them with its own): the writer's queue, each group commit's size and duration, the WAL's size,
 /// the records open now and the log's entries. Commits are recorded as they happen; the rest is read when metrics are
 /// collected, from the writer's queue, the WAL file's length (bounded by
-/// <c>Store:WalLimitBytes</c>), and two single-row queries: the log's highest index and the journal's open rows (a table
-/// about the size of the requests in flight).
+/// <c>Store:WalLimitBytes</c>), the open journal's in-memory count of open records, and one single-row query: the log's
+/// highest index.
 /// </summary>
 internal sealed partial class SqliteStoreMetrics
 {
@@ -23,7 +23,7 @@ internal sealed partial class SqliteStoreMetrics
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _commitDuration;
 
-    public SqliteStoreMetrics(IMeterFactory meterFactory, SqliteDatabase database, Func<int> queueDepth)
+    public SqliteStoreMetrics(IMeterFactory meterFactory, SqliteDatabase database, Func<int> queueDepth, Func<int> openRecords)
     {
         _database = database;
         var meter = meterFactory.Create(MeterName);
@@ -33,14 +33,10 @@ internal sealed partial class SqliteStoreMetrics
         _commitDuration = meter.CreateHistogram("meteragent.store.commit.duration", "s", "One group commit's transaction, begin to commit.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CommitBuckets });
         meter.CreateObservableGauge("meteragent.store.wal", WalBytes, "By", "Size of the SQLite WAL file (how far checkpoints lag).");
-        meter.CreateObservableGauge("meteragent.store.open_records", () => Count(OpenRecords), "{record}",
+        meter.CreateObservableGauge("meteragent.store.open_records", openRecords, "{record}",
             "Usage records open now (requests in flight).");
         meter.CreateObservableGauge("meteragent.log.entries", () => Count(LogEntries), "{entry}", "Entries in the usage log.");
     }
-
-    // Open records are the journal's rows with no usage_records row (and, in files written before the journal, none
-    // are left open once recovery has run).
-    private const string OpenRecords = UsageJournalSql.CountOpen;
 
     private const string LogEntries = "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries;";
 

@@ -16,6 +16,9 @@ namespace MeterAgent.Ledger.Sqlite;
 /// <item><c>Store:WalLimitBytes</c> — the bound on the WAL file under sustained writes (default 64 MiB, from 4 MiB to
 /// 16 GiB). Once the WAL holds half of it, the writer finishes a checkpoint between two batches so the next commit
 /// restarts the WAL from its beginning; <c>journal_size_limit</c> (an eighth of it) truncates the file back.</item>
+/// <item><c>Store:JournalSegmentBytes</c> — the size at which the open journal (<c>&lt;Path&gt;.journal/</c>, outside
+/// SQLite) starts a new segment file (default 8 MiB, from 64 KiB to 1 GiB). Segments whose opens are all closed are
+/// deleted, so the journal holds about two segments plus the records in flight.</item>
 /// </list>
 /// </summary>
 public sealed class SqliteStoreOptions
@@ -40,4 +43,9 @@ public sealed class SqliteStoreOptions
 
     /// <summary>64 MiB.</summary>
     public const long DefaultWalLimitBytes = 64L * 1024 * 1024;
+
+    public long JournalSegmentBytes { get; set; } = DefaultJournalSegmentBytes;
+
+    /// <summary>8 MiB.</summary>
+    public const long DefaultJournalSegmentBytes = 8L * 1024 * 1024;
 }

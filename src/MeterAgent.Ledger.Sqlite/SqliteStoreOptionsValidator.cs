@@ -51,6 +51,11 @@ public sealed class SqliteStoreOptionsValidator : IValidateOptions<SqliteStoreOp
             failures.Add($"{Section}:WalLimitBytes must be between 4194304 (4 MiB) and 17179869184 (16 GiB) (was {options.WalLimitBytes}).");
         }
 
+        if (options.JournalSegmentBytes is < 64L * 1024 or > 1024L * 1024 * 1024)
+        {
+            failures.Add($"{Section}:JournalSegmentBytes must be between 65536 (64 KiB) and 1073741824 (1 GiB) (was {options.JournalSegmentBytes}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

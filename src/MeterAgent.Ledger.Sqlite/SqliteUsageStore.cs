@@ -5,9 +5,11 @@ using Microsoft.Extensions.Logging;
 namespace MeterAgent.Ledger.Sqlite;
 
 /// <summary>
-/// Usage records in SQLite. Writes go through the shared <see cref="SqliteWriter"/>, which group-commits them (with
-/// the credit ledger's mutations); each caller's task completes only after the transaction holding its record has
-/// committed. Reads use their own connections.
+/// Usage records in SQLite, written ahead in a journal file. An open is a frame in the writer's
+/// <see cref="UsageOpenJournal"/> (group-committed by its own appender, never behind a SQLite commit or checkpoint); a
+/// close is the full <c>usage_records</c> row, group-committed by the shared <see cref="SqliteWriter"/> (with the credit
+/// ledger's mutations), which then acknowledges the open. Each caller's task completes only once its write is durable.
+/// Reads use their own connections; open records are read from the journal's memory.
 /// </summary>
 public sealed partial class SqliteUsageStore : IUsageStore
 {
@@ -46,10 +48,10 @@ public sealed partial class SqliteUsageStore : IUsageStore
     /// Cancelling stops the wait, not the write: once queued the record may still be committed. A caller that gives
     /// up should not go upstream, and should close the record (e.g. as Rejected) if it can.
     /// </remarks>
-    public async ValueTask OpenAsync(UsageRecord record, CancellationToken cancellationToken = default)
+    public ValueTask OpenAsync(UsageRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        await _writer.SubmitAsync(UsageWrite.Open(record), cancellationToken);
+        return _writer.Journal.AppendAsync(record, cancellationToken);
     }
 
     /// <inheritdoc cref="OpenAsync"/>
@@ -79,50 +81,42 @@ public sealed partial class SqliteUsageStore : IUsageStore
         ArgumentNullException.ThrowIfNull(id);
         cancellationToken.ThrowIfCancellationRequested();
 
-        // One read transaction: the record and the journal from the same snapshot, so a close between the two reads
-        // cannot make a closed record look open.
+        // The journal first: a close acknowledges the open only after its row has committed, so a record missing from
+        // the journal now is either never opened or already has its row, and a closed record never reads as open.
+        var open = _writer.Journal.TryGetOpen(id);
         using var connection = _database.OpenConnection();
-        using var transaction = connection.BeginTransaction(deferred: true);
-        using (var command = connection.CreateCommand())
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {UsageRecordSql.SelectColumns} FROM usage_records WHERE id = @id;";
+        command.Parameters.AddWithValue("@id", id);
+        using var reader = command.ExecuteReader();
+        if (reader.Read())
         {
-            command.Transaction = transaction;
-            command.CommandText = $"SELECT {UsageRecordSql.SelectColumns} FROM usage_records WHERE id = @id;";
-            command.Parameters.AddWithValue("@id", id);
-            using var reader = command.ExecuteReader();
-            if (reader.Read())
-            {
-                return Task.FromResult<UsageRecord?>(UsageRecordSql.Read(reader));
-            }
+            return Task.FromResult<UsageRecord?>(UsageRecordSql.Read(reader));
         }
 
-        // Not closed: open, if its write-ahead record is in the journal.
-        using var journal = connection.CreateCommand();
-        journal.Transaction = transaction;
-        journal.CommandText = UsageJournalSql.SelectById;
-        journal.Parameters.AddWithValue("@id", id);
-        using var row = journal.ExecuteReader();
-        return Task.FromResult(row.Read() ? UsageJournalCodec.Decode((byte[])row.GetValue(0)) : null);
+        return Task.FromResult(open is null ? null : UsageJournalCodec.Decode(open));
     }
 
-    /// <summary>The records open now (their journal rows with no usage_records row), once each, in the snapshot of <paramref name="transaction"/>.</summary>
-    private static List<UsageRecord> ReadOpen(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction)
+    /// <summary>The records open now (written to the journal, not yet closed), once each.</summary>
+    private List<UsageRecord> ReadOpen()
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = UsageJournalSql.SelectOpen;
-        using var reader = command.ExecuteReader();
-        var open = new List<UsageRecord>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        while (reader.Read())
+        var snapshot = _writer.Journal.SnapshotOpen();
+        var open = new List<UsageRecord>(snapshot.Count);
+        foreach (var (_, payload) in snapshot)
         {
-            var record = UsageJournalCodec.Decode((byte[])reader.GetValue(0));
-            if (seen.Add(record.Id))
-            {
-                open.Add(record);
-            }
+            open.Add(UsageJournalCodec.Decode(payload));
         }
 
         return open;
+    }
+
+    private static bool HasRow(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, string id)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT 1 FROM usage_records WHERE id = @id;";
+        command.Parameters.AddWithValue("@id", id);
+        return command.ExecuteScalar() is not null;
     }
 
     // The query's filters, as the SQL applies them to usage_records: times compared in whole microseconds, ids by their bytes.
@@ -145,6 +139,11 @@ public sealed partial class SqliteUsageStore : IUsageStore
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1, nameof(query));
         cancellationToken.ThrowIfCancellationRequested();
+
+        // Open records are in the journal (the records in flight, a short list), read before the table for the reason
+        // GetAsync gives; one closed since appears from usage_records and is dropped from these.
+        var open = ReadOpen();
+        open.RemoveAll(r => !Matches(r, query));
 
         using var connection = _database.OpenConnection();
         using var transaction = connection.BeginTransaction(deferred: true);
@@ -197,10 +196,18 @@ public sealed partial class SqliteUsageStore : IUsageStore
             }
         }
 
-        // Open records are in the journal (the records in flight, a short list), in the same snapshot: merged in,
-        // newest first by id as the SQL orders, and the limit applied to the whole.
-        var open = ReadOpen(connection, transaction);
-        open.RemoveAll(r => !Matches(r, query));
+        // Merged in, newest first by id as the SQL orders, and the limit applied to the whole.
+        if (open.Count > 0)
+        {
+            var closed = new HashSet<string>(records.Count, StringComparer.Ordinal);
+            foreach (var record in records)
+            {
+                closed.Add(record.Id);
+            }
+
+            open.RemoveAll(r => closed.Contains(r.Id) || HasRow(connection, transaction, r.Id));
+        }
+
         if (open.Count == 0)
         {
             return Task.FromResult<IReadOnlyList<UsageRecord>>(records);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Microsoft.Data.Sqlite;
 
 namespace MeterAgent.Ledger.Sqlite;
@@ -20,16 +19,20 @@ internal sealed class SqliteWriteContext : IDisposable
     private readonly Dictionary<string, RawStatement> _raw = new(StringComparer.Ordinal);
     private SqliteTransaction? _transaction;
 
-    public SqliteWriteContext(SqliteConnection connection)
+    public SqliteWriteContext(SqliteConnection connection, UsageOpenJournal journal)
     {
         _connection = connection;
+        Journal = journal;
     }
 
-    /// <summary>Where a usage open packs its journal record; reused by every open (only the writer thread writes).</summary>
-    public ArrayBufferWriter<byte> JournalBuffer { get; } = new(512);
+    /// <summary>The opens' write-ahead journal (recovery reads what is open in it).</summary>
+    public UsageOpenJournal Journal { get; }
 
-    /// <summary>Set by a usage open or close: the writer then prunes the journal's closed rows at its next chance.</summary>
-    public bool UsageWritten { get; set; }
+    /// <summary>
+    /// The ids of the usage records the current transaction closed (wrote their <c>usage_records</c> row): once it
+    /// commits, the writer acknowledges them in <see cref="Journal"/>. An operation that fails has its ids taken back.
+    /// </summary>
+    public List<string> ClosedUsageIds { get; } = [];
 
     /// <summary>
     /// The prepared command for <paramref name="sql"/>, enlisted in the current transaction. Parameters are created

@@ -11,7 +11,9 @@ namespace MeterAgent.Ledger.Sqlite;
 /// <see cref="SqliteStoreOptions.MaxBatchSize"/> queued operations per transaction, so a thousand concurrent requests
 /// cost a handful of commits (and fsyncs under <c>Synchronous=Full</c>) rather than a thousand. Usage writes and
 /// credit-ledger mutations share it: a reservation's read-modify-write runs serialised with every other write, so no
-/// interleaving can spend a lot twice, and it rides the same group commit as the usage records.
+/// interleaving can spend a lot twice, and it rides the same group commit as the usage records. The usage opens are
+/// not among them: they go to <see cref="Journal"/>, a file of its own, so the request path never waits for a SQLite
+/// commit or checkpoint; each commit that closes records acknowledges them there.
 /// </summary>
 /// <remarks>
 /// Each operation runs under its own savepoint: one that throws is rolled back alone and only its caller sees the
@@ -35,7 +37,6 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     private readonly long _walCheckpointBytes;
     private long _nextWalCheck;
     private int _walRestartRequested;
-    private long _nextPrune;
     private long _walCheckpoints;
     private long _transactions;
     private long _committedWrites;
@@ -71,17 +72,21 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         _checkpoint = _connection.CreateCommand();
         _checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
 
-        _context = new SqliteWriteContext(_connection);
+        Journal = new UsageOpenJournal(database.FilePath, database.Options, logger);
+        _context = new SqliteWriteContext(_connection, Journal);
         _savepoint = _context.Command("SAVEPOINT op;");
         _release = _context.Command("RELEASE op;");
         _rollbackToSavepoint = _context.Command("ROLLBACK TO op;");
         if (meterFactory is not null)
         {
-            _metrics = new SqliteStoreMetrics(meterFactory, database, () => Volatile.Read(ref _queued));
+            _metrics = new SqliteStoreMetrics(meterFactory, database, () => Volatile.Read(ref _queued), () => Journal.OpenCount);
         }
 
         _loop = Task.Run(RunAsync);
     }
+
+    /// <summary>The write-ahead journal of usage opens (a file beside the database, not SQLite).</summary>
+    internal UsageOpenJournal Journal { get; }
 
     /// <summary>Transactions committed; with concurrent callers, far fewer than the writes.</summary>
     internal long TransactionCount => Interlocked.Read(ref _transactions);
@@ -128,7 +133,9 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
         _queue.Writer.TryComplete();
         await _loop;
-        PruneJournal(force: true);
+
+        // After the last commit, so every close is acknowledged: segments with nothing open left are deleted.
+        Journal.Dispose();
 
         try
         {
@@ -164,48 +171,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
             WriteBatch(batch);
             batch.Clear();
-            PruneJournal(force: false);
             BoundWal();
-        }
-    }
-
-    // How often, at most, the writer deletes the journal rows of closed records: every 50 ms of usage writes.
-    private static readonly long PruneTicks = Stopwatch.Frequency / 20;
-
-    /// <summary>
-    /// Deletes the journal rows of records closed since the last prune, in one statement and its own transaction,
-    /// between two batches: the opens and closes themselves only append. The journal so holds about the records in
-    /// flight plus 50 ms of opens, and the scan that finds the closed ones stays that small.
-    /// </summary>
-    private void PruneJournal(bool force)
-    {
-        var now = Stopwatch.GetTimestamp();
-        if (!_context.UsageWritten || (!force && now < _nextPrune))
-        {
-            return;
-        }
-
-        _nextPrune = now + PruneTicks;
-        _context.UsageWritten = false;
-        try
-        {
-            using var transaction = _connection.BeginTransaction();
-            _context.Begin(transaction);
-            try
-            {
-                _context.Command(UsageJournalSql.PruneClosed).ExecuteNonQuery();
-                transaction.Commit();
-            }
-            finally
-            {
-                _context.End();
-            }
-        }
-        catch (SqliteException ex)
-        {
-            // Not fatal: the rows stay until the next prune, and readers never take a closed record's row for open.
-            _context.UsageWritten = true;
-            LogPruneFailed(ex);
         }
     }
 
@@ -303,12 +269,15 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         var started = Stopwatch.GetTimestamp();
         using var transaction = _connection.BeginTransaction();
         _context.Begin(transaction);
+        var closed = _context.ClosedUsageIds;
+        closed.Clear();
         try
         {
             foreach (var operation in batch)
             {
                 // A retry runs the operation again from scratch; forget what the failed batch said about it.
                 operation.Error = null;
+                var closedBefore = closed.Count;
                 if (operation.IsSingleStatement)
                 {
                     try
@@ -318,6 +287,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
                     catch (Exception ex)
                     {
                         operation.Error = ex;
+                        closed.RemoveRange(closedBefore, closed.Count - closedBefore);
                     }
 
                     continue;
@@ -334,6 +304,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
                     // SQLITE_FULL, IOERR or NOMEM SQLite may already have rolled back the whole transaction, savepoint
                     // included: then this throws, and the batch is retried one operation per transaction.
                     operation.Error = ex;
+                    closed.RemoveRange(closedBefore, closed.Count - closedBefore);
                     _rollbackToSavepoint.ExecuteNonQuery();
                 }
 
@@ -347,6 +318,9 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             _context.End();
         }
 
+        // Committed: these records are closed in usage_records, so their opens in the journal are no longer needed.
+        Journal.Acknowledge(closed);
+        closed.Clear();
         _metrics?.RecordCommit(batch.Count, Stopwatch.GetElapsedTime(started));
         Interlocked.Increment(ref _transactions);
         Interlocked.Add(ref _committedWrites, batch.Count);
@@ -384,9 +358,6 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
     [LoggerMessage(EventId = 1115, Level = LogLevel.Warning, Message = "WAL checkpoint on the writer failed; the next check tries again")]
     private partial void LogWalCheckpointFailed(Exception exception);
-
-    [LoggerMessage(EventId = 1116, Level = LogLevel.Warning, Message = "Pruning the usage journal failed; the next batch tries again")]
-    private partial void LogPruneFailed(Exception exception);
 
     [LoggerMessage(EventId = 1114, Level = LogLevel.Information,
         Message = "Store writer stopped after {Transactions} transactions holding {Writes} writes")]

@@ -2,7 +2,10 @@ using MeterAgent.Ledger.Usage;
 
 namespace MeterAgent.Ledger.Sqlite;
 
-/// <summary>One usage write for the shared writer: an open, a close, or the start-up recovery of open records.</summary>
+/// <summary>
+/// One usage write for the shared writer: a close, or the start-up recovery of open records. Opens are not written
+/// here: they go to the <see cref="UsageOpenJournal"/> file, off SQLite.
+/// </summary>
 internal sealed class UsageWrite : SqliteWriteOperation<int>
 {
     private static readonly string Recover = $"""
@@ -29,8 +32,6 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
     // Recovery also appends the log entries of what it closes (and of any closed record the log lacks): undone together.
     public override bool IsSingleStatement => Kind != UsageWriteKind.RecoverOpen;
 
-    public static UsageWrite Open(UsageRecord record) => new(UsageWriteKind.Open, record, default);
-
     public static UsageWrite Close(UsageRecord record) => new(UsageWriteKind.Close, record, default);
 
     public static UsageWrite RecoverOpen(DateTimeOffset now) => new(UsageWriteKind.RecoverOpen, null, now);
@@ -40,20 +41,12 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
     {
         switch (Kind)
         {
-            case UsageWriteKind.Open:
-                // A narrow append: the record packed in one BLOB. A repeated open appends again; a record already
-                // closed stays closed, because readers and recovery look in usage_records first.
-                var open = context.Raw(UsageJournalSql.Append);
-                UsageJournalCodec.Encode(Record!, context.JournalBuffer);
-                open.Bind(1, Record!.Id);
-                open.Bind(2, context.JournalBuffer.WrittenSpan);
-                context.UsageWritten = true;
-                return open.Execute();
             case UsageWriteKind.Close:
                 var close = context.Raw(UsageRecordSql.Close);
                 UsageRecordSql.Bind(close, Record!, Record!.Status);
-                context.UsageWritten = true;
-                return close.Execute();
+                var changed = close.Execute();
+                context.ClosedUsageIds.Add(Record!.Id);
+                return changed;
             case UsageWriteKind.RecoverOpen:
                 var recovered = RecoverJournal(context);
 
@@ -70,34 +63,28 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
     }
 
     /// <summary>
-    /// Closes every journal row with no usage_records row as interrupted (inserted as it was opened, with the status,
-    /// end time and error recovery gives it), then empties the journal: every row in it is now closed.
+    /// Closes every open in the journal file with no usage_records row as interrupted (inserted as it was opened, with
+    /// the status, end time and error recovery gives it). Every id it looked at has a row once this commits, so all of
+    /// them are acknowledged: the journal then deletes the segments that held them. That includes the opens of a
+    /// schema-6 file's <c>usage_journal</c> table, which the migration to 7 moved into a segment.
     /// </summary>
     private int RecoverJournal(SqliteWriteContext context)
     {
-        var open = new List<UsageRecord>();
-        using (var reader = context.Command(UsageJournalSql.SelectOpen).ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                open.Add(UsageJournalCodec.Decode((byte[])reader.GetValue(0)));
-            }
-        }
-
         var recovered = 0;
         var insert = context.Raw(UsageRecordSql.Open);
-        foreach (var record in open)
+        foreach (var (id, payload) in context.Journal.SnapshotOpen())
         {
+            var record = UsageJournalCodec.Decode(payload);
             record.Status = UsageStatus.Interrupted;
             record.EndedAt = Now;
             record.Error = SqliteUsageStore.InterruptedError;
             UsageRecordSql.Bind(insert, record, UsageStatus.Interrupted);
 
-            // A record opened twice has two journal rows: the first insert closes it, the second changes nothing.
+            // A record already closed has its row: the insert changes nothing, and the open is acknowledged all the same.
             recovered += insert.Execute();
+            context.ClosedUsageIds.Add(id);
         }
 
-        context.Command(UsageJournalSql.DeleteAll).ExecuteNonQuery();
         return recovered;
     }
 

@@ -2,7 +2,6 @@ namespace MeterAgent.Ledger.Sqlite;
 
 internal enum UsageWriteKind
 {
-    Open,
     Close,
     RecoverOpen,
 }

@@ -84,12 +84,19 @@ public sealed class RecoveryTests
         var record = Full(T0);
         await crashed.Usage.OpenAsync(record);
 
-        // What kill -9 leaves is exactly what is in the files now (the OS keeps written pages): copy the database and
-        // its WAL, but not the shared-memory index, which a new process rebuilds from the WAL.
+        // What kill -9 leaves is exactly what is in the files now (the OS keeps written pages): copy the database, its
+        // WAL and the opens' journal folder, but not the shared-memory index, which a new process rebuilds from the WAL.
         using var copy = new TempFolder();
         File.Copy(dir.DbPath, copy.DbPath);
         Assert.True(File.Exists(dir.DbPath + "-wal"));
         File.Copy(dir.DbPath + "-wal", copy.DbPath + "-wal");
+        var journal = JournalFrames.FolderFor(dir.DbPath);
+        Assert.True(Directory.Exists(journal));
+        Directory.CreateDirectory(JournalFrames.FolderFor(copy.DbPath));
+        foreach (var segment in Directory.GetFiles(journal))
+        {
+            File.Copy(segment, Path.Combine(JournalFrames.FolderFor(copy.DbPath), Path.GetFileName(segment)));
+        }
 
         await using var restarted = TestStore.Open(copy.DbPath);
         Assert.Equal(UsageStatus.Open, (await restarted.Usage.GetAsync(record.Id))!.Status);
