@@ -48,6 +48,22 @@ public sealed class RedisStoreOptionsValidator : IValidateOptions<RedisStoreOpti
             failures.Add($"{Section}:ReservationRetention must be between 01:00:00 and 365.00:00:00 (was {options.ReservationRetention}).");
         }
 
+        if (!string.Equals(options.OutagePolicy, RedisStoreOptions.FailClosed, StringComparison.Ordinal)
+            && !string.Equals(options.OutagePolicy, RedisStoreOptions.FailOpen, StringComparison.Ordinal))
+        {
+            failures.Add($"{Section}:OutagePolicy must be {RedisStoreOptions.FailClosed} or {RedisStoreOptions.FailOpen} (was '{options.OutagePolicy}').");
+        }
+
+        if (options.FailOpenLease < 0 || options.FailOpenLease * 1_000_000m > RedisAmounts.MaxMicro)
+        {
+            failures.Add($"{Section}:FailOpenLease must be between 0 and {RedisAmounts.MaxMicro / 1_000_000} units (was {options.FailOpenLease}).");
+        }
+
+        if (options.OutageRetryAfter < TimeSpan.FromSeconds(1) || options.OutageRetryAfter > TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"{Section}:OutageRetryAfter must be between 00:00:01 and 00:05:00 (was {options.OutageRetryAfter}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

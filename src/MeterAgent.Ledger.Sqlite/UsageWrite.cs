@@ -7,7 +7,7 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
 {
     private static readonly string Recover = $"""
         UPDATE usage_records SET status = '{UsageStatusNames.Interrupted}', ended_at = @now, error = @error
-        WHERE status = '{UsageStatusNames.Open}';
+        WHERE status = '{UsageStatusNames.Open}' AND {SettleOutboxSql.NotHeld};
         """;
 
     private UsageWrite(UsageWriteKind kind, UsageRecord? record, DateTimeOffset now)
@@ -71,7 +71,8 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
 
     /// <summary>
     /// Closes every journal row with no usage_records row as interrupted (inserted as it was opened, with the status,
-    /// end time and error recovery gives it), then empties the journal: every row in it is now closed.
+    /// end time and error recovery gives it), then empties the journal: every row in it is now closed. Records held by
+    /// the settle outbox are the exception: they stay open, journal row and all, until the outbox closes them.
     /// </summary>
     private int RecoverJournal(SqliteWriteContext context)
     {
@@ -84,10 +85,17 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
             }
         }
 
+        // A record whose settle intent is in the outbox is not interrupted: the outbox posts and closes it.
+        var held = SettleOutboxSql.HeldIds(context);
         var recovered = 0;
         var insert = context.Raw(UsageRecordSql.Open);
         foreach (var record in open)
         {
+            if (held.Contains(record.Id))
+            {
+                continue;
+            }
+
             record.Status = UsageStatus.Interrupted;
             record.EndedAt = Now;
             record.Error = SqliteUsageStore.InterruptedError;
@@ -97,7 +105,7 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
             recovered += insert.Execute();
         }
 
-        context.Command(UsageJournalSql.DeleteAll).ExecuteNonQuery();
+        context.Command(held.Count == 0 ? UsageJournalSql.DeleteAll : SettleOutboxSql.DeleteJournalNotHeld).ExecuteNonQuery();
         return recovered;
     }
 
