@@ -176,6 +176,7 @@ public sealed partial class RedisCreditLedger : ICreditLedger
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        RedisUnavailable.ThrowIfDown(_availability);
 
         // One round trip: the id index, the sweep's account set and the script go out together (on a cluster, to up to
         // three primaries at once). The call returns only when all three are done, so a granted reservation always has

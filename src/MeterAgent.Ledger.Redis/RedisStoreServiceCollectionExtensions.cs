@@ -33,7 +33,10 @@ public static class RedisStoreServiceCollectionExtensions
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<RedisStoreOptions>>().Value;
-            return new RedisAccountStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>(), options.KeyCacheTtl, options.KeyCacheCapacity);
+            return new RedisAccountStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>(), options.KeyCacheTtl, options.KeyCacheCapacity)
+            {
+                Availability = sp.GetRequiredService<RedisAvailability>(),
+            };
         });
         services.TryAddSingleton<RedisAvailability>();
         services.TryAddSingleton(sp => new SqliteSettleOutbox(sp.GetRequiredService<SqliteWriter>(), sp.GetRequiredService<SqliteDatabase>()));
