@@ -13,10 +13,8 @@ namespace MeterAgent.Ledger.Redis;
 /// <item><c>Redis:ReservationRetention</c> — how long a resolved reservation (and the id index of any reservation) is
 /// kept, so a retried post, void or reserve finds it (default 7 days, from 1 hour to 365 days).</item>
 /// <item><c>Redis:OutagePolicy</c> — what new metered requests get while Redis cannot be reached: <c>fail_closed</c>
-/// (default: 503 in the API's own shape) or <c>fail_open</c> (served within <c>Redis:FailOpenLease</c> units per account
-/// and replica, reconciled when Redis returns). docs/distributed.md, "Redis unavailable".</item>
-/// <item><c>Redis:FailOpenLease</c> — under <c>fail_open</c>, the most contract units one replica lets one account use
-/// during one outage (default 0: nothing is served on credit without Redis).</item>
+/// (default and, in this build, the only one accepted: 503 in the API's own shape). <c>fail_open</c> (a bounded local
+/// credit lease) is named so the validator can say it is not available yet. docs/distributed.md, "Redis unavailable".</item>
 /// <item><c>Redis:OutageRetryAfter</c> — the <c>retry-after</c> a request refused for the outage is given (default 5 s).</item>
 /// </list>
 /// </summary>
@@ -41,9 +39,6 @@ public sealed class RedisStoreOptions
     public const string FailOpen = "fail_open";
 
     public string OutagePolicy { get; set; } = FailClosed;
-
-    /// <summary>Contract units (decimal, as deliveries count them).</summary>
-    public decimal FailOpenLease { get; set; }
 
     public TimeSpan OutageRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 }

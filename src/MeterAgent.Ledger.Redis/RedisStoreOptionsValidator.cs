@@ -48,15 +48,15 @@ public sealed class RedisStoreOptionsValidator : IValidateOptions<RedisStoreOpti
             failures.Add($"{Section}:ReservationRetention must be between 01:00:00 and 365.00:00:00 (was {options.ReservationRetention}).");
         }
 
-        if (!string.Equals(options.OutagePolicy, RedisStoreOptions.FailClosed, StringComparison.Ordinal)
-            && !string.Equals(options.OutagePolicy, RedisStoreOptions.FailOpen, StringComparison.Ordinal))
+        if (string.Equals(options.OutagePolicy, RedisStoreOptions.FailOpen, StringComparison.Ordinal))
         {
-            failures.Add($"{Section}:OutagePolicy must be {RedisStoreOptions.FailClosed} or {RedisStoreOptions.FailOpen} (was '{options.OutagePolicy}').");
+            // Refused rather than accepted and run as fail_closed: an operator who asks to serve through an outage must
+            // not learn from a 503 that the agent does not.
+            failures.Add($"{Section}:OutagePolicy={RedisStoreOptions.FailOpen} is not available in this build (the local credit lease is not built yet); use {RedisStoreOptions.FailClosed}.");
         }
-
-        if (options.FailOpenLease < 0 || options.FailOpenLease * 1_000_000m > RedisAmounts.MaxMicro)
+        else if (!string.Equals(options.OutagePolicy, RedisStoreOptions.FailClosed, StringComparison.Ordinal))
         {
-            failures.Add($"{Section}:FailOpenLease must be between 0 and {RedisAmounts.MaxMicro / 1_000_000} units (was {options.FailOpenLease}).");
+            failures.Add($"{Section}:OutagePolicy must be {RedisStoreOptions.FailClosed} (or, once built, {RedisStoreOptions.FailOpen}); was '{options.OutagePolicy}'.");
         }
 
         if (options.OutageRetryAfter < TimeSpan.FromSeconds(1) || options.OutageRetryAfter > TimeSpan.FromMinutes(5))

@@ -5,7 +5,7 @@ namespace MeterAgent.Health;
 
 /// <summary>
 /// Distributed mode's shared store in readiness: unhealthy (503) while Redis is unreachable under <c>fail_closed</c>,
-/// since every new metered request would be refused; degraded (still 200) under <c>fail_open</c>.
+/// since every new metered request would be refused; degraded (still 200) under <c>fail_open</c>, once that policy is built.
 /// </summary>
 internal sealed class RedisHealthCheck(IStoreAvailability availability) : IHealthCheck
 {
@@ -17,7 +17,7 @@ internal sealed class RedisHealthCheck(IStoreAvailability availability) : IHealt
         }
 
         return Task.FromResult(availability.Policy == OutagePolicy.FailOpen
-            ? HealthCheckResult.Degraded("redis unavailable; fail_open: serving within the local lease")
+            ? HealthCheckResult.Degraded("redis unavailable; fail_open")
             : HealthCheckResult.Unhealthy("redis unavailable; fail_closed: new metered requests are refused"));
     }
 }

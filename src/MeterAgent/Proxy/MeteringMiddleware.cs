@@ -438,8 +438,8 @@ internal sealed partial class MeteringMiddleware
     }
 
     /// <summary>
-    /// 503 in the API's shape with retry-after, and a rejected record (kept locally; it holds no credits). Under
-    /// <c>fail_open</c> the same answer: no request is served on credit without the shared ledger (see docs/distributed.md).
+    /// 503 in the API's shape with retry-after, and a rejected record (kept locally; it holds no credits): the
+    /// <c>fail_closed</c> policy (docs/distributed.md, "Redis unavailable").
     /// </summary>
     private Task RefuseForOutageAsync(HttpContext context, MeteringFeature exchange, ApiFamily family)
     {
