@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.Availability;
 using MeterAgent.Ledger.Sqlite;
 using StackExchange.Redis;
 
@@ -24,6 +25,9 @@ public sealed class RedisAccountStore : IAccountStore
     private readonly TimeProvider _time;
     private readonly ApiKeyCache _cache;
     private long _redisLookups;
+
+    /// <summary>Whether Redis is reachable: a lookup while it is not fails at once (set by the DI registration).</summary>
+    public IStoreAvailability? Availability { get; init; }
 
     public RedisAccountStore(RedisConnection redis, TimeProvider time, TimeSpan keyCacheTtl, int keyCacheCapacity)
     {
@@ -162,6 +166,9 @@ public sealed class RedisAccountStore : IAccountStore
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+
+        // Not cached and Redis known down: fail now rather than wait out the multiplexer's backlog timeout.
+        RedisUnavailable.ThrowIfDown(Availability);
         var generation = _cache.Generation;
         var info = await LookupAsync(hashHex, presentedHash);
         _cache.Set(hashHex, info, generation);

@@ -1,9 +1,13 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using MeterAgent.Contracts.Deliveries;
+using MeterAgent.Ledger.Availability;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Sqlite;
 using MeterAgent.Ledger.Usage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
 namespace MeterAgent.Ledger.Redis;
@@ -21,13 +25,12 @@ namespace MeterAgent.Ledger.Redis;
 /// within that time is idempotent; amounts are bounded by <see cref="RedisAmounts.MaxMicro"/>.</para>
 /// <para>
 /// <see cref="SettleAndCloseAsync"/> cannot be one atomic write here: the post is in Redis, the usage record in the
-/// replica's local store. It posts (or voids) first, then closes the record with the outcome. A crash between the two
-/// leaves the post done and the record open: recovery at the next start closes it as Interrupted, and the
-/// reservation's state in Redis (kept for the retention) says what was posted. A later change adds an outbox so the
-/// record is closed from it instead.
+/// replica's local store. The settle outbox (<see cref="SqliteSettleOutbox"/>) makes them agree: the intent is durable
+/// locally before the post, and the record's close removes it in the same local transaction; an intent left by a crash
+/// or an outage is posted again (idempotent by reservation id) and closed by <see cref="SettleOutboxService"/>.
 /// </para>
 /// </remarks>
-public sealed class RedisCreditLedger : ICreditLedger
+public sealed partial class RedisCreditLedger : ICreditLedger
 {
     /// <summary>Most reservations one expiry script releases before it returns (keeps each script short).</summary>
     internal const int ExpireBatch = 500;
@@ -35,16 +38,45 @@ public sealed class RedisCreditLedger : ICreditLedger
     /// <summary>Most accounts whose expiry scripts are in flight at once.</summary>
     private const int AccountBatch = 64;
 
+    /// <summary>Intents one replay pass reads at a time.</summary>
+    private const int ReplayBatch = 100;
+
     private readonly RedisConnection _redis;
     private readonly IUsageStore _localUsage;
+    private readonly SqliteSettleOutbox? _outbox;
+    private readonly IStoreAvailability _availability;
+    private readonly ILogger _logger;
 
+    // Settles the request path is making now: the replay leaves them alone, so one intent is never posted by both.
+    private readonly ConcurrentDictionary<string, byte> _settling = new(StringComparer.Ordinal);
+
+    // Deferred settles whose requests wait, in this process, for the replay to close their records.
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<UsageRecord>> _waiters = new(StringComparer.Ordinal);
+
+    /// <summary>Without an outbox: the post and the close are two writes with a crash window between them (tests of the scripts).</summary>
     public RedisCreditLedger(RedisConnection redis, IUsageStore localUsage)
+        : this(redis, localUsage, outbox: null, availability: null, logger: null)
+    {
+    }
+
+    /// <param name="redis">the shared ledger</param>
+    /// <param name="localUsage">the replica's local usage store</param>
+    /// <param name="outbox">the settle outbox in that store: every credited settle goes through it</param>
+    /// <param name="availability">whether Redis is reachable; a settle made while it is not is deferred to the outbox</param>
+    /// <param name="logger">for the outbox's replay</param>
+    internal RedisCreditLedger(RedisConnection redis, IUsageStore localUsage, SqliteSettleOutbox? outbox, IStoreAvailability? availability, ILogger? logger)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentNullException.ThrowIfNull(localUsage);
         _redis = redis;
         _localUsage = localUsage;
+        _outbox = outbox;
+        _availability = availability ?? AlwaysAvailable.Instance;
+        _logger = logger ?? NullLogger.Instance;
     }
+
+    /// <summary>Settle intents held in the local outbox (posted in Redis or not); zero without an outbox.</summary>
+    public long PendingSettles => _outbox?.Pending ?? 0;
 
     private RedisKeys Keys => _redis.Keys;
 
@@ -144,6 +176,7 @@ public sealed class RedisCreditLedger : ICreditLedger
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        RedisUnavailable.ThrowIfDown(_availability);
 
         // One round trip: the id index, the sweep's account set and the script go out together (on a cluster, to up to
         // three primaries at once). The call returns only when all three are done, so a granted reservation always has
@@ -177,8 +210,12 @@ public sealed class RedisCreditLedger : ICreditLedger
     }
 
     /// <summary>
-    /// Posts (or voids) in Redis, then closes the record in the replica's local store with the redemption fields the
-    /// embedded store's one-write settle fills. Not one atomic write: see the class remarks for the crash window.
+    /// Through the outbox: the settle intent (reservation, amount, closed record) is made durable in the replica's local
+    /// store first; then the post (or void) goes to Redis; then the record's close and the intent's delete are one local
+    /// transaction. A crash anywhere in between leaves the intent, which the outbox's replay posts again (the settle
+    /// script is idempotent by reservation id: a second post returns the first one's state) and closes. While Redis
+    /// cannot be reached the call does not wait for it: it throws <see cref="SettlementDeferredException"/> once the
+    /// intent is durable, and the replay finishes the settle when Redis is back.
     /// </summary>
     public async Task<Reservation> SettleAndCloseAsync(Reservation reservation, long? actualMicro, UsageRecord record, CancellationToken cancellationToken = default)
     {
@@ -190,11 +227,134 @@ public sealed class RedisCreditLedger : ICreditLedger
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        if (_outbox is null)
+        {
+            // The caller's copy names the account, so no index lookup: one round trip. A late post redeems from what the
+            // lots hold when the request ended.
+            var direct = await SettleAsync(reservation.AccountId, reservation.ReservationId, actualMicro, record.EndedAt);
+            FillRedemption(record, direct);
+            await _localUsage.CloseAsync(record, cancellationToken);
+            return direct;
+        }
 
-        // The caller's copy names the account, so no index lookup: one round trip. A late post redeems from what the
-        // lots hold when the request ended.
-        var final = await SettleAsync(reservation.AccountId, reservation.ReservationId, actualMicro, record.EndedAt);
+        _settling[record.Id] = 0;
+        try
+        {
+            var intent = new SettleIntent(
+                record.Id, reservation.ReservationId, reservation.AccountId, actualMicro, record, DrawsText(reservation.Draws),
+                record.EndedAt ?? DateTimeOffset.UtcNow);
 
+            // Not cancellable once queued: an intent half-abandoned would be a post nobody finishes.
+            await _outbox.HoldAsync(intent, CancellationToken.None);
+            if (!_availability.IsAvailable)
+            {
+                throw Defer(record.Id, cause: null);
+            }
+
+            Reservation final;
+            try
+            {
+                final = await SettleAsync(reservation.AccountId, reservation.ReservationId, actualMicro, record.EndedAt);
+            }
+            catch (Exception ex) when (_availability.IsOutage(ex))
+            {
+                _availability.Report(ex);
+                throw Defer(record.Id, ex);
+            }
+
+            FillRedemption(record, final);
+            await _outbox.CloseAsync(record, appendLog: false, CancellationToken.None);
+            return final;
+        }
+        finally
+        {
+            _settling.TryRemove(record.Id, out _);
+        }
+    }
+
+    /// <summary>
+    /// Posts every settle intent the outbox holds (oldest first) and closes its record, until the outbox is empty or
+    /// Redis fails again; returns how many records it closed. Each post is idempotent by reservation id, so an intent
+    /// whose post was already applied (a crash after the post, before the close) is closed with the state Redis kept.
+    /// </summary>
+    internal async Task<int> ReplayPendingAsync(CancellationToken cancellationToken)
+    {
+        if (_outbox is null)
+        {
+            return 0;
+        }
+
+        var closed = 0;
+        while (!cancellationToken.IsCancellationRequested && _availability.IsAvailable)
+        {
+            var batch = _outbox.ReadPending(ReplayBatch);
+            var progress = false;
+            foreach (var intent in batch)
+            {
+                if (!_settling.TryAdd(intent.UsageId, 0))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var record = intent.Record;
+                    try
+                    {
+                        FillRedemption(record, await SettleAsync(intent.AccountId, intent.ReservationId, intent.ActualMicro, record.EndedAt));
+                    }
+                    catch (KeyNotFoundException)
+                    {
+                        // Redis no longer knows the reservation (its retention passed, or Redis lost data it had
+                        // acknowledged): nothing can be posted. The record closes saying so, rather than stay open for ever.
+                        record.Error = record.Error is null ? LostReservationError : record.Error + "; " + LostReservationError;
+                        LogReservationLost(intent.UsageId, intent.ReservationId);
+                    }
+
+                    await _outbox.CloseAsync(record, appendLog: true, CancellationToken.None);
+                    closed++;
+                    progress = true;
+                    if (_waiters.TryRemove(intent.UsageId, out var waiter))
+                    {
+                        waiter.TrySetResult(record);
+                    }
+                }
+                catch (Exception ex) when (_availability.IsOutage(ex))
+                {
+                    _availability.Report(ex);
+                    return closed;
+                }
+                finally
+                {
+                    _settling.TryRemove(intent.UsageId, out _);
+                }
+            }
+
+            if (batch.Count < ReplayBatch || !progress)
+            {
+                break;
+            }
+        }
+
+        if (closed > 0)
+        {
+            LogReplayed(closed);
+        }
+
+        return closed;
+    }
+
+    internal const string LostReservationError = "reservation unknown to the ledger at settle";
+
+    private SettlementDeferredException Defer(string usageId, Exception? cause)
+    {
+        var waiter = _waiters.GetOrAdd(usageId, _ => new TaskCompletionSource<UsageRecord>(TaskCreationOptions.RunContinuationsAsynchronously));
+        return new SettlementDeferredException($"Usage {usageId}: Redis is unreachable; the settle waits in the outbox.", waiter.Task, cause);
+    }
+
+    /// <summary>The redemption fields the embedded store's one-write settle fills, from the posted (or voided) reservation.</summary>
+    private static void FillRedemption(UsageRecord record, Reservation final)
+    {
         record.ContractId = final.ContractId;
         record.RedeemedMicro = final.PostedMicro;
         record.OverageMicro = final.State == ReservationState.Posted ? final.OverageMicro : 0;
@@ -208,9 +368,10 @@ public sealed class RedisCreditLedger : ICreditLedger
         }
 
         record.LotIds = lots;
-        await _localUsage.CloseAsync(record, cancellationToken);
-        return final;
     }
+
+    private static string DrawsText(IReadOnlyList<LotDraw> draws) =>
+        string.Join(';', draws.Select(d => string.Create(CultureInfo.InvariantCulture, $"{d.LotId},{d.ReservedMicro}")));
 
     public async Task<int> RenewAsync(IReadOnlyCollection<string> reservationIds, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
@@ -440,4 +601,11 @@ public sealed class RedisCreditLedger : ICreditLedger
             }
         }
     }
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Information, Message = "Settle outbox: posted and closed {Count} deferred settles")]
+    private partial void LogReplayed(int count);
+
+    [LoggerMessage(EventId = 1304, Level = LogLevel.Error,
+        Message = "Settle outbox: usage {UsageId}'s reservation {ReservationId} is unknown to Redis; its record closes without a redemption")]
+    private partial void LogReservationLost(string usageId, string reservationId);
 }

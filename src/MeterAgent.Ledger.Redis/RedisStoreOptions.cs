@@ -12,6 +12,10 @@ namespace MeterAgent.Ledger.Redis;
 /// <item><c>Redis:KeyCacheCapacity</c> — most cached key lookups per replica (default 10000).</item>
 /// <item><c>Redis:ReservationRetention</c> — how long a resolved reservation (and the id index of any reservation) is
 /// kept, so a retried post, void or reserve finds it (default 7 days, from 1 hour to 365 days).</item>
+/// <item><c>Redis:OutagePolicy</c> — what new metered requests get while Redis cannot be reached: <c>fail_closed</c>
+/// (default and, in this build, the only one accepted: 503 in the API's own shape). <c>fail_open</c> (a bounded local
+/// credit lease) is named so the validator can say it is not available yet. docs/distributed.md, "Redis unavailable".</item>
+/// <item><c>Redis:OutageRetryAfter</c> — the <c>retry-after</c> a request refused for the outage is given (default 5 s).</item>
 /// </list>
 /// </summary>
 public sealed class RedisStoreOptions
@@ -29,4 +33,12 @@ public sealed class RedisStoreOptions
     public int KeyCacheCapacity { get; set; } = 10_000;
 
     public TimeSpan ReservationRetention { get; set; } = TimeSpan.FromDays(7);
+
+    public const string FailClosed = "fail_closed";
+
+    public const string FailOpen = "fail_open";
+
+    public string OutagePolicy { get; set; } = FailClosed;
+
+    public TimeSpan OutageRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 }

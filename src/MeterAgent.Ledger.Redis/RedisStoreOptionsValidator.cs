@@ -48,6 +48,22 @@ public sealed class RedisStoreOptionsValidator : IValidateOptions<RedisStoreOpti
             failures.Add($"{Section}:ReservationRetention must be between 01:00:00 and 365.00:00:00 (was {options.ReservationRetention}).");
         }
 
+        if (string.Equals(options.OutagePolicy, RedisStoreOptions.FailOpen, StringComparison.Ordinal))
+        {
+            // Refused rather than accepted and run as fail_closed: an operator who asks to serve through an outage must
+            // not learn from a 503 that the agent does not.
+            failures.Add($"{Section}:OutagePolicy={RedisStoreOptions.FailOpen} is not available in this build (the local credit lease is not built yet); use {RedisStoreOptions.FailClosed}.");
+        }
+        else if (!string.Equals(options.OutagePolicy, RedisStoreOptions.FailClosed, StringComparison.Ordinal))
+        {
+            failures.Add($"{Section}:OutagePolicy must be {RedisStoreOptions.FailClosed} (or, once built, {RedisStoreOptions.FailOpen}); was '{options.OutagePolicy}'.");
+        }
+
+        if (options.OutageRetryAfter < TimeSpan.FromSeconds(1) || options.OutageRetryAfter > TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"{Section}:OutageRetryAfter must be between 00:00:01 and 00:05:00 (was {options.OutageRetryAfter}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

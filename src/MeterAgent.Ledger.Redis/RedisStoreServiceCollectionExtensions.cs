@@ -1,8 +1,10 @@
 using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.Availability;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace MeterAgent.Ledger.Redis;
@@ -31,11 +33,20 @@ public static class RedisStoreServiceCollectionExtensions
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<RedisStoreOptions>>().Value;
-            return new RedisAccountStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>(), options.KeyCacheTtl, options.KeyCacheCapacity);
+            return new RedisAccountStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>(), options.KeyCacheTtl, options.KeyCacheCapacity)
+            {
+                Availability = sp.GetRequiredService<RedisAvailability>(),
+            };
         });
-        services.TryAddSingleton(sp => new RedisCreditLedger(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<SqliteUsageStore>()));
+        services.TryAddSingleton<RedisAvailability>();
+        services.TryAddSingleton(sp => new SqliteSettleOutbox(sp.GetRequiredService<SqliteWriter>(), sp.GetRequiredService<SqliteDatabase>()));
+        services.TryAddSingleton(sp => new RedisCreditLedger(
+            sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<SqliteUsageStore>(), sp.GetRequiredService<SqliteSettleOutbox>(),
+            sp.GetRequiredService<RedisAvailability>(), sp.GetRequiredService<ILogger<RedisCreditLedger>>()));
         services.Replace(ServiceDescriptor.Singleton<IAccountStore>(sp => sp.GetRequiredService<RedisAccountStore>()));
         services.Replace(ServiceDescriptor.Singleton<ICreditLedger>(sp => sp.GetRequiredService<RedisCreditLedger>()));
+        services.Replace(ServiceDescriptor.Singleton<IStoreAvailability>(sp => sp.GetRequiredService<RedisAvailability>()));
+        services.AddHostedService<SettleOutboxService>();
         return services;
     }
 }

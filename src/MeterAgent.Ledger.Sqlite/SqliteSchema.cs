@@ -219,6 +219,23 @@ internal static class SqliteSchema
         """
         DROP TABLE usage_journal;
         """,
+
+        // 9: the settle outbox of distributed mode. A credited request's
+        // settle intent (its reservation, the amount to post, the closed record) is durable here before the post goes to
+        // Redis; the record's close and the intent's delete are one transaction after the post is acknowledged, and
+        // start-up recovery leaves a record with an intent open for the outbox to close (docs/distributed.md).
+        """
+        CREATE TABLE settle_outbox (
+            usage_id       TEXT NOT NULL PRIMARY KEY,
+            reservation_id TEXT NOT NULL,
+            account_id     TEXT NOT NULL,
+            actual_micro   INTEGER,
+            status         TEXT NOT NULL,
+            record         BLOB NOT NULL,
+            draws          TEXT NOT NULL,
+            created_at     INTEGER NOT NULL
+        ) STRICT;
+        """,
     ];
 
     /// <summary>The version whose step moves <c>usage_journal</c>'s open rows to the journal file before dropping the table.</summary>

@@ -10,7 +10,7 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
 {
     private static readonly string Recover = $"""
         UPDATE usage_records SET status = '{UsageStatusNames.Interrupted}', ended_at = @now, error = @error
-        WHERE status = '{UsageStatusNames.Open}';
+        WHERE status = '{UsageStatusNames.Open}' AND {SettleOutboxSql.NotHeld};
         """;
 
     private UsageWrite(UsageWriteKind kind, UsageRecord? record, DateTimeOffset now)
@@ -64,16 +64,24 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
 
     /// <summary>
     /// Closes every open in the journal file with no usage_records row as interrupted (inserted as it was opened, with
-    /// the status, end time and error recovery gives it). Every id it looked at has a row once this commits, so all of
-    /// them are acknowledged: the journal then deletes the segments that held them. That includes the opens of a
-    /// schema-6 file's <c>usage_journal</c> table, which the migration to 7 moved into a segment.
+    /// the status, end time and error recovery gives it). Every id it closed has a row once this commits, so it is
+    /// acknowledged: the journal then deletes the segments that held them. That includes the opens of a schema-6 file's
+    /// <c>usage_journal</c> table, which the migration moved into a segment. Records held by the settle outbox are the
+    /// exception: they stay open in the journal until the outbox closes them.
     /// </summary>
     private int RecoverJournal(SqliteWriteContext context)
     {
+        // A record whose settle intent is in the outbox is not interrupted: the outbox posts and closes it.
+        var held = SettleOutboxSql.HeldIds(context);
         var recovered = 0;
         var insert = context.Raw(UsageRecordSql.Open);
         foreach (var (id, payload) in context.Journal.SnapshotOpen())
         {
+            if (held.Contains(id))
+            {
+                continue;
+            }
+
             var record = UsageJournalCodec.Decode(payload);
             record.Status = UsageStatus.Interrupted;
             record.EndedAt = Now;

@@ -1,3 +1,4 @@
+using MeterAgent.Ledger.Availability;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Usage;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,6 +25,9 @@ public static class StoreServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StoreOptions>, StoreOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+
+        // Nothing shared to lose unless a backend with a shared store says otherwise (Redis replaces it).
+        services.TryAddSingleton<IStoreAvailability>(AlwaysAvailable.Instance);
         services.AddHostedService<UsageRecoveryService>();
         services.AddHostedService<ReservationExpiryService>();
         return services;

@@ -56,6 +56,17 @@ public static class ApiError
         await response.BodyWriter.FlushAsync(context.RequestAborted);
     }
 
+    /// <summary>503 with <c>retry-after</c> (whole seconds): the agent cannot meter a request now, the client may retry.</summary>
+    public static Task WriteUnavailableAsync(HttpContext context, ApiFamily family, TimeSpan retryAfter, string message)
+    {
+        if (!context.Response.HasStarted)
+        {
+            context.Response.Headers.RetryAfter = ((long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return WriteAsync(context, family, StatusCodes.Status503ServiceUnavailable, ApiErrorKind.ServiceUnavailable, message);
+    }
+
     /// <summary>Which shape to answer in when the route says nothing: Anthropic clients send anthropic-version or x-api-key.</summary>
     public static ApiFamily GuessFamily(HttpRequest request) =>
         request.Path.StartsWithSegments("/v1/messages", StringComparison.OrdinalIgnoreCase)
@@ -70,6 +81,7 @@ public static class ApiError
         ApiErrorKind.InsufficientQuota => "insufficient_quota",
         ApiErrorKind.RateLimited => "rate_limit_error",
         ApiErrorKind.UpstreamTimeout or ApiErrorKind.UpstreamUnavailable => "server_error",
+        ApiErrorKind.ServiceUnavailable => "service_unavailable",
         _ => "server_error",
     };
 
@@ -84,6 +96,7 @@ public static class ApiError
         ApiErrorKind.RateLimited => "rate_limit_exceeded",
         ApiErrorKind.UpstreamTimeout => "upstream_timeout",
         ApiErrorKind.UpstreamUnavailable => "upstream_unavailable",
+        ApiErrorKind.ServiceUnavailable => "service_unavailable",
         _ => "internal_error",
     };
 
@@ -97,6 +110,7 @@ public static class ApiError
         ApiErrorKind.RateLimited => "rate_limit_error",
         ApiErrorKind.UpstreamTimeout => "timeout_error",
         ApiErrorKind.UpstreamUnavailable => "api_error",
+        ApiErrorKind.ServiceUnavailable => "overloaded_error",
         _ => "api_error",
     };
 }
@@ -112,5 +126,8 @@ public enum ApiErrorKind
     RateLimited,
     UpstreamTimeout,
     UpstreamUnavailable,
+
+    /// <summary>The agent cannot meter now (its shared store is unreachable): 503 with retry-after.</summary>
+    ServiceUnavailable,
     Internal,
 }

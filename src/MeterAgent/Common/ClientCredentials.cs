@@ -1,4 +1,5 @@
 using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.Availability;
 using MeterAgent.Metering.Surfaces;
 
 namespace MeterAgent.Common;
@@ -22,11 +23,28 @@ internal static class ClientCredentials
         return string.IsNullOrWhiteSpace(apiKey) ? null : apiKey.Trim();
     }
 
-    /// <summary>The caller's key record, or null after answering 401 in the given API's error shape.</summary>
-    public static async ValueTask<ApiKeyInfo?> AuthenticateAsync(HttpContext context, IAccountStore accounts, ApiFamily family)
+    /// <summary>The caller's key record, or null after answering 401 (or 503, see remarks) in the given API's error shape.</summary>
+    /// <remarks>
+    /// While the shared store is unreachable a key its replica cached (within <c>Redis:KeyCacheTtl</c>) still
+    /// authenticates; one it must look up is answered 503 with retry-after, not 401: the key may well be valid.
+    /// </remarks>
+    public static async ValueTask<ApiKeyInfo?> AuthenticateAsync(HttpContext context, IAccountStore accounts, ApiFamily family, IStoreAvailability? availability = null)
     {
+        availability ??= context.RequestServices.GetService<IStoreAvailability>() ?? AlwaysAvailable.Instance;
         var presented = Extract(context.Request);
-        var key = presented is null ? null : await accounts.AuthenticateAsync(presented, context.RequestAborted);
+        ApiKeyInfo? key;
+        try
+        {
+            key = presented is null ? null : await accounts.AuthenticateAsync(presented, context.RequestAborted);
+        }
+        catch (Exception ex) when (availability.IsOutage(ex))
+        {
+            availability.Report(ex);
+            await ApiError.WriteUnavailableAsync(context, family, availability.RetryAfter,
+                "MeterAgent cannot check this API key now: its shared store is unavailable. Retry later.");
+            return null;
+        }
+
         if (key is null)
         {
             await ApiError.WriteAsync(context, family, StatusCodes.Status401Unauthorized, ApiErrorKind.Authentication,

@@ -8,7 +8,9 @@ using MeterAgent.Ledger.Redis.Counters;
 using MeterAgent.Ledger.Redis.RateLimits;
 using MeterAgent.Ledger.Sqlite;
 using MeterAgent.Ledger.Usage;
+using MeterAgent.Health;
 using MeterAgent.Log;
+using MeterAgent.Observability;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -74,6 +76,10 @@ public static class StoreSelection
             new RedisUsageCounters(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<IOptions<RedisStoreOptions>>().Value.KeyPrefix)));
         services.AddRedisLog();
         services.AddRedisRateLimits(prefix);
+
+        // Redis unavailable (docs/distributed.md): readiness and the outage gauges.
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthServiceCollectionExtensions.Ready]);
+        services.AddHostedService<RedisOutageGauges>();
         return services;
     }
 

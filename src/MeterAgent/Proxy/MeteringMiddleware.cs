@@ -1,5 +1,7 @@
 using MeterAgent.Credits;
 using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.Availability;
+using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Outcomes;
 using MeterAgent.Ledger.RateLimits;
 using MeterAgent.RateLimits;
@@ -30,6 +32,7 @@ internal sealed partial class MeteringMiddleware
 
     private readonly RequestDelegate _next;
     private readonly IAccountStore _accounts;
+    private readonly IStoreAvailability _availability;
     private readonly IUsageStore _usage;
     private readonly SettlementPipeline _settlement;
     private readonly CreditRedemption _credits;
@@ -53,9 +56,11 @@ internal sealed partial class MeteringMiddleware
         MeterAgentMetrics metrics,
         IOptionsMonitor<MeterAgentOptions> options,
         TimeProvider clock,
+        IStoreAvailability availability,
         ILogger<MeteringMiddleware> logger)
     {
         _next = next;
+        _availability = availability;
         _accounts = accounts;
         _usage = usage;
         _settlement = settlement;
@@ -77,10 +82,10 @@ internal sealed partial class MeteringMiddleware
         var surface = RouteMetadata.ResolveSurface(route.Config, request.Path);
         var family = surface == ApiSurface.Unknown ? ApiError.GuessFamily(request) : surface.Family();
 
-        if (await ClientCredentials.AuthenticateAsync(context, _accounts, family) is not { } key)
+        if (await ClientCredentials.AuthenticateAsync(context, _accounts, family, _availability) is not { } key)
         {
-            // Refused before any usage record exists: counted here, not by settlement.
-            _metrics.Refused(MetricLabels.Surface(surface.Name()), StatusCodes.Status401Unauthorized);
+            // Refused before any usage record exists: counted here, not by settlement (401, or 503 in an outage).
+            _metrics.Refused(MetricLabels.Surface(surface.Name()), context.Response.StatusCode);
             return;
         }
 
@@ -221,11 +226,29 @@ internal sealed partial class MeteringMiddleware
             };
         }
 
+        // The shared store is known to be unreachable: nothing new is admitted (docs/distributed.md, "Redis unavailable").
+        if (!_availability.IsAvailable)
+        {
+            await RefuseForOutageAsync(context, exchange, family);
+            return;
+        }
+
         // Rate limits charge one request and the same estimate the reservation takes (input + max output; embeddings
         // write no output) before anything is written or forwarded; the charge is corrected to the actual at settle.
         var estimate = exchange.Current.Counts.ReferenceInput
             + (surface == ApiSurface.OpenAIEmbeddings ? 0 : _credits.MaxOutputEstimate(parsedRequest.MaxOutputTokens));
-        var limits = await _rateLimits.AcquireAsync(current.AccountId, current.KeyId, estimate, CancellationToken.None);
+        RateLimitDecision limits;
+        try
+        {
+            limits = await _rateLimits.AcquireAsync(current.AccountId, current.KeyId, estimate, CancellationToken.None);
+        }
+        catch (Exception ex) when (_availability.IsOutage(ex))
+        {
+            _availability.Report(ex);
+            await RefuseForOutageAsync(context, exchange, family);
+            return;
+        }
+
         if (limits.Limited)
         {
             exchange.RateLimit = limits;
@@ -254,7 +277,20 @@ internal sealed partial class MeteringMiddleware
         var opening = _usage.OpenAsync(exchange.Current.ToRecord(), CancellationToken.None).AsTask();
         if (_credits.Enabled)
         {
-            var outcome = await _credits.ReserveAsync(exchange.Current, parsedRequest.MaxOutputTokens, CancellationToken.None);
+            ReserveOutcome outcome;
+            try
+            {
+                outcome = await _credits.ReserveAsync(exchange.Current, parsedRequest.MaxOutputTokens, CancellationToken.None);
+            }
+            catch (Exception ex) when (_availability.IsOutage(ex))
+            {
+                // Found unreachable by this call: the request has not been forwarded, so it is refused like the others.
+                _availability.Report(ex);
+                await opening;
+                await RefuseForOutageAsync(context, exchange, family);
+                return;
+            }
+
             exchange.Reservation = outcome.Granted ? outcome.Reservation : null;
             await opening;
             if (exchange.Reservation is null)
@@ -399,6 +435,17 @@ internal sealed partial class MeteringMiddleware
         await EndUnservedAsync(exchange, UsageStatus.Rejected, status, message);
         context.Response.Headers[UsageIdHeader] = exchange.UsageId;
         await ApiError.WriteAsync(context, family, status, kind, message, param);
+    }
+
+    /// <summary>
+    /// 503 in the API's shape with retry-after, and a rejected record (kept locally; it holds no credits): the
+    /// <c>fail_closed</c> policy (docs/distributed.md, "Redis unavailable").
+    /// </summary>
+    private Task RefuseForOutageAsync(HttpContext context, MeteringFeature exchange, ApiFamily family)
+    {
+        context.Response.Headers.RetryAfter = ((long)Math.Ceiling(_availability.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return RejectAsync(context, exchange, family, StatusCodes.Status503ServiceUnavailable, ApiErrorKind.ServiceUnavailable,
+            "MeterAgent cannot meter requests now: its shared store is unavailable. Retry later.");
     }
 
     /// <summary>Settles a request that never reached the upstream: nothing was served, so any reservation is released.</summary>

@@ -1,4 +1,5 @@
 using MeterAgent.Credits;
+using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Outcomes;
 using MeterAgent.Ledger.Usage;
 
@@ -14,7 +15,10 @@ namespace MeterAgent.Settlement;
 /// disagree. On the embedded store that is one SQLite transaction. A backend without cross-key transactions keeps the
 /// same promise with an outbox: it journals the closed record locally first, then applies the post and the close
 /// with idempotent, retried operations keyed by the usage id, so a crash between them is finished on restart rather
-/// than lost or applied twice. Observers see only outcomes that are durable, each exactly once per process.
+/// than lost or applied twice. Observers see only outcomes that are durable, each exactly once per process. When the
+/// post is deferred (<see cref="SettlementDeferredException"/>: Redis unreachable) the request completes at once and the
+/// observers run when the outbox closes the record, in this process; if it stops first they do not run for it (the log
+/// entry is written by the outbox's close itself).
 /// </remarks>
 internal sealed partial class SettlementPipeline(
     IUsageStore usage, CreditRedemption credits, IEnumerable<ISettlementObserver> observers, ILogger<SettlementPipeline> logger)
@@ -27,7 +31,20 @@ internal sealed partial class SettlementPipeline(
         RedemptionSummary? redemption = null;
         if (outcome.Reservation is { } reservation)
         {
-            await credits.SettleAndCloseAsync(record, reservation, outcome.Forwarded, outcome.Chargeable);
+            try
+            {
+                await credits.SettleAndCloseAsync(record, reservation, outcome.Forwarded, outcome.Chargeable);
+            }
+            catch (SettlementDeferredException deferred)
+            {
+                // The shared ledger is unreachable: the intent is durable in the outbox, which posts and closes the record
+                // when it is back. The observers see the outcome then, once, as the outbox closed it; the request does
+                // not wait for it.
+                LogDeferred(outcome.UsageId);
+                _ = NotifyWhenClosedAsync(outcome, deferred.Closed);
+                return new SettledRequest(outcome, null, record);
+            }
+
             redemption = RedemptionSummary.FromRecord(record);
         }
         else
@@ -36,6 +53,30 @@ internal sealed partial class SettlementPipeline(
         }
 
         var settled = new SettledRequest(outcome, redemption, record);
+        await NotifyAsync(settled);
+        return settled;
+    }
+
+    private async Task NotifyWhenClosedAsync(RequestOutcome outcome, Task<UsageRecord> closed)
+    {
+        UsageRecord record;
+        try
+        {
+            record = await closed;
+        }
+        catch (Exception ex)
+        {
+            // Never closed in this process (it stopped first): the next start's outbox closes it and writes its log entry.
+            LogDeferredLost(outcome.UsageId, ex);
+            return;
+        }
+
+        await NotifyAsync(new SettledRequest(outcome, RedemptionSummary.FromRecord(record), record));
+    }
+
+    private async Task NotifyAsync(SettledRequest settled)
+    {
+        var outcome = settled.Outcome;
         foreach (var observer in _observers)
         {
             try
@@ -48,9 +89,13 @@ internal sealed partial class SettlementPipeline(
                 LogObserverFailed(outcome.UsageId, observer.GetType().Name, ex);
             }
         }
-
-        return settled;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Usage {UsageId}: the shared ledger is unreachable; its settle waits in the outbox")]
+    private partial void LogDeferred(string usageId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Usage {UsageId}: stopped before the outbox closed it; the next start's outbox does")]
+    private partial void LogDeferredLost(string usageId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Usage {UsageId}: settlement observer {Observer} failed")]
     private partial void LogObserverFailed(string usageId, string observer, Exception exception);

@@ -51,6 +51,10 @@ public static class KnownMetrics
         new("meteragent_store_wal_bytes", MetricKind.Gauge, []),
         new("meteragent_store_open_records", MetricKind.Gauge, []),
 
+        // Distributed mode (Store:Kind=redis) only.
+        new("meteragent_redis_up", MetricKind.Gauge, []),
+        new("meteragent_settle_outbox_pending", MetricKind.Gauge, []),
+
         // Attestation.
         new("meteragent_log_entries", MetricKind.Gauge, []),
         new("meteragent_log_published_size", MetricKind.Gauge, []),

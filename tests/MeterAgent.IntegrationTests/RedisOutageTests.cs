@@ -1,0 +1,266 @@
+using System.Net;
+using MeterAgent.Ledger.Credits;
+using MeterAgent.Ledger.Redis;
+using MeterAgent.Ledger.Usage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MeterAgent.IntegrationTests;
+
+/// <summary>
+/// Redis unavailable (docs/distributed.md): a real redis-server killed and started again on its port with its AOF. A
+/// credited request in flight when Redis goes settles from the local outbox once it is back, exactly once; new requests
+/// meanwhile are refused with 503 in each API's shape under fail_closed, and readiness says so.
+/// </summary>
+public sealed class RedisOutageTests : IAsyncLifetime
+{
+    private RunningRedis _redis = null!;
+    private ClearingHouse _house = null!;
+
+    public async Task InitializeAsync()
+    {
+        RunningRedis.Require();
+        _redis = await RunningRedis.StartAsync();
+        _house = ClearingHouse.Create();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _redis.DisposeAsync();
+        _house.Dispose();
+    }
+
+    private Task<TestAgent> StartAsync(string replica, string? storePath = null)
+    {
+        var settings = new Dictionary<string, string?>(_house.AgentSettings())
+        {
+            ["Store:Kind"] = "redis",
+            ["Redis:ConnectionString"] = _redis.ConnectionString + ",connectTimeout=2000,syncTimeout=2000,asyncTimeout=2000",
+            ["Redis:KeyPrefix"] = "outage:",
+            ["Redis:ReplicaId"] = replica,
+            ["Redis:OutageRetryAfter"] = "00:00:03",
+        };
+        if (storePath is not null)
+        {
+            settings["Store:Path"] = storePath;
+        }
+
+        return TestAgent.StartAsync(settings: settings);
+    }
+
+    private static HttpRequestMessage SlowStream(TestAgent agent) => Paced(agent.OpenAIRequest("v1/chat/completions",
+        """{"model":"emu-chat","stream":true,"max_tokens":24,"messages":[{"role":"user","content":"Across the outage, please."}]}"""));
+
+    private static HttpRequestMessage Paced(HttpRequestMessage request)
+    {
+        // 24 tokens at 12 per second: about two seconds of stream, long enough to take Redis down under it.
+        request.Headers.Add("x-emulator-tokens-per-second", "12");
+        return request;
+    }
+
+    /// <summary>Starts <paramref name="count"/> slow streams, and returns once each has its headers (reserved, forwarded).</summary>
+    private static async Task<(string UsageId, Task<HttpStatusCode> Finished)[]> StartStreamsAsync(TestAgent agent, int count)
+    {
+        var started = new List<(string, Task<HttpStatusCode>)>();
+        for (var i = 0; i < count; i++)
+        {
+            var response = await agent.Http.SendAsync(SlowStream(agent), HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var usageId = response.Headers.GetValues("x-meteragent-usage-id").Single();
+            started.Add((usageId, ReadToEndAsync(response)));
+        }
+
+        return [.. started];
+    }
+
+    private static async Task<HttpStatusCode> ReadToEndAsync(HttpResponseMessage response)
+    {
+        using (response)
+        {
+            await response.Content.ReadAsStringAsync();
+            return response.StatusCode;
+        }
+    }
+
+    private static async Task AssertReconciledAsync(TestAgent agent, IReadOnlyCollection<string> usageIds)
+    {
+        var ledger = agent.Services.GetRequiredService<RedisCreditLedger>();
+        long sum = 0;
+        foreach (var id in usageIds)
+        {
+            var record = await agent.RecordAsync(id);
+            Assert.NotEqual(UsageStatus.Interrupted, record.Status);
+            var reservation = await ledger.GetReservationAsync(id);
+            Assert.NotNull(reservation);
+            Assert.Equal(reservation.State == ReservationState.Posted ? reservation.PostedMicro : 0, record.RedeemedMicro ?? 0);
+            Assert.Equal(reservation.ContractId, record.ContractId);
+            sum += record.RedeemedMicro ?? 0;
+        }
+
+        var lots = await ledger.GetLotsAsync(agent.AccountId);
+        Assert.Equal(sum, lots.Sum(l => l.RedeemedMicro));
+        Assert.Equal(0, lots.Sum(l => l.PendingMicro));
+    }
+
+    [SkippableFact]
+    public async Task Settles_made_while_redis_is_down_close_once_when_it_returns()
+    {
+        await using var agent = await StartAsync("outage-a");
+        var ledger = agent.Services.GetRequiredService<RedisCreditLedger>();
+        await ClearingHouse.DeliverAsync(agent.Admin, _house.Notice(agent.AccountId, 1000m));
+
+        var streams = await StartStreamsAsync(agent, 3);
+        await _redis.StopAsync();
+
+        // The streams in flight finish: their clients get every byte, whatever Redis does.
+        foreach (var (_, finished) in streams)
+        {
+            Assert.Equal(HttpStatusCode.OK, await finished);
+        }
+
+        // Their settles wait in the outbox: durable, not closed, not interrupted.
+        await Eventually.TrueAsync(() => ledger.PendingSettles == 3, "three settles held in the outbox");
+        foreach (var (id, _) in streams)
+        {
+            Assert.Equal(UsageStatus.Open, (await agent.Usage.GetAsync(id))!.Status);
+        }
+
+        await _redis.StartAgainAsync();
+        await Eventually.TrueAsync(() => ledger.PendingSettles == 0, "the outbox drained once Redis was back");
+        await AssertReconciledAsync(agent, [.. streams.Select(s => s.UsageId)]);
+        foreach (var (id, _) in streams)
+        {
+            var record = await agent.RecordAsync(id);
+            Assert.Equal(UsageStatus.Completed, record.Status);
+            Assert.True(record.RedeemedMicro > 0, "each request in flight across the outage paid for what it was served");
+            Assert.Equal(record.UnitsMicro, record.RedeemedMicro);
+        }
+    }
+
+    [SkippableFact]
+    public async Task A_replica_restarted_with_a_pending_intent_posts_it_once_and_never_closes_it_as_interrupted()
+    {
+        var first = await StartAsync("outage-r");
+        string usageId;
+        string accountId;
+        try
+        {
+            var ledger = first.Services.GetRequiredService<RedisCreditLedger>();
+            accountId = first.AccountId;
+            await ClearingHouse.DeliverAsync(first.Admin, _house.Notice(first.AccountId, 1000m));
+            var streams = await StartStreamsAsync(first, 1);
+            usageId = streams[0].UsageId;
+            await _redis.StopAsync();
+            Assert.Equal(HttpStatusCode.OK, await streams[0].Finished);
+            await Eventually.TrueAsync(() => ledger.PendingSettles == 1, "the settle held in the outbox");
+
+            // The replica stops (as a SIGTERM would) with the intent pending; its store stays.
+            await first.StopAsync();
+            await _redis.StartAgainAsync();
+
+            // The same replica comes back on the same local store and Redis: recovery leaves the record to the outbox,
+            // which posts it (once) and closes it.
+            await using var second = await StartAsync("outage-r", first.DatabasePath);
+            var secondLedger = second.Services.GetRequiredService<RedisCreditLedger>();
+            await Eventually.TrueAsync(() => secondLedger.PendingSettles == 0, "the restarted replica drained the outbox");
+            var record = await second.RecordAsync(usageId);
+            Assert.Equal(UsageStatus.Completed, record.Status);
+            Assert.True(record.RedeemedMicro > 0);
+            var reservation = await secondLedger.GetReservationAsync(usageId);
+            Assert.Equal(ReservationState.Posted, reservation!.State);
+            Assert.Equal(reservation.PostedMicro, record.RedeemedMicro);
+            var lots = await secondLedger.GetLotsAsync(accountId);
+            Assert.Equal(record.RedeemedMicro, lots.Sum(l => l.RedeemedMicro));
+            Assert.Equal(0, lots.Sum(l => l.PendingMicro));
+
+            // Its log entry was written with the close, so it ships like any other record.
+            var log = second.Services.GetRequiredService<MeterAgent.Ledger.Sqlite.SqliteUsageLog>();
+            Assert.NotNull(await log.FindAsync(usageId));
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+    }
+
+    [SkippableFact]
+    public async Task Fail_closed_refuses_new_requests_in_each_api_shape_and_reconciles_after()
+    {
+        await using var agent = await StartAsync("outage-c");
+        var ledger = agent.Services.GetRequiredService<RedisCreditLedger>();
+        await ClearingHouse.DeliverAsync(agent.Admin, _house.Notice(agent.AccountId, 1000m));
+        var served = new List<string>();
+
+        // Warm: the key is cached on this replica, so it still authenticates during the outage.
+        using (var warm = await agent.Http.SendAsync(agent.OpenAIRequest("v1/chat/completions",
+            """{"model":"emu-chat","max_tokens":8,"messages":[{"role":"user","content":"before"}]}""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+            served.Add(warm.Headers.GetValues("x-meteragent-usage-id").Single());
+        }
+
+        var inFlight = await StartStreamsAsync(agent, 1);
+        await _redis.StopAsync();
+        await Eventually.TrueAsync(async () => (await ReadyAsync(agent)).Status == HttpStatusCode.ServiceUnavailable, "readiness reports Redis down");
+        var (_, ready) = await ReadyAsync(agent);
+        Assert.Contains("redis", ready, StringComparison.Ordinal);
+        using (var live = await agent.Admin.GetAsync("healthz/live"))
+        {
+            Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        }
+
+        using (var openAi = await agent.Http.SendAsync(agent.OpenAIRequest("v1/chat/completions",
+            """{"model":"emu-chat","max_tokens":8,"messages":[{"role":"user","content":"during"}]}""")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, openAi.StatusCode);
+            Assert.Equal("3", openAi.Headers.GetValues("retry-after").Single());
+            var error = (await TestAgent.JsonAsync(openAi)).GetProperty("error");
+            Assert.Equal("service_unavailable", error.GetProperty("type").GetString());
+            Assert.Equal("service_unavailable", error.GetProperty("code").GetString());
+            var record = await agent.RecordForAsync(openAi);
+            Assert.Equal(UsageStatus.Rejected, record.Status);
+            Assert.Equal(503, record.HttpStatus);
+        }
+
+        using (var anthropic = await agent.Http.SendAsync(agent.AnthropicRequest(
+            """{"model":"emu-chat","max_tokens":8,"messages":[{"role":"user","content":"during"}]}""")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, anthropic.StatusCode);
+            Assert.True(anthropic.Headers.Contains("retry-after"));
+            var body = await TestAgent.JsonAsync(anthropic);
+            Assert.Equal("error", body.GetProperty("type").GetString());
+            Assert.Equal("overloaded_error", body.GetProperty("error").GetProperty("type").GetString());
+        }
+
+        // A key this replica has not cached cannot be checked: 503, not 401 (it may be valid).
+        using (var unknown = await agent.Http.SendAsync(agent.OpenAIRequest("v1/chat/completions",
+            """{"model":"emu-chat","max_tokens":8,"messages":[{"role":"user","content":"during"}]}""", UncachedKey(agent.ClientKey))))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, unknown.StatusCode);
+            Assert.True(unknown.Headers.Contains("retry-after"));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await inFlight[0].Finished);
+        served.Add(inFlight[0].UsageId);
+
+        await _redis.StartAgainAsync();
+        await Eventually.TrueAsync(async () => (await ReadyAsync(agent)).Status == HttpStatusCode.OK, "ready again once Redis is back");
+        using (var after = await agent.Http.SendAsync(agent.OpenAIRequest("v1/chat/completions",
+            """{"model":"emu-chat","max_tokens":8,"messages":[{"role":"user","content":"after"}]}""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+            served.Add(after.Headers.GetValues("x-meteragent-usage-id").Single());
+        }
+
+        await Eventually.TrueAsync(() => ledger.PendingSettles == 0, "the outbox drained");
+        await AssertReconciledAsync(agent, served);
+    }
+
+    /// <summary>A key of the right shape that no lookup has cached: the real one with its last characters changed.</summary>
+    private static string UncachedKey(string key) => key[..^4] + (key.EndsWith("aaaa", StringComparison.Ordinal) ? "bbbb" : "aaaa");
+
+    private static async Task<(HttpStatusCode Status, string Body)> ReadyAsync(TestAgent agent)
+    {
+        using var response = await agent.Admin.GetAsync("healthz/ready");
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+}
