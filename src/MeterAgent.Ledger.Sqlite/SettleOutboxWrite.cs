@@ -28,13 +28,13 @@ internal sealed class SettleOutboxWrite : SqliteWriteOperation<int>
         if (_intent is { } intent)
         {
             var hold = context.Raw(SettleOutboxSql.Hold);
-            UsageJournalCodec.Encode(intent.Record, context.JournalBuffer);
+            UsageJournalCodec.Encode(intent.Record, context.RecordBuffer);
             hold.Bind("@usage_id", intent.UsageId);
             hold.Bind("@reservation_id", intent.ReservationId);
             hold.Bind("@account_id", intent.AccountId);
             hold.Bind("@actual_micro", intent.ActualMicro);
             hold.Bind("@status", UsageStatusNames.ToName(intent.Record.Status));
-            hold.Bind("@record", context.JournalBuffer.WrittenSpan);
+            hold.Bind("@record", context.RecordBuffer.WrittenSpan);
             hold.Bind("@draws", intent.Draws);
             hold.Bind("@created_at", SqliteTime.ToUnixMicroseconds(intent.CreatedAt));
             return hold.Execute();
@@ -44,7 +44,6 @@ internal sealed class SettleOutboxWrite : SqliteWriteOperation<int>
         var close = context.Raw(UsageRecordSql.Close);
         UsageRecordSql.Bind(close, record, record.Status);
         close.Execute();
-        context.UsageWritten = true;
 
         // The open in the journal file is acknowledged once this commits (recovery left it open for the outbox).
         context.ClosedUsageIds.Add(record.Id);

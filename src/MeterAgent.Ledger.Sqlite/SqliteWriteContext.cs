@@ -34,6 +34,9 @@ internal sealed class SqliteWriteContext : IDisposable
     /// </summary>
     public List<string> ClosedUsageIds { get; } = [];
 
+    /// <summary>A buffer for packing a record (the settle outbox's intents), reused by the writer's one thread.</summary>
+    public System.Buffers.ArrayBufferWriter<byte> RecordBuffer { get; } = new(512);
+
     /// <summary>
     /// The prepared command for <paramref name="sql"/>, enlisted in the current transaction. Parameters are created
     /// once, in the order given; callers set values by position.
