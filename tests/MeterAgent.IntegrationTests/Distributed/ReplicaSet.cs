@@ -275,6 +275,21 @@ internal sealed class ReplicaSet : IAsyncDisposable
         return entries;
     }
 
+    /// <summary>The checkpoint replica <paramref name="index"/> publishes now, and the entries it covers.</summary>
+    public async Task<(Checkpoint Checkpoint, List<UsageEntry> Entries)> PublishedAsync(int index)
+    {
+        var checkpoint = await Eventually.ThatAsync<Checkpoint?>(() => CheckpointAsync(index), c => c is not null, $"replica {index} serves a checkpoint");
+        using var clearing = Clearing(index);
+        var entries = new List<UsageEntry>();
+        foreach (var tile in TileLayout.Tiles(checkpoint!.TreeSize).Where(t => t.Level == 0))
+        {
+            entries.AddRange(Decode(await clearing.GetByteArrayAsync("log/" + TilePath.EntryBundle(tile))));
+        }
+
+        Assert.Equal(checkpoint.TreeSize, entries.Count);
+        return (checkpoint, entries);
+    }
+
     private static List<UsageEntry> Decode(byte[] bundle)
     {
         var entries = new List<UsageEntry>();
