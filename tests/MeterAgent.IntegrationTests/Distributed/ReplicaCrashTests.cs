@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using MeterAgent.Emulator;
 
 namespace MeterAgent.IntegrationTests.Distributed;
@@ -39,31 +38,21 @@ public sealed class ReplicaCrashTests
         var holder = await Eventually.ThatAsync<int?>(() => replicas.LeaseHolderAsync(), h => h is not null, "a replica holds the log lease");
         var victim = killHolder ? holder!.Value : (holder!.Value + 1) % 3;
 
-        var outcomes = new ConcurrentQueue<ClientOutcome>();
-        var stops = Enumerable.Range(0, 3).Select(_ => new CancellationTokenSource()).ToArray();
-        var load = Enumerable.Range(0, 3 * WorkersPerReplica).Select(worker => Task.Run(async () =>
-        {
-            var replica = worker % 3;
-            for (var i = 0; !stops[replica].IsCancellationRequested; i++)
-            {
-                outcomes.Enqueue(await replicas.StreamAsync(replica, key, $"Crash load {worker}.{i}.", MaxTokens));
-            }
-        })).ToArray();
-
         Attestation.Checkpoints.Checkpoint before;
         List<Attestation.Entries.UsageEntry> beforeEntries;
-        try
+        ClientOutcome[] outcomes;
+        await using (var load = new StreamingLoad(replicas, key, WorkersPerReplica, MaxTokens))
         {
             // Some streams done on every replica (and published), the victim's next ones mid-stream holding reservations.
             await Eventually.TrueAsync(
-                async () => Enumerable.Range(0, 3).All(r => outcomes.Count(o => o.Replica == r && o.Completed) >= 4)
+                async () => Enumerable.Range(0, 3).All(r => load.Completed(r) >= 4)
                     && (await replicas.LotAsync(accountId)).Pending > 0
                     && (await replicas.CheckpointAsync(victim))?.TreeSize >= 8,
                 "load runs on every replica and a checkpoint is published");
             (before, beforeEntries) = await replicas.PublishedAsync(victim);
 
             await replicas.KillAsync(victim);
-            await stops[victim].CancelAsync();
+            await load.StopAsync(victim);
 
             if (killHolder)
             {
@@ -72,21 +61,10 @@ public sealed class ReplicaCrashTests
             }
 
             // The survivors keep serving (and, after a takeover, keep logging) while the victim is down.
-            var servedBefore = outcomes.Count(o => o.Completed);
-            await Eventually.TrueAsync(() => outcomes.Count(o => o.Completed) >= servedBefore + 8, "the surviving replicas keep serving");
-        }
-        finally
-        {
-            foreach (var stop in stops)
-            {
-                await stop.CancelAsync();
-            }
-
-            await Task.WhenAll(load);
-            foreach (var stop in stops)
-            {
-                stop.Dispose();
-            }
+            var servedBefore = load.Completed();
+            await Eventually.TrueAsync(() => load.Completed() >= servedBefore + 8, "the surviving replicas keep serving");
+            await load.StopAllAsync();
+            outcomes = [.. load.Outcomes];
         }
 
         // Nothing renews the victim's reservations any more: the survivors' expiry sweeps release them.

@@ -1,4 +1,5 @@
 using System.ClientModel;
+using System.Collections.Concurrent;
 using System.ClientModel.Primitives;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -328,6 +329,57 @@ internal sealed class ReplicaSet : IAsyncDisposable
 
         Admin?.Dispose();
         _folder.Dispose();
+    }
+}
+
+/// <summary>
+/// Streams in a loop, <c>workersPerReplica</c> clients per replica, until stopped (one replica's workers, or all): what
+/// every request ended as is in <see cref="Outcomes"/>.
+/// </summary>
+internal sealed class StreamingLoad : IAsyncDisposable
+{
+    private readonly CancellationTokenSource[] _stops;
+    private readonly Task[] _workers;
+
+    public StreamingLoad(ReplicaSet replicas, string clientKey, int workersPerReplica, int maxTokens)
+    {
+        ArgumentNullException.ThrowIfNull(replicas);
+        _stops = [.. Enumerable.Range(0, replicas.Count).Select(_ => new CancellationTokenSource())];
+        _workers = [.. Enumerable.Range(0, replicas.Count * workersPerReplica).Select(worker => Task.Run(async () =>
+        {
+            var replica = worker % replicas.Count;
+            for (var i = 0; !_stops[replica].IsCancellationRequested; i++)
+            {
+                Outcomes.Enqueue(await replicas.StreamAsync(replica, clientKey, $"Load {worker}.{i}.", maxTokens));
+            }
+        }))];
+    }
+
+    public ConcurrentQueue<ClientOutcome> Outcomes { get; } = new();
+
+    public int Completed(int? replica = null) => Outcomes.Count(o => o.Completed && (replica is null || o.Replica == replica));
+
+    /// <summary>Stops sending to one replica (its workers finish the request they are in).</summary>
+    public Task StopAsync(int replica) => _stops[replica].CancelAsync();
+
+    /// <summary>Stops every worker and waits for them.</summary>
+    public async Task StopAllAsync()
+    {
+        foreach (var stop in _stops)
+        {
+            await stop.CancelAsync();
+        }
+
+        await Task.WhenAll(_workers);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAllAsync();
+        foreach (var stop in _stops)
+        {
+            stop.Dispose();
+        }
     }
 }
 
