@@ -21,7 +21,10 @@ internal sealed record HarnessOptions(
           --warmup SECONDS       warm-up before each cell run, not measured (default 2)
           --concurrency LIST     concurrent workers, comma-separated (default 1,32)
           --scenarios LIST       small, stream (default small,stream)
-          --targets LIST         direct, yarp, agent, agent-credits (default all four); run in this order, then reversed
+          --targets LIST         direct, yarp, agent, agent-credits, agent-redis (default the first four); run in this
+                                 order, then reversed. agent-redis: credits on with Store:Kind=redis against a
+                                 redis-server the harness starts on loopback (Debian's redis-server on PATH); the report
+                                 then adds Redis commands per proxied request from INFO commandstats
           --out FILE             Markdown report (default BenchmarkDotNet.Artifacts/load-harness/results.md)
         """;
 
@@ -31,7 +34,7 @@ internal sealed record HarnessOptions(
         var warmup = TimeSpan.FromSeconds(2);
         IReadOnlyList<int> concurrency = [1, 32];
         IReadOnlyList<ScenarioKind> scenarios = [ScenarioKind.Small, ScenarioKind.Stream];
-        IReadOnlyList<TargetKind> targets = [.. TargetNames.All.Select(t => t.Kind)];
+        IReadOnlyList<TargetKind> targets = [.. TargetNames.All.Select(t => t.Kind).Where(k => k != TargetKind.MeterAgentRedisCredits)];
         var output = DefaultOutput;
 
         for (var i = 0; i < args.Length; i++)
@@ -60,7 +63,7 @@ internal sealed record HarnessOptions(
                     break;
                 case "--targets":
                     var chosen = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t =>
-                        TargetNames.Find(t) ?? throw new ArgumentException($"--targets: '{t}' is not one of direct, yarp, agent, agent-credits.")).ToHashSet();
+                        TargetNames.Find(t) ?? throw new ArgumentException($"--targets: '{t}' is not one of direct, yarp, agent, agent-credits, agent-redis.")).ToHashSet();
 
                     // Canonical order whatever the order given, so the interleaving is the same in every run.
                     targets = [.. TargetNames.All.Select(n => n.Kind).Where(chosen.Contains)];

@@ -61,6 +61,11 @@ foreach (var kind in options.Scenarios)
 }
 
 var report = Report.Render(options, runs, total.Elapsed);
+if (servers.Redis is { } redis)
+{
+    report += await RedisRoundTrips.MeasureAsync(client, servers.Targets.Single(t => t.Kind == TargetKind.MeterAgentRedisCredits), redis, stop.Token);
+}
+
 Console.WriteLine(report);
 var directory = Path.GetDirectoryName(Path.GetFullPath(options.OutputPath));
 if (directory is not null)

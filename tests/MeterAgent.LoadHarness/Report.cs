@@ -103,6 +103,7 @@ internal static class Report
     [
         (TargetKind.MeterAgent, [TargetKind.Direct, TargetKind.BareYarp]),
         (TargetKind.MeterAgentCredits, [TargetKind.MeterAgent, TargetKind.BareYarp, TargetKind.Direct]),
+        (TargetKind.MeterAgentRedisCredits, [TargetKind.MeterAgentCredits, TargetKind.MeterAgent, TargetKind.BareYarp]),
     ];
 
     /// <summary>
@@ -123,6 +124,20 @@ internal static class Report
             var ratio = Pool(credits).Throughput / Pool(plain).Throughput;
             var verdict = group.Key.Concurrency == 32 ? (ratio >= 0.9 ? " — met" : " — NOT met") : " (not judged: the target is at concurrency 32)";
             md.AppendLine(Invariant, $"- Credits on ≥ 0.9x credits off, {group.Key.Scenario.ToString().ToLowerInvariant()}, concurrency {group.Key.Concurrency}: {ratio:0.00}x{verdict}");
+        }
+
+        // Issue 11's target: the Redis backend at least 0.8x the embedded store's throughput, both with credits on.
+        foreach (var group in runs.GroupBy(r => (r.Scenario, r.Concurrency)).OrderBy(g => g.Key.Scenario).ThenBy(g => g.Key.Concurrency))
+        {
+            var redis = group.Where(r => r.Target == TargetKind.MeterAgentRedisCredits).ToArray();
+            var embedded = group.Where(r => r.Target == TargetKind.MeterAgentCredits).ToArray();
+            if (redis.Length == 0 || embedded.Length == 0)
+            {
+                continue;
+            }
+
+            var ratio = Pool(redis).Throughput / Pool(embedded).Throughput;
+            md.AppendLine(Invariant, $"- Redis ≥ 0.8x embedded (credits on), {group.Key.Scenario.ToString().ToLowerInvariant()}, concurrency {group.Key.Concurrency}: {ratio:0.00}x{(ratio >= 0.8 ? " — met" : " — NOT met")}");
         }
     }
 

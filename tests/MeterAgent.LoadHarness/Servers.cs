@@ -23,9 +23,10 @@ internal sealed class Servers : IAsyncDisposable
     private const string ChatPath = "v1/chat/completions";
     private const string ContractId = "load-harness-std";
 
-    // 10^12 units: at the small scenario's ~70 units a request, more than any bounded run can spend, so no request is
-    // ever refused or served as overage; a reservation always draws on this one lot.
-    private const decimal DeliveredUnits = 1_000_000_000_000m;
+    // 10^9 units: at the small scenario's ~70 units a request, more than any bounded run can spend, so no request is
+    // ever refused or served as overage; a reservation always draws on this one lot. Within the Redis backend's bound
+    // (2^53 - 1 micro-units, about 9 x 10^9 units), so both stores get the same delivery.
+    private const decimal DeliveredUnits = 1_000_000_000m;
 
     private readonly List<WebApplication> _apps = [];
     private readonly string _storeDirectory;
@@ -33,6 +34,9 @@ internal sealed class Servers : IAsyncDisposable
     private Servers(string storeDirectory) => _storeDirectory = storeDirectory;
 
     public IReadOnlyList<Target> Targets { get; private set; } = [];
+
+    /// <summary>The redis-server behind the agent-redis target (AOF on, as distributed mode is run), when it is chosen.</summary>
+    public RunningRedis? Redis { get; private set; }
 
     public static async Task<Servers> StartAsync(IReadOnlyCollection<TargetKind> targets, CancellationToken cancellationToken)
     {
@@ -78,6 +82,13 @@ internal sealed class Servers : IAsyncDisposable
             targets.Add(await StartAgentAsync(TargetKind.MeterAgentCredits, emulatorUrl, cancellationToken));
         }
 
+        if (chosen.Contains(TargetKind.MeterAgentRedisCredits))
+        {
+            RunningRedis.Require();
+            Redis = await RunningRedis.StartAsync();
+            targets.Add(await StartAgentAsync(TargetKind.MeterAgentRedisCredits, emulatorUrl, cancellationToken));
+        }
+
         Targets = targets;
     }
 
@@ -88,11 +99,20 @@ internal sealed class Servers : IAsyncDisposable
     /// </summary>
     private async Task<Target> StartAgentAsync(TargetKind kind, string emulatorUrl, CancellationToken cancellationToken)
     {
-        var credits = kind == TargetKind.MeterAgentCredits;
-        var name = credits ? "agent-credits" : "agent";
+        var credits = kind is TargetKind.MeterAgentCredits or TargetKind.MeterAgentRedisCredits;
+        var name = TargetNames.Short(kind);
         var proxyPort = FreePort.Next();
         var managementPort = FreePort.Next();
         var settings = AgentSettings(name, proxyPort, managementPort, emulatorUrl);
+        if (kind == TargetKind.MeterAgentRedisCredits)
+        {
+            // Distributed mode as docs/distributed.md runs it: one replica here, accounts, credits, counters, rate limits
+            // and the log in Redis, the records in its local store.
+            settings["Store:Kind"] = "redis";
+            settings["Redis:ConnectionString"] = Redis!.ConnectionString;
+            settings["Redis:ReplicaId"] = "load-harness";
+        }
+
         using var signer = credits ? DeliverySigner.CreateNew("load-harness-clearing").Signer : null;
         if (signer is not null)
         {
@@ -213,6 +233,11 @@ internal sealed class Servers : IAsyncDisposable
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await _apps[i].StopAsync(timeout.Token);
             await _apps[i].DisposeAsync();
+        }
+
+        if (Redis is not null)
+        {
+            await Redis.DisposeAsync();
         }
 
         try

@@ -8,6 +8,7 @@ internal enum TargetKind
     BareYarp,
     MeterAgent,
     MeterAgentCredits,
+    MeterAgentRedisCredits,
 }
 
 /// <summary>Where a cell sends its requests, and with which key (the upstream's, or a MeterAgent client key).</summary>
@@ -22,6 +23,7 @@ internal static class TargetNames
         ("yarp", TargetKind.BareYarp),
         ("agent", TargetKind.MeterAgent),
         ("agent-credits", TargetKind.MeterAgentCredits),
+        ("agent-redis", TargetKind.MeterAgentRedisCredits),
     ];
 
     public static string Display(TargetKind kind) => kind switch
@@ -30,6 +32,7 @@ internal static class TargetNames
         TargetKind.BareYarp => "bare YARP",
         TargetKind.MeterAgent => "MeterAgent",
         TargetKind.MeterAgentCredits => "MeterAgent + credits",
+        TargetKind.MeterAgentRedisCredits => "MeterAgent + credits on Redis",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
