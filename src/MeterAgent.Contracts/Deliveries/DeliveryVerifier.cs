@@ -402,9 +402,21 @@ public sealed class DeliveryVerifier
             return false;
         }
 
+        if (micro > MaxQuantityMicro)
+        {
+            problem = $"quantity {Quote(text)} is too large: one delivery is at most {ContractUnits.FromMicro(MaxQuantityMicro).ToString(CultureInfo.InvariantCulture)} units.";
+            return false;
+        }
+
         problem = string.Empty;
         return true;
     }
+
+    /// <summary>
+    /// The largest delivery, 2^53 - 1 micro-units (about 9 billion units): exact in every store, the distributed one's
+    /// Lua numbers included, so a delivery the embedded store takes is never refused by Redis, or the reverse.
+    /// </summary>
+    public const long MaxQuantityMicro = (1L << 53) - 1;
 
     /// <summary>Digits with an optional leading minus and fraction; counts fraction digits other than trailing zeros.</summary>
     private static bool IsPlainDecimal(string text, out int fractionDigits)
