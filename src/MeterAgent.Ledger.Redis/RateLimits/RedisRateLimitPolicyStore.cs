@@ -12,12 +12,18 @@ public sealed class RedisRateLimitPolicyStore : IRateLimitPolicyStore
     private readonly IConnectionMultiplexer _redis;
     private readonly string _prefix;
 
-    public RedisRateLimitPolicyStore(IConnectionMultiplexer redis, string keyPrefix = "")
+    private readonly RedisRateLimiter? _limiter;
+
+    /// <param name="redis">the shared connection</param>
+    /// <param name="keyPrefix">what every key starts with</param>
+    /// <param name="limiter">this replica's limiter, told at once when a policy changes here</param>
+    public RedisRateLimitPolicyStore(IConnectionMultiplexer redis, string keyPrefix = "", RedisRateLimiter? limiter = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentNullException.ThrowIfNull(keyPrefix);
         _redis = redis;
         _prefix = keyPrefix;
+        _limiter = limiter;
     }
 
     public async ValueTask<RateLimitPolicy?> GetAsync(RateLimitSubject subject, CancellationToken cancellationToken = default)
@@ -57,12 +63,16 @@ public sealed class RedisRateLimitPolicyStore : IRateLimitPolicyStore
         _ = transaction.HashDeleteAsync(key, [fields[1], fields[2]]);
         _ = transaction.HashSetAsync(key, [.. entries]);
         await transaction.ExecuteAsync();
+        _limiter?.Forget(subject.AccountId);
     }
 
     public async Task<bool> ClearAsync(RateLimitSubject subject, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(subject.AccountId, nameof(subject));
         var removed = await _redis.GetDatabase().HashDeleteAsync(RateLimitKeys.Policies(_prefix, subject.AccountId), Fields(subject.KeyId));
+
+        // Clearing an explicit "no limit" brings the defaults back.
+        _limiter?.Forget(subject.AccountId);
         return removed > 0;
     }
 

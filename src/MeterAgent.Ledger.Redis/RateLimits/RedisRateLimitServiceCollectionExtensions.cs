@@ -21,12 +21,18 @@ public static class RedisRateLimitServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.RemoveAll<IRateLimiter>();
         services.RemoveAll<IRateLimitPolicyStore>();
-        services.AddSingleton<IRateLimitPolicyStore>(sp => new RedisRateLimitPolicyStore(sp.GetRequiredService<IConnectionMultiplexer>(), keyPrefix));
-        services.AddSingleton<IRateLimiter>(sp => new RedisRateLimiter(
+        services.RemoveAll<RedisRateLimiter>();
+
+        // A replica trusts that an account has no limit for as long as it trusts a key lookup (Redis:KeyCacheTtl).
+        services.AddSingleton(sp => new RedisRateLimiter(
             sp.GetRequiredService<IConnectionMultiplexer>(),
             sp.GetRequiredService<IOptions<RateLimitOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
-            keyPrefix));
+            keyPrefix,
+            sp.GetService<IOptions<RedisStoreOptions>>()?.Value.KeyCacheTtl));
+        services.AddSingleton<IRateLimitPolicyStore>(sp => new RedisRateLimitPolicyStore(
+            sp.GetRequiredService<IConnectionMultiplexer>(), keyPrefix, sp.GetRequiredService<RedisRateLimiter>()));
+        services.AddSingleton<IRateLimiter>(sp => sp.GetRequiredService<RedisRateLimiter>());
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MeterAgent.Ledger.RateLimits;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -18,7 +19,17 @@ public sealed class RedisRateLimiter : IRateLimiter
     private readonly RedisValue _defaultRequests;
     private readonly TimeProvider _clock;
 
-    public RedisRateLimiter(IConnectionMultiplexer redis, IOptions<RateLimitOptions> options, TimeProvider clock, string keyPrefix = "")
+    // Accounts and keys the script last found under no limit at all, and until when (Unix ms) that is trusted: while it
+    // is, a request makes no call (a policy set on another replica applies here within that time; one set here at once).
+    private readonly ConcurrentDictionary<(string AccountId, string KeyId), long> _unlimitedUntil = new();
+    private readonly long _unlimitedMemoryMs;
+
+    /// <param name="redis">the shared connection</param>
+    /// <param name="options">the default limits</param>
+    /// <param name="clock">the buckets' clock</param>
+    /// <param name="keyPrefix">what every key starts with</param>
+    /// <param name="unlimitedMemory">how long a replica trusts that an account and key have no limit (default 5 s)</param>
+    public RedisRateLimiter(IConnectionMultiplexer redis, IOptions<RateLimitOptions> options, TimeProvider clock, string keyPrefix = "", TimeSpan? unlimitedMemory = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentNullException.ThrowIfNull(options);
@@ -30,20 +41,53 @@ public sealed class RedisRateLimiter : IRateLimiter
         var defaults = options.Value.Defaults;
         _defaultTokens = defaults.TokensPerMinute is { } tpm ? tpm : RedisValue.EmptyString;
         _defaultRequests = defaults.RequestsPerMinute is { } rpm ? rpm : RedisValue.EmptyString;
+        _unlimitedMemoryMs = (long)(unlimitedMemory ?? DefaultUnlimitedMemory).TotalMilliseconds;
     }
 
+    /// <summary>How long a replica trusts, by default, that an account and key have no limit.</summary>
+    public static readonly TimeSpan DefaultUnlimitedMemory = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most account and key pairs remembered as unlimited; past it the memory starts over.</summary>
+    internal const int UnlimitedMemoryCapacity = 100_000;
+
     /// <summary>Always true: whether a policy exists is only known in Redis, and asking would cost a round trip.</summary>
-    public bool MayLimitTokens(string accountId, string keyId) => true;
+    public bool MayLimitTokens(string accountId, string keyId) => !KnownUnlimited(accountId, keyId);
+
+    /// <summary>Forgets what was remembered about the account (its policy or one of its keys' changed on this replica).</summary>
+    internal void Forget(string accountId)
+    {
+        foreach (var entry in _unlimitedUntil.Keys)
+        {
+            if (entry.AccountId == accountId)
+            {
+                _unlimitedUntil.TryRemove(entry, out _);
+            }
+        }
+    }
+
+    private bool KnownUnlimited(string accountId, string keyId) =>
+        _unlimitedUntil.TryGetValue((accountId, keyId), out var until) && _clock.GetUtcNow().ToUnixTimeMilliseconds() < until;
 
     public async ValueTask<RateLimitDecision> AcquireAsync(string accountId, string keyId, long estimatedTokens, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(accountId);
         ArgumentException.ThrowIfNullOrEmpty(keyId);
         ArgumentOutOfRangeException.ThrowIfNegative(estimatedTokens);
+        if (KnownUnlimited(accountId, keyId))
+        {
+            return RateLimitDecision.Unlimited; // no round trip: nothing limits this account and key
+        }
+
         var result = await RunAsync("a", accountId, keyId, estimatedTokens, 1);
         var values = (RedisResult[])result!;
         if ((long)values[0] == 0 && values.Length == 1)
         {
+            if (_unlimitedUntil.Count >= UnlimitedMemoryCapacity)
+            {
+                _unlimitedUntil.Clear();
+            }
+
+            _unlimitedUntil[(accountId, keyId)] = _clock.GetUtcNow().ToUnixTimeMilliseconds() + _unlimitedMemoryMs;
             return RateLimitDecision.Unlimited;
         }
 

@@ -13,7 +13,7 @@ public abstract class RateLimiterContract
 
     protected abstract Task<RateLimitHarness> OpenAsync(RateLimitOptions? options = null);
 
-    private const string KeyId = "key_00000000000000k1";
+    protected const string KeyId = "key_00000000000000k1";
 
     [SkippableFact]
     public async Task Without_policies_or_defaults_nothing_is_limited_or_reported()

@@ -55,11 +55,13 @@ internal sealed class RedisHarness(ConnectionMultiplexer first, ConnectionMultip
         var first = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
         var second = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
         var wrapped = Options.Create(options ?? new RateLimitOptions());
+        // The policy store is the first replica's, as the host wires it: a policy set there applies there at once.
+        var limiter = new RedisRateLimiter(first, wrapped, clock, prefix);
         return new RedisHarness(first, second)
         {
-            Limiter = new RedisRateLimiter(first, wrapped, clock, prefix),
+            Limiter = limiter,
             Replica = new RedisRateLimiter(second, wrapped, clock, prefix),
-            Policies = new RedisRateLimitPolicyStore(first, prefix),
+            Policies = new RedisRateLimitPolicyStore(first, prefix, limiter),
         };
     }
 
@@ -75,6 +77,24 @@ internal sealed class RedisHarness(ConnectionMultiplexer first, ConnectionMultip
 public sealed class RedisRateLimiterTests(RedisServerFixture fixture) : RateLimiterContract, IClassFixture<RedisServerFixture>
 {
     protected override Task<RateLimitHarness> OpenAsync(RateLimitOptions? options = null) => RedisHarness.OpenAsync(fixture, Clock, options);
+
+    [SkippableFact]
+    public async Task An_account_with_no_limit_costs_no_round_trip_and_a_limit_set_on_another_replica_applies_within_the_memory_time()
+    {
+        await using var rl = await OpenAsync();
+        var account = await rl.NewAccountAsync();
+        Assert.Same(RateLimitDecision.Unlimited, await rl.Replica.AcquireAsync(account, KeyId, 10));
+        Assert.False(rl.Replica.MayLimitTokens(account, KeyId)); // remembered: the next request makes no call
+
+        await rl.Policies.SetAsync(RateLimitSubject.Account(account), new RateLimitPolicy(100, null)); // on the first replica
+        Assert.Equal(100, (await rl.Limiter.AcquireAsync(account, KeyId, 10)).Tokens!.Value.Limit); // there, at once
+        Assert.Same(RateLimitDecision.Unlimited, await rl.Replica.AcquireAsync(account, KeyId, 10)); // the other, not yet
+
+        Clock.Advance(RedisRateLimiter.DefaultUnlimitedMemory);
+        Assert.True(rl.Replica.MayLimitTokens(account, KeyId));
+        // The shared bucket: 90 left after the first replica's 10, 8 back over 5 s at 100 a minute, then this one's 10.
+        Assert.Equal(88, (await rl.Replica.AcquireAsync(account, KeyId, 10)).Tokens!.Value.Remaining);
+    }
 
     [SkippableFact]
     public async Task Buckets_expire_once_drained_and_the_policies_stay()
