@@ -84,6 +84,7 @@ public static class ApiError
         ApiErrorKind.RateLimited => "rate_limit_exceeded",
         ApiErrorKind.UpstreamTimeout => "upstream_timeout",
         ApiErrorKind.UpstreamUnavailable => "upstream_unavailable",
+        ApiErrorKind.Unavailable => "service_unavailable",
         _ => "internal_error",
     };
 
@@ -113,4 +114,7 @@ public enum ApiErrorKind
     UpstreamTimeout,
     UpstreamUnavailable,
     Internal,
+
+    /// <summary>The agent is stopping and takes no new requests (503).</summary>
+    Unavailable,
 }

@@ -16,6 +16,7 @@ using MeterAgent.Ledger.RateLimits;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MeterAgent.Common;
+using MeterAgent.Shutdown;
 
 namespace MeterAgent.Hosting;
 
@@ -77,6 +78,7 @@ public static class MeterAgentHost
         });
 
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddShutdownDrain(builder.Configuration);
         builder.Services.AddHostedService<StartupWarmUp>();
         builder.Services.AddStore(builder.Configuration);
         builder.Services.AddCredits();
@@ -152,6 +154,9 @@ public static class MeterAgentHost
 
         app.MapReverseProxy(proxy =>
         {
+            // First, so a stop refuses new requests and tracks those in flight (README, "Stopping").
+            proxy.UseMiddleware<ProxyDrainMiddleware>();
+
             // The request's span (tracing on only) wraps metering, so the upstream call and settlement happen inside it.
             proxy.UseMeterAgentTracing();
             proxy.UseMiddleware<MeteringMiddleware>();
