@@ -8,6 +8,12 @@ if (MeterAgentTool.Handles(args))
     return await MeterAgentTool.RunAsync(args, Console.Out, Console.Error);
 }
 
+// --check-config: the start-up checks without starting, exit 0 or 2 (README, "Configuration check").
+if (ConfigurationCheck.Handles(args))
+{
+    return ConfigurationCheck.Run(args, Console.Out, Console.Error);
+}
+
 // --demo: the agent with an emulated upstream, a demo account, key and credits (README, "Set-up").
 return args.Contains("--demo", StringComparer.OrdinalIgnoreCase)
     ? await DemoMode.RunAsync([.. args.Where(a => !a.Equals("--demo", StringComparison.OrdinalIgnoreCase))])

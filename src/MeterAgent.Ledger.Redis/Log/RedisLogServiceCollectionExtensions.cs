@@ -19,7 +19,8 @@ public static class RedisLogServiceCollectionExtensions
     public static IServiceCollection AddRedisLogStore(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<RedisLogOptions>().BindConfiguration(RedisLogOptions.SectionName);
+        services.AddOptions<RedisLogOptions>().BindConfiguration(RedisLogOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisLogOptions>, RedisLogOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new RedisLogKeys(sp.GetRequiredService<IOptions<RedisLogOptions>>().Value.KeyPrefix));
         services.TryAddSingleton<SqliteUsageLog>();

@@ -20,7 +20,10 @@ public enum UsageStatus
     /// <summary>Refused by the agent before going upstream (bad input, policy).</summary>
     Rejected,
 
-    /// <summary>Left open by a crash; closed at the next start.</summary>
+    /// <summary>
+    /// The agent stopped before the request ended: left open by a crash and closed at the next start, or cut by a
+    /// graceful stop when its drain time ran out (closed then, with what was delivered). Not charged.
+    /// </summary>
     Interrupted,
 
     /// <summary>The agent itself failed while handling the request (its store, or a bug); the client got a 500 in the API's shape.</summary>

@@ -127,7 +127,7 @@ public enum ApiErrorKind
     UpstreamTimeout,
     UpstreamUnavailable,
 
-    /// <summary>The agent cannot meter now (its shared store is unreachable): 503 with retry-after.</summary>
+    /// <summary>The agent cannot meter now (its shared store is unreachable, or it is stopping): 503.</summary>
     ServiceUnavailable,
     Internal,
 }

@@ -16,17 +16,41 @@ using MeterAgent.Ledger.RateLimits;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MeterAgent.Common;
+using MeterAgent.Shutdown;
 
 namespace MeterAgent.Hosting;
 
 /// <summary>Composition of the agent: listeners, services, and the request pipeline.</summary>
 public static class MeterAgentHost
 {
+    /// <summary>
+    /// Starts the agent and runs it until it is stopped: 0 after a stop (SIGTERM drains, README "Stopping"), or
+    /// <see cref="ConfigurationCheck.InvalidExitCode"/> with one line per problem when the configuration is not usable.
+    /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        await using var app = Build(args);
-        await app.RunAsync();
-        return 0;
+        IReadOnlyList<string> problems = [];
+        try
+        {
+            await using var app = Build(args, null, null, built =>
+            {
+                // Before anything is wired: a bad setting stops the start before the store is opened or a port bound.
+                problems = built.Services.GetRequiredService<ConfigurationCheck>().Problems(built.Services);
+                return problems.Count == 0;
+            });
+            if (problems.Count == 0)
+            {
+                await app.RunAsync();
+                return 0;
+            }
+        }
+        catch (Exception ex) when (ConfigurationCheck.Problem(ex) is { } problem)
+        {
+            problems = problem;
+        }
+
+        ConfigurationCheck.Report(problems, Console.Error);
+        return ConfigurationCheck.InvalidExitCode;
     }
 
     /// <param name="args">Command line; any setting can be given as --Section:Key=value.</param>
@@ -35,7 +59,15 @@ public static class MeterAgentHost
     /// Services added after the agent's own, e.g. one more <see cref="ISettlementObserver"/> (observers run in the order
     /// they were registered, after the agent's).
     /// </param>
-    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null, Action<IServiceCollection>? configureServices = null)
+    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null, Action<IServiceCollection>? configureServices = null) =>
+        Build(args, configure, configureServices, built: null);
+
+    /// <param name="args">As for the public overload.</param>
+    /// <param name="configure">As for the public overload.</param>
+    /// <param name="configureServices">As for the public overload.</param>
+    /// <param name="built">Called once the container is built, before anything is wired; false returns the app unwired (checks).</param>
+    internal static WebApplication Build(
+        string[] args, Action<IConfigurationBuilder>? configure, Action<IServiceCollection>? configureServices, Func<WebApplication, bool>? built)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -77,6 +109,7 @@ public static class MeterAgentHost
         });
 
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddShutdownDrain(builder.Configuration);
         builder.Services.AddHostedService<StartupWarmUp>();
         builder.Services.AddStore(builder.Configuration);
         builder.Services.AddCredits();
@@ -133,7 +166,12 @@ public static class MeterAgentHost
         }
 
         configureServices?.Invoke(builder.Services);
+        builder.Services.AddConfigurationCheck();
         var app = builder.Build();
+        if (built is not null && !built(app))
+        {
+            return app;
+        }
 
         // First: the registry listens from here on, before anything records its start-up zeros.
         app.MapMetricsEndpoint();
@@ -152,6 +190,9 @@ public static class MeterAgentHost
 
         app.MapReverseProxy(proxy =>
         {
+            // First, so a stop refuses new requests and tracks those in flight (README, "Stopping").
+            proxy.UseMiddleware<ProxyDrainMiddleware>();
+
             // The request's span (tracing on only) wraps metering, so the upstream call and settlement happen inside it.
             proxy.UseMeterAgentTracing();
             proxy.UseMiddleware<MeteringMiddleware>();

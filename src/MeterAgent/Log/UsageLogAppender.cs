@@ -8,8 +8,9 @@ namespace MeterAgent.Log;
 
 /// <summary>
 /// The usage log as a settlement observer: each settled request's closed record is queued and appended in batches, so
-/// a request pays a queue write, not a log write. What is queued but not yet appended when the process stops is not
-/// lost: the next start's recovery appends every closed record the log lacks.
+/// a request pays a queue write, not a log write. A stop appends what is queued before the process exits (the
+/// settlements have ended by then: their tracker stops first); what a crash leaves queued is not lost either: the next
+/// start's recovery appends every closed record the log lacks.
 /// </summary>
 internal sealed partial class UsageLogAppender(IUsageLog log, MeterAgentMetrics metrics, ILogger<UsageLogAppender> logger)
     : BackgroundService, ISettlementObserver
@@ -49,31 +50,41 @@ internal sealed partial class UsageLogAppender(IUsageLog log, MeterAgentMetrics 
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
-                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var record))
-                {
-                    batch.Add(record);
-                }
-
-                // Still a backlog until appended: the gauge falls when the append is done.
-
-                try
-                {
-                    await log.AppendAsync([.. batch], CancellationToken.None);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    // The records are closed and durable; recovery at the next start appends what this batch could not.
-                    LogAppendFailed(batch.Count, ex);
-                }
-
-                Interlocked.Add(ref _backlog.Value, -batch.Count);
-                batch.Clear();
+                await AppendBatchAsync(batch);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping: what is still queued is appended by the next start's recovery.
+            // Stopping: what is still queued is appended below (the host's shutdown timeout bounds it).
         }
+
+        while (_queue.Reader.TryPeek(out _))
+        {
+            await AppendBatchAsync(batch);
+        }
+    }
+
+    private async Task AppendBatchAsync(List<UsageRecord> batch)
+    {
+        while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var record))
+        {
+            batch.Add(record);
+        }
+
+        // Still a backlog until appended: the gauge falls when the append is done.
+
+        try
+        {
+            await log.AppendAsync([.. batch], CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The records are closed and durable; recovery at the next start appends what this batch could not.
+            LogAppendFailed(batch.Count, ex);
+        }
+
+        Interlocked.Add(ref _backlog.Value, -batch.Count);
+        batch.Clear();
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Appending {Count} closed records to the usage log failed; the next start's recovery appends them")]

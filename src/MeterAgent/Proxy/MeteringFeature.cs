@@ -49,6 +49,9 @@ internal sealed class MeteringFeature(RequestOutcome opened)
             ? System.Diagnostics.Stopwatch.GetElapsedTime(ArrivedAt, ResponseStartedAt) - System.Diagnostics.Stopwatch.GetElapsedTime(UpstreamSentAt, UpstreamHeadersAt)
             : null;
 
+    /// <summary>The request's admission by the proxy's drain: set when a stop cut it (its record closes as interrupted).</summary>
+    public Shutdown.DrainTicket? Drain { get; init; }
+
     /// <summary>The record's end has been decided (closed, or handed to settlement): no other path may end it again.</summary>
     public bool Ended { get; set; }
 

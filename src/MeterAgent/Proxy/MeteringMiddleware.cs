@@ -123,6 +123,7 @@ internal sealed partial class MeteringMiddleware
         })
         {
             ArrivedAt = arrivedAt,
+            Drain = context.Features.Get<Shutdown.DrainTicket>(),
         };
         context.Features.Set(exchange);
 
@@ -456,6 +457,12 @@ internal sealed partial class MeteringMiddleware
     private Task<SettledRequest> EndAsync(MeteringFeature exchange, RequestOutcome outcome)
     {
         exchange.Ended = true;
+        if (exchange.Drain is { CutReason: { } cut } && outcome.Status is UsageStatus.ClientAborted or UsageStatus.UpstreamFailed)
+        {
+            // The stop's drain time ran out and the agent cut the request: neither the client nor the upstream ended it.
+            outcome = outcome with { Status = UsageStatus.Interrupted, Error = cut };
+        }
+
         var settling = _settlement.SettleAsync(outcome);
         exchange.Settlement ??= settling;
         return settling;

@@ -11,6 +11,7 @@ using MeterAgent.Ledger.Sqlite;
 using MeterAgent.Log;
 using MeterAgent.Log.Witnesses;
 using MeterAgent.Observability;
+using MeterAgent.Shutdown;
 using MeterAgent.Tracing;
 
 namespace MeterAgent.Tests.Deploy;
@@ -26,7 +27,7 @@ internal static class ConfigurationKeys
     // Every options class bound from a section, as the host registers them (a section may feed several classes).
     private static readonly Dictionary<string, Type[]> Sections = new(StringComparer.OrdinalIgnoreCase)
     {
-        [MeterAgentOptions.Section] = [typeof(MeterAgentOptions)],
+        [MeterAgentOptions.Section] = [typeof(MeterAgentOptions), typeof(ShutdownOptions)],
         [StoreOptions.SectionName] = [typeof(StoreOptions), typeof(SqliteStoreOptions)],
         [RedisStoreOptions.SectionName] = [typeof(RedisStoreOptions), typeof(RedisLogOptions)],
         [LogOptions.Section] = [typeof(LogOptions), typeof(WitnessOptions)],
@@ -38,12 +39,15 @@ internal static class ConfigurationKeys
     };
 
     // Read by the host or the runtime rather than by an options class. DOTNET_SHUTDOWNTIMEOUTSECONDS is the host's
-    // shutdownTimeoutSeconds (a test below holds the host to it).
+    // shutdownTimeoutSeconds, kept when longer than MeterAgent:DrainTimeout and the flush after it (ShutdownTimeoutTests).
     private static readonly HashSet<string> HostVariables = new(StringComparer.Ordinal)
     {
         "DOTNET_SHUTDOWNTIMEOUTSECONDS", "DOTNET_NOLOGO", "DOTNET_CLI_TELEMETRY_OPTOUT", "TMPDIR", "ASPNETCORE_URLS",
         TracingOptions.OtlpEndpointVariable,
     };
+
+    /// <summary>Every options class bound from a section.</summary>
+    public static IEnumerable<Type> OptionsClasses => Sections.Values.SelectMany(types => types).Distinct();
 
     /// <summary>Null when the app reads <paramref name="name"/>; else why not.</summary>
     public static string? Problem(string name)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MeterAgent.Shutdown;
 using YamlDotNet.RepresentationModel;
 
 namespace MeterAgent.Tests.Deploy;
@@ -66,12 +67,13 @@ public sealed class KustomizeTests
             Assert.Equal("management", container.Text(probe, "httpGet", "port"));
         }
 
-        // The grace period covers the preStop pause and the host's shutdown timeout.
+        // The grace period covers the preStop pause, the agent's drain time and its flush after it.
         var preStop = container.Items("lifecycle", "preStop", "exec", "command").Select(n => n.ToString()).ToList();
         Assert.Equal("sleep", preStop[0]);
         var settings = Settings(Render(overlay));
-        var drain = int.Parse(preStop[1], CultureInfo.InvariantCulture) + int.Parse(settings["DOTNET_SHUTDOWNTIMEOUTSECONDS"], CultureInfo.InvariantCulture);
-        Assert.True(int.Parse(pod.Text("terminationGracePeriodSeconds")!, CultureInfo.InvariantCulture) > drain);
+        var stop = TimeSpan.FromSeconds(int.Parse(preStop[1], CultureInfo.InvariantCulture))
+            + TimeSpan.Parse(settings["MeterAgent__DrainTimeout"], CultureInfo.InvariantCulture) + ShutdownOptions.FlushMargin;
+        Assert.True(TimeSpan.FromSeconds(int.Parse(pod.Text("terminationGracePeriodSeconds")!, CultureInfo.InvariantCulture)) > stop);
 
         Assert.NotNull(container.Text("resources", "requests", "cpu"));
         Assert.NotNull(container.Text("resources", "limits", "memory"));
