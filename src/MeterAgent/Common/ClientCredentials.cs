@@ -22,13 +22,25 @@ internal static class ClientCredentials
         return string.IsNullOrWhiteSpace(apiKey) ? null : apiKey.Trim();
     }
 
-    /// <summary>The caller's key record, or null after answering 401 in the given API's error shape.</summary>
+    /// <summary>
+    /// The caller's key record, or null after answering 401 in the given API's error shape (429 when the caller's
+    /// address has failed too often: <see cref="AuthFailureThrottle"/>).
+    /// </summary>
     public static async ValueTask<ApiKeyInfo?> AuthenticateAsync(HttpContext context, IAccountStore accounts, ApiFamily family)
     {
+        var throttle = context.RequestServices.GetService<AuthFailureThrottle>();
+        if (throttle is not null && throttle.IsThrottled(context, out var retryAfter))
+        {
+            await ApiError.WriteAsync(context, family, StatusCodes.Status429TooManyRequests, ApiErrorKind.RateLimited,
+                $"Too many failed authentications from this address: try again in {Math.Ceiling(retryAfter.TotalSeconds)} s.");
+            return null;
+        }
+
         var presented = Extract(context.Request);
         var key = presented is null ? null : await accounts.AuthenticateAsync(presented, context.RequestAborted);
         if (key is null)
         {
+            throttle?.RecordFailure(context);
             await ApiError.WriteAsync(context, family, StatusCodes.Status401Unauthorized, ApiErrorKind.Authentication,
                 presented is null
                     ? "Missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'."

@@ -51,12 +51,21 @@ public static class MeterAgentHost
         var agentSection = builder.Configuration.GetSection(MeterAgentOptions.Section);
         builder.Services.AddOptions<MeterAgentOptions>().BindConfiguration(MeterAgentOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<MeterAgentOptions>, MeterAgentOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<MeterAgentOptions>, HardeningOptionsValidator>();
+        builder.Services.AddSingleton<AuthFailureThrottle>();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             var options = agentSection.Get<MeterAgentOptions>() ?? new MeterAgentOptions();
             var address = IPAddress.TryParse(options.ListenAddress, out var parsed) ? parsed : IPAddress.Loopback;
-            kestrel.Listen(address, options.ProxyPort);
+            kestrel.Listen(address, options.ProxyPort, listen =>
+            {
+                // As for the management port: a certificate that does not load is the validator's to report.
+                if (options.ProxyTls.Enabled && ProxyTls.Problem(options.ProxyTls) is null)
+                {
+                    listen.UseHttps(ProxyTls.Create(options.ProxyTls));
+                }
+            });
             kestrel.Listen(address, options.ManagementPort, listen =>
             {
                 listen.Use(next => connection =>

@@ -79,8 +79,8 @@ internal sealed partial class MeteringMiddleware
 
         if (await ClientCredentials.AuthenticateAsync(context, _accounts, family) is not { } key)
         {
-            // Refused before any usage record exists: counted here, not by settlement.
-            _metrics.Refused(MetricLabels.Surface(surface.Name()), StatusCodes.Status401Unauthorized);
+            // Refused before any usage record exists: counted here, not by settlement (401, or 429 for a throttled address).
+            _metrics.Refused(MetricLabels.Surface(surface.Name()), context.Response.StatusCode);
             return;
         }
 
