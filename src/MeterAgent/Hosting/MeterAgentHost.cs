@@ -1,5 +1,6 @@
 using System.Net;
 using MeterAgent.Admin;
+using MeterAgent.ApiDocs;
 using MeterAgent.Contracts.Deliveries;
 using MeterAgent.Contracts.Specs;
 using MeterAgent.Counters;
@@ -123,10 +124,14 @@ public static class MeterAgentHost
         builder.Services.AddHostedService(services => services.GetRequiredService<SettlementTracker>());
         builder.Services.AddMeterAgentHealth();
         builder.Services.AddMeterAgentTracing(builder.Configuration);
+        builder.Services.AddApiDocuments();
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             // The management and account APIs speak snake_case, as the OpenAI and Anthropic APIs do.
             json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+
+            // Numbers are JSON numbers on the wire, never strings (so the OpenAPI documents say "integer", not "integer or string").
+            json.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
             json.SerializerOptions.Converters.Add(new UsageStatusJsonConverter());
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default);
             json.SerializerOptions.TypeInfoResolverChain.Insert(1, CreditsJsonContext.Default);
@@ -158,6 +163,7 @@ public static class MeterAgentHost
         app.MapCredits();
         app.MapUsageLog();
         app.MapStatements();
+        app.MapApiDocuments();
 
         app.MapReverseProxy(proxy =>
         {
