@@ -17,20 +17,35 @@ internal static class RateLimitEndpoints
     public static void MapRateLimitAdmin(this RouteGroupBuilder admin)
     {
         admin.MapGet("/accounts/{accountId}/rate-limits", (string accountId, IAccountStore accounts, IRateLimitPolicyStore policies,
-            IOptions<RateLimitOptions> options, CancellationToken ct) => GetAsync(accountId, null, accounts, policies, options.Value, ct));
+            IOptions<RateLimitOptions> options, CancellationToken ct) => GetAsync(accountId, null, accounts, policies, options.Value, ct))
+            .WithName("GetAccountRateLimits").WithSummary("The account's rate limits and where they come from.").Viewed();
         admin.MapGet("/accounts/{accountId}/keys/{keyId}/rate-limits", (string accountId, string keyId, IAccountStore accounts,
-            IRateLimitPolicyStore policies, IOptions<RateLimitOptions> options, CancellationToken ct) => GetAsync(accountId, keyId, accounts, policies, options.Value, ct));
+            IRateLimitPolicyStore policies, IOptions<RateLimitOptions> options, CancellationToken ct) => GetAsync(accountId, keyId, accounts, policies, options.Value, ct))
+            .WithName("GetKeyRateLimits").WithSummary("A key's own rate limits.").Viewed();
 
         admin.MapPut("/accounts/{accountId}/rate-limits", (string accountId, HttpRequest request, IAccountStore accounts,
-            IRateLimitPolicyStore policies, CancellationToken ct) => SetAsync(accountId, null, request, accounts, policies, ct));
+            IRateLimitPolicyStore policies, CancellationToken ct) => SetAsync(accountId, null, request, accounts, policies, ct))
+            .WithName("SetAccountRateLimits").WithSummary("Set the account's rate limits (an absent member is no limit of that kind).").Set();
         admin.MapPut("/accounts/{accountId}/keys/{keyId}/rate-limits", (string accountId, string keyId, HttpRequest request,
-            IAccountStore accounts, IRateLimitPolicyStore policies, CancellationToken ct) => SetAsync(accountId, keyId, request, accounts, policies, ct));
+            IAccountStore accounts, IRateLimitPolicyStore policies, CancellationToken ct) => SetAsync(accountId, keyId, request, accounts, policies, ct))
+            .WithName("SetKeyRateLimits").WithSummary("Set a key's own rate limits, on top of its account's.").Set();
 
         admin.MapDelete("/accounts/{accountId}/rate-limits", (string accountId, IAccountStore accounts, IRateLimitPolicyStore policies,
-            CancellationToken ct) => ClearAsync(accountId, null, accounts, policies, ct));
+            CancellationToken ct) => ClearAsync(accountId, null, accounts, policies, ct))
+            .WithName("ClearAccountRateLimits").WithSummary("Clear the account's rate limits (RateLimits:Default* apply again).").Cleared();
         admin.MapDelete("/accounts/{accountId}/keys/{keyId}/rate-limits", (string accountId, string keyId, IAccountStore accounts,
-            IRateLimitPolicyStore policies, CancellationToken ct) => ClearAsync(accountId, keyId, accounts, policies, ct));
+            IRateLimitPolicyStore policies, CancellationToken ct) => ClearAsync(accountId, keyId, accounts, policies, ct))
+            .WithName("ClearKeyRateLimits").WithSummary("Clear a key's own rate limits.").Cleared();
     }
+
+    private static RouteHandlerBuilder Viewed(this RouteHandlerBuilder builder) =>
+        builder.WithTags("rate limits").Produces<RateLimitsView>().ProducesProblem(StatusCodes.Status404NotFound);
+
+    private static RouteHandlerBuilder Set(this RouteHandlerBuilder builder) =>
+        builder.Viewed().Accepts<SetRateLimitsRequest>("application/json").ProducesProblem(StatusCodes.Status400BadRequest);
+
+    private static RouteHandlerBuilder Cleared(this RouteHandlerBuilder builder) =>
+        builder.WithTags("rate limits").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
 
     private static async Task<IResult> GetAsync(
         string accountId, string? keyId, IAccountStore accounts, IRateLimitPolicyStore policies, RateLimitOptions options, CancellationToken ct)

@@ -16,12 +16,19 @@ internal static class AdminEndpointsFilter
             return Results.Problem("The admin API is disabled: set MeterAgent:AdminToken.", statusCode: StatusCodes.Status403Forbidden);
         }
 
+        var throttle = http.RequestServices.GetService<AuthFailureThrottle>();
+        if (throttle is not null && throttle.IsThrottled(http, out var retryAfter))
+        {
+            return AuthFailureThrottle.Problem(retryAfter);
+        }
+
         var header = http.Request.Headers.Authorization.ToString();
         var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : string.Empty;
         if (!CryptographicOperations.FixedTimeEquals(
                 SHA256.HashData(Encoding.UTF8.GetBytes(presented)),
                 SHA256.HashData(Encoding.UTF8.GetBytes(expected))))
         {
+            throttle?.RecordFailure(http);
             return Results.Problem("Missing or wrong admin token.", statusCode: StatusCodes.Status401Unauthorized);
         }
 

@@ -23,7 +23,10 @@ internal static class ClientCredentials
         return string.IsNullOrWhiteSpace(apiKey) ? null : apiKey.Trim();
     }
 
-    /// <summary>The caller's key record, or null after answering 401 (or 503, see remarks) in the given API's error shape.</summary>
+    /// <summary>
+    /// The caller's key record, or null after answering 401 in the given API's error shape (429 when the caller's
+    /// address has failed too often: <see cref="AuthFailureThrottle"/>; 503, see remarks).
+    /// </summary>
     /// <remarks>
     /// While the shared store is unreachable a key its replica cached (within <c>Redis:KeyCacheTtl</c>) still
     /// authenticates; one it must look up is answered 503 with retry-after, not 401: the key may well be valid.
@@ -31,6 +34,14 @@ internal static class ClientCredentials
     public static async ValueTask<ApiKeyInfo?> AuthenticateAsync(HttpContext context, IAccountStore accounts, ApiFamily family, IStoreAvailability? availability = null)
     {
         availability ??= context.RequestServices.GetService<IStoreAvailability>() ?? AlwaysAvailable.Instance;
+        var throttle = context.RequestServices.GetService<AuthFailureThrottle>();
+        if (throttle is not null && throttle.IsThrottled(context, out var retryAfter))
+        {
+            await ApiError.WriteAsync(context, family, StatusCodes.Status429TooManyRequests, ApiErrorKind.RateLimited,
+                $"Too many failed authentications from this address: try again in {Math.Ceiling(retryAfter.TotalSeconds)} s.");
+            return null;
+        }
+
         var presented = Extract(context.Request);
         ApiKeyInfo? key;
         try
@@ -47,6 +58,7 @@ internal static class ClientCredentials
 
         if (key is null)
         {
+            throttle?.RecordFailure(context);
             await ApiError.WriteAsync(context, family, StatusCodes.Status401Unauthorized, ApiErrorKind.Authentication,
                 presented is null
                     ? "Missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'."

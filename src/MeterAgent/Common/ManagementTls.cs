@@ -12,9 +12,11 @@ internal static class ManagementTls
 
     public static HttpsConnectionAdapterOptions Create(ManagementTlsOptions options)
     {
+        // Reloaded when the files change (ReloadingCertificate says how soon).
+        var certificate = new ReloadingCertificate(options.CertificatePath!, options.KeyPath);
         var https = new HttpsConnectionAdapterOptions
         {
-            ServerCertificate = X509Certificate2.CreateFromPemFile(options.CertificatePath!, options.KeyPath),
+            ServerCertificateSelector = (_, _) => certificate.Current,
         };
         if (options.ClientCaPath is { Length: > 0 } caPath)
         {
@@ -49,17 +51,9 @@ internal static class ManagementTls
                 : null;
         }
 
-        try
+        if (CertificateProblem(Prefix, options.CertificatePath!, options.KeyPath) is { } problem)
         {
-            using var certificate = X509Certificate2.CreateFromPemFile(options.CertificatePath!, options.KeyPath);
-            if (!certificate.HasPrivateKey)
-            {
-                return $"{Prefix}:KeyPath must name the certificate's private key (PEM).";
-            }
-        }
-        catch (Exception ex) when (ex is CryptographicException or IOException or ArgumentException)
-        {
-            return $"{Prefix}:CertificatePath/KeyPath could not be loaded as a PEM certificate and key: {ex.Message}";
+            return problem;
         }
 
         if (options.ClientCaPath is { Length: > 0 } caPath)
@@ -77,6 +71,25 @@ internal static class ManagementTls
             {
                 return $"{Prefix}:ClientCaPath could not be loaded as PEM certificates: {ex.Message}";
             }
+        }
+
+        return null;
+    }
+
+    /// <summary>Why a listener's certificate and key files do not load, naming the keys under <paramref name="prefix"/>; null when they do.</summary>
+    public static string? CertificateProblem(string prefix, string certificatePath, string? keyPath)
+    {
+        try
+        {
+            using var certificate = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
+            if (!certificate.HasPrivateKey)
+            {
+                return $"{prefix}:KeyPath must name the certificate's private key (PEM).";
+            }
+        }
+        catch (Exception ex) when (ex is CryptographicException or IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return $"{prefix}:CertificatePath/KeyPath could not be loaded as a PEM certificate and key: {ex.Message}";
         }
 
         return null;

@@ -31,4 +31,13 @@ public sealed class MeterAgentOptions
 
     /// <summary>TLS, and mutual TLS, on the management port (off by default).</summary>
     public ManagementTlsOptions ManagementTls { get; set; } = new();
+
+    /// <summary>TLS on the client port (off by default).</summary>
+    public ProxyTlsOptions ProxyTls { get; set; } = new();
+
+    /// <summary>
+    /// Failed authentications a source address may make in a minute (bad client key, admin or read token) before its
+    /// requests are refused with 429 until the window slides; 0 turns the throttle off.
+    /// </summary>
+    public int AuthFailureLimit { get; set; } = 20;
 }

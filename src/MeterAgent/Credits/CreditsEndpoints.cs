@@ -8,6 +8,7 @@ using MeterAgent.Ledger.Counters;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Metering.Surfaces;
+using MeterAgent.ApiDocs;
 using MeterAgent.Common;
 
 namespace MeterAgent.Credits;
@@ -20,20 +21,43 @@ internal static class CreditsEndpoints
 {
     public static void MapCredits(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/clearing/deliveries", ApplyDeliveryAsync).OnManagementPort().WithBodyLimit(ManagementBody.DeliveryLimit);
+        endpoints.MapPost("/clearing/deliveries", ApplyDeliveryAsync).OnManagementPort().WithBodyLimit(ManagementBody.DeliveryLimit)
+            .WithName("ApplyDelivery").WithTags("deliveries")
+            .WithSummary("Apply a signed delivery notice: a compact JWS (application/jose), or {\"notice\":\"<jws>\"} (application/json).")
+            .Accepts<DeliveryRequest>("application/json", "application/jose")
+            .Produces<DeliveryResultView>(StatusCodes.Status201Created).Produces<DeliveryResultView>()
+            .Returns(typeof(CodedProblem), StatusCodes.Status400BadRequest, "application/problem+json")
+            .Returns(typeof(CodedProblem), StatusCodes.Status401Unauthorized, "application/problem+json")
+            .Returns(typeof(CodedProblem), StatusCodes.Status409Conflict, "application/problem+json")
+            .Returns(typeof(CodedProblem), StatusCodes.Status413PayloadTooLarge, "application/problem+json")
+            .Returns(typeof(CodedProblem), StatusCodes.Status422UnprocessableEntity, "application/problem+json");
 
         var admin = endpoints.MapGroup("/admin").OnManagementPort().WithBodyLimit(ManagementBody.AdminJsonLimit)
-            .AddEndpointFilter(AdminEndpointsFilter.RequireAdminToken);
+            .AddEndpointFilter(AdminEndpointsFilter.RequireAdminToken)
+            .WithTags("credits").AdminErrors();
         admin.MapGet("/accounts/{accountId}/lots", async (string accountId, ICreditLedger ledger, CancellationToken ct) =>
-            Results.Ok(await LotsAsync(ledger, accountId, ct)));
+            Results.Ok(await LotsAsync(ledger, accountId, ct)))
+            .WithName("ListLots").WithSummary("The account's credit lots, amounts in contract units.").Produces<IReadOnlyList<LotView>>();
         admin.MapGet("/accounts/{accountId}/policy", async (string accountId, ICreditLedger ledger, CancellationToken ct) =>
-            Results.Ok(PolicyView.From(await ledger.GetPolicyAsync(accountId, ct))));
-        admin.MapPut("/accounts/{accountId}/policy", SetPolicyAsync);
-        admin.MapPost("/lots/{lotId}/corrections", CorrectAsync);
+            Results.Ok(PolicyView.From(await ledger.GetPolicyAsync(accountId, ct))))
+            .WithName("GetOveragePolicy").WithSummary("The account's overage policy.").Produces<PolicyView>();
+        admin.MapPut("/accounts/{accountId}/policy", SetPolicyAsync)
+            .WithName("SetOveragePolicy").WithSummary("Set the account's overage policy: reject, allow, or allow_up_to a limit in contract units.")
+            .Accepts<PolicyView>("application/json").Produces<PolicyView>()
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        admin.MapPost("/lots/{lotId}/corrections", CorrectAsync)
+            .WithName("CorrectLot").WithSummary("Correct a lot's available credit by a signed delta, with a reason.")
+            .Accepts<CorrectionRequest>("application/json").Produces<LotView>()
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
 
-        var account = endpoints.MapGroup("/v1/meteragent");
-        account.MapGet("/balance", BalanceAsync);
-        account.MapGet("/usage", UsageAsync);
+        var account = endpoints.MapGroup("/v1/meteragent").WithTags("account").AccountErrors();
+        account.MapGet("/balance", BalanceAsync)
+            .WithName("GetBalance").WithSummary("The caller's account: credit lots, overage, policy and usage totals.")
+            .Produces<BalanceView>();
+        account.MapGet("/usage", UsageAsync)
+            .WithName("ListOwnUsage").WithSummary("The caller's account's usage records, newest first, a page at a time.")
+            .Produces<UsagePage>().Returns(typeof(ApiErrorResponse), StatusCodes.Status400BadRequest);
     }
 
     private static async Task<IResult> ApplyDeliveryAsync(

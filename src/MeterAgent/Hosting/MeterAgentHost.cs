@@ -1,5 +1,6 @@
 using System.Net;
 using MeterAgent.Admin;
+using MeterAgent.ApiDocs;
 using MeterAgent.Contracts.Deliveries;
 using MeterAgent.Contracts.Specs;
 using MeterAgent.Counters;
@@ -83,12 +84,21 @@ public static class MeterAgentHost
         var agentSection = builder.Configuration.GetSection(MeterAgentOptions.Section);
         builder.Services.AddOptions<MeterAgentOptions>().BindConfiguration(MeterAgentOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<MeterAgentOptions>, MeterAgentOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<MeterAgentOptions>, HardeningOptionsValidator>();
+        builder.Services.AddSingleton<AuthFailureThrottle>();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             var options = agentSection.Get<MeterAgentOptions>() ?? new MeterAgentOptions();
             var address = IPAddress.TryParse(options.ListenAddress, out var parsed) ? parsed : IPAddress.Loopback;
-            kestrel.Listen(address, options.ProxyPort);
+            kestrel.Listen(address, options.ProxyPort, listen =>
+            {
+                // As for the management port: a certificate that does not load is the validator's to report.
+                if (options.ProxyTls.Enabled && ProxyTls.Problem(options.ProxyTls) is null)
+                {
+                    listen.UseHttps(ProxyTls.Create(options.ProxyTls));
+                }
+            });
             kestrel.Listen(address, options.ManagementPort, listen =>
             {
                 listen.Use(next => connection =>
@@ -147,10 +157,14 @@ public static class MeterAgentHost
         builder.Services.AddHostedService(services => services.GetRequiredService<SettlementTracker>());
         builder.Services.AddMeterAgentHealth();
         builder.Services.AddMeterAgentTracing(builder.Configuration);
+        builder.Services.AddApiDocuments();
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             // The management and account APIs speak snake_case, as the OpenAI and Anthropic APIs do.
             json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+
+            // Numbers are JSON numbers on the wire, never strings (so the OpenAPI documents say "integer", not "integer or string").
+            json.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
             json.SerializerOptions.Converters.Add(new UsageStatusJsonConverter());
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default);
             json.SerializerOptions.TypeInfoResolverChain.Insert(1, CreditsJsonContext.Default);
@@ -187,6 +201,7 @@ public static class MeterAgentHost
         app.MapCredits();
         app.MapUsageLog();
         app.MapStatements();
+        app.MapApiDocuments();
 
         app.MapReverseProxy(proxy =>
         {

@@ -1,4 +1,5 @@
 using MeterAgent.Attestation.Notes;
+using MeterAgent.ApiDocs;
 using MeterAgent.Common;
 using Microsoft.Net.Http.Headers;
 
@@ -13,14 +14,22 @@ internal static class LogEndpoints
 {
     public static void MapUsageLog(this IEndpointRouteBuilder endpoints)
     {
-        var open = endpoints.MapGroup("/log").OnManagementPort();
+        var open = endpoints.MapGroup("/log").OnManagementPort().WithTags("log");
         open.MapGet("/key", (LogKeys keys) => keys.Signer is { } signer
             ? Results.Text(signer.Verifier.VerifierKey + "\n", "text/plain; charset=utf-8")
-            : Results.NotFound());
-        open.MapGet("/keys", Keys);
-        endpoints.MapGet("/.well-known/meteragent/log-keys", Keys).OnEitherPort();
+            : Results.NotFound())
+            .WithName("GetLogKey").WithSummary("The log's current verifier key (a note vkey).")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain").Produces(StatusCodes.Status404NotFound);
+        open.MapGet("/keys", Keys).WithName("ListLogKeys").WithSummary("Every key the log has signed with, current first.")
+            .Produces<LogKeysView>().ProducesProblem(StatusCodes.Status404NotFound);
+        endpoints.MapGet("/.well-known/meteragent/log-keys", Keys).OnEitherPort().WithTags("log")
+            .WithName("WellKnownLogKeys").WithSummary("The log's keys, on either port.")
+            .Produces<LogKeysView>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        var read = endpoints.MapGroup("/log").OnManagementPort().AddEndpointFilter(LogReadAccess.RequireReadToken);
+        var read = endpoints.MapGroup("/log").OnManagementPort().AddEndpointFilter(LogReadAccess.RequireReadToken)
+            .WithTags("log").RequiresBearer()
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         read.MapGet("/checkpoint", async (HttpContext context, CheckpointPublisher publisher) =>
         {
             var published = await publisher.LatestAsync(context.RequestAborted);
@@ -28,12 +37,22 @@ internal static class LogEndpoints
             // tlog-tiles: the checkpoint is mutable, so it is not cached beyond a revalidation.
             context.Response.Headers[HeaderNames.CacheControl] = "private, no-cache";
             return Results.Text(published.Note, "text/plain; charset=utf-8");
-        });
-        read.MapGet("/tile/{**path}", LogTiles.ServeAsync);
-        read.MapGet("/proof/inclusion", LogProofs.InclusionAsync);
-        read.MapGet("/proof/consistency", LogProofs.ConsistencyAsync);
+        }).WithName("GetCheckpoint").WithSummary("The latest published checkpoint (a signed note, C2SP tlog-checkpoint).")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain");
+        read.MapGet("/tile/{**path}", LogTiles.ServeAsync)
+            .WithName("GetTile").WithSummary("A hash tile or entry bundle (C2SP tlog-tiles), as far as the published checkpoint reaches.")
+            .Produces<byte[]>(StatusCodes.Status200OK, "application/octet-stream");
+        read.MapGet("/proof/inclusion", LogProofs.InclusionAsync)
+            .WithName("ProveInclusion").WithSummary("A usage record's inclusion proof, by its usage id, in a published tree.")
+            .Produces<InclusionProofView>().ProducesProblem(StatusCodes.Status400BadRequest);
+        read.MapGet("/proof/consistency", LogProofs.ConsistencyAsync)
+            .WithName("ProveConsistency").WithSummary("A consistency proof between two published tree sizes.")
+            .Produces<ConsistencyProofView>().ProducesProblem(StatusCodes.Status400BadRequest);
 
-        endpoints.MapGet("/v1/meteragent/log/proof/{usageId}", AccountProofs.ProveAsync);
+        endpoints.MapGet("/v1/meteragent/log/proof/{usageId}", AccountProofs.ProveAsync)
+            .WithTags("account").AccountErrors()
+            .WithName("ProveOwnRecord").WithSummary("The inclusion proof of one of the caller's records, and the statements that counted it.")
+            .Produces<AccountProofView>().ProducesProblem(StatusCodes.Status404NotFound);
     }
 
     /// <summary>Every key the log has signed with, current first: old keys stay listed so what they signed still verifies.</summary>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using MeterAgent.Common;
 using Microsoft.Extensions.Options;
 
 namespace MeterAgent.Log;
@@ -18,6 +19,12 @@ internal static class LogReadAccess
             return NotPublished();
         }
 
+        var throttle = http.RequestServices.GetService<AuthFailureThrottle>();
+        if (throttle is not null && throttle.IsThrottled(http, out var retryAfter))
+        {
+            return AuthFailureThrottle.Problem(retryAfter);
+        }
+
         var expected = http.RequestServices.GetRequiredService<IOptions<LogOptions>>().Value.ReadToken;
         var header = http.Request.Headers.Authorization.ToString();
         var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
@@ -27,6 +34,7 @@ internal static class LogReadAccess
                 SHA256.HashData(Encoding.UTF8.GetBytes(presented)),
                 SHA256.HashData(Encoding.UTF8.GetBytes(expected))))
         {
+            throttle?.RecordFailure(http);
             return Results.Problem("The log is read with the clearing house's bearer token (Attestation:ReadToken).", statusCode: StatusCodes.Status401Unauthorized);
         }
 

@@ -1,3 +1,4 @@
+using MeterAgent.ApiDocs;
 using MeterAgent.Common;
 using MeterAgent.Ledger.Statements;
 
@@ -14,7 +15,10 @@ internal static class StatementEndpoints
 
     public static void MapStatements(this IEndpointRouteBuilder endpoints)
     {
-        var statements = endpoints.MapGroup("/log/statements").OnManagementPort().AddEndpointFilter(LogReadAccess.RequireReadToken);
+        var statements = endpoints.MapGroup("/log/statements").OnManagementPort().AddEndpointFilter(LogReadAccess.RequireReadToken)
+            .WithTags("statements").RequiresBearer()
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
         statements.MapGet("/", async (IStatementStore store, long? since, int? limit, CancellationToken ct) =>
         {
@@ -26,11 +30,14 @@ internal static class StatementEndpoints
             var headers = await store.ListAsync(since ?? 0, limit ?? DefaultLimit, ct);
             var page = new StatementPage([.. headers.Select(StatementView.From)], headers.Count == 0 ? null : headers[^1].Sequence);
             return Results.Json(page, StatementJsonContext.Default.StatementPage);
-        });
+        }).WithName("ListStatements").WithSummary("Statements by sequence, after 'since', a page at a time.")
+            .Produces<StatementPage>().ProducesProblem(StatusCodes.Status400BadRequest);
 
         statements.MapGet("/{sequence:long}", async (long sequence, IStatementStore store, CancellationToken ct) =>
             await store.GetEnvelopeAsync(sequence, ct) is { } envelope
                 ? Results.Bytes(envelope, "application/json")
-                : Results.Problem($"There is no statement {sequence}.", statusCode: StatusCodes.Status404NotFound));
+                : Results.Problem($"There is no statement {sequence}.", statusCode: StatusCodes.Status404NotFound))
+            .WithName("GetStatement").WithSummary("One statement's DSSE envelope: exactly the bytes that were signed and chained.")
+            .Produces<object>(StatusCodes.Status200OK, "application/json");
     }
 }

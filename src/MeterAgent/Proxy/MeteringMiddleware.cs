@@ -84,7 +84,7 @@ internal sealed partial class MeteringMiddleware
 
         if (await ClientCredentials.AuthenticateAsync(context, _accounts, family, _availability) is not { } key)
         {
-            // Refused before any usage record exists: counted here, not by settlement (401, or 503 in an outage).
+            // Refused before any usage record exists: counted here, not by settlement (401; 429 for a throttled address; 503 in an outage).
             _metrics.Refused(MetricLabels.Surface(surface.Name()), context.Response.StatusCode);
             return;
         }

@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace MeterAgent.Common;
+
+/// <summary>
+/// Failed authentication per source address (MeterAgent:AuthFailureLimit a minute, a sliding window): a bad or missing
+/// client key on the client port, a bad admin or read token on the management port. Past the limit, that address's
+/// requests are refused with 429 before any credential is looked at, so guessing stops rather than merely slows;
+/// a success never uses the budget, and one address's failures never touch another's.
+/// </summary>
+/// <remarks>
+/// One partition per IPv4 address and per IPv6 /64 (one host's usual allocation, so rotating addresses inside it buys
+/// nothing). Memory is bounded by the partitioned limiter's own expiry: a partition whose window has refilled is idle
+/// and removed within seconds, so what stays is one small limiter per address that failed in the last minute or so.
+/// </remarks>
+internal sealed class AuthFailureThrottle : IDisposable
+{
+    public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+    private const int Segments = 6;
+
+    private readonly PartitionedRateLimiter<IPAddress>? _failures;
+
+    public AuthFailureThrottle(IOptions<MeterAgentOptions> options)
+    {
+        var limit = options.Value.AuthFailureLimit;
+        if (limit > 0)
+        {
+            _failures = PartitionedRateLimiter.Create<IPAddress, IPAddress>(address => RateLimitPartition.GetSlidingWindowLimiter(
+                address,
+                _ => new SlidingWindowRateLimiterOptions
+                {
+                    PermitLimit = limit,
+                    Window = Window,
+                    SegmentsPerWindow = Segments,
+                    QueueLimit = 0,
+
+                    // The partitioned limiter's own heartbeat replenishes: no timer per address.
+                    AutoReplenishment = false,
+                }));
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="context"/>'s address is over its limit; if so, sets Retry-After and says how long to wait.
+    /// Takes nothing from the budget.
+    /// </summary>
+    public bool IsThrottled(HttpContext context, out TimeSpan retryAfter)
+    {
+        retryAfter = TimeSpan.Zero;
+        if (_failures is null)
+        {
+            return false;
+        }
+
+        using var lease = _failures.AttemptAcquire(Partition(context.Connection.RemoteIpAddress), 0);
+        if (lease.IsAcquired)
+        {
+            return false;
+        }
+
+        retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) && after > TimeSpan.Zero ? after : Window / Segments;
+        context.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        return true;
+    }
+
+    /// <summary>Counts one failed authentication against the request's address.</summary>
+    public void RecordFailure(HttpContext context)
+    {
+        // A failed lease here only means the limit was reached: the next request from this address is refused.
+        _failures?.AttemptAcquire(Partition(context.Connection.RemoteIpAddress), 1).Dispose();
+    }
+
+    /// <summary>The management port's answer to a throttled address: problem+json, as its other errors.</summary>
+    public static IResult Problem(TimeSpan retryAfter) => Results.Problem(
+        $"Too many failed authentications from this address: try again in {Math.Ceiling(retryAfter.TotalSeconds)} s.",
+        statusCode: StatusCodes.Status429TooManyRequests);
+
+    /// <summary>The partition an address counts in: itself for IPv4, its /64 for IPv6.</summary>
+    internal static IPAddress Partition(IPAddress? address)
+    {
+        if (address is null)
+        {
+            // No address (an in-memory test server, a Unix socket): one shared partition.
+            return IPAddress.None;
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address;
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes);
+    }
+
+    public void Dispose() => _failures?.Dispose();
+}
