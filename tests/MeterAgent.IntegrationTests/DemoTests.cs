@@ -53,6 +53,11 @@ public sealed partial class DemoTests
         Assert.False(string.IsNullOrEmpty(completion.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()));
         var usageId = response.Headers.GetValues("x-meteragent-usage-id").Single();
 
+        // The demo account's printed rate limit shows in the headers OpenAI clients read.
+        Assert.Contains("limited to 200,000 tokens and 600 requests a minute", demo.Output, StringComparison.Ordinal);
+        Assert.Equal("200000", response.Headers.GetValues("x-ratelimit-limit-tokens").Single());
+        Assert.Equal("600", response.Headers.GetValues("x-ratelimit-limit-requests").Single());
+
         // The printed admin call shows that request's record, closed and redeemed from the demo's delivery.
         using var admin = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", usage.Groups["token"].Value);
@@ -63,6 +68,14 @@ public sealed partial class DemoTests
         Assert.Equal("completed", record.GetProperty("status").GetString());
         Assert.True(record.GetProperty("redeemed_micro").GetInt64() > 0, "redeemed from the demo's delivery");
         Assert.Equal(record.GetProperty("units_micro").GetInt64(), record.GetProperty("redeemed_micro").GetInt64());
+
+        // The printed balance call shows the closed request in the live counters.
+        using var balanceRequest = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{proxyPort}/v1/meteragent/balance");
+        balanceRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", chat.Groups["key"].Value);
+        Assert.Contains($"curl -s http://127.0.0.1:{proxyPort}/v1/meteragent/balance", demo.Output, StringComparison.Ordinal);
+        using var balance = await http.SendAsync(balanceRequest);
+        var counters = (await balance.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("usage");
+        Assert.Equal(1, counters.EnumerateArray().Sum(row => row.GetProperty("requests").GetInt64()));
     
         // The statement closes at the end of its 30 s interval plus 5 s; the printed calls list it, and the printed
         // verify command passes.

@@ -3,6 +3,7 @@ using MeterAgent.Contracts.Deliveries;
 using MeterAgent.Emulator;
 using MeterAgent.Hosting;
 using MeterAgent.Ledger.Accounts;
+using MeterAgent.Ledger.RateLimits;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
@@ -83,6 +84,9 @@ internal static class DemoMode
         var accounts = app.Services.GetRequiredService<IAccountStore>();
         var account = await accounts.CreateAccountAsync("demo");
         var key = await accounts.IssueKeyAsync(account.Id) ?? throw new InvalidOperationException("demo account vanished");
+        // A token rate limit as an operator would set one (PUT /admin/accounts/{id}/rate-limits): every response carries
+        // the x-ratelimit-* headers OpenAI clients read.
+        await app.Services.GetRequiredService<IRateLimitPolicyStore>().SetAsync(RateLimitSubject.Account(account.Id), new RateLimitPolicy(200_000, 600));
         var options = app.Services.GetRequiredService<IOptions<MeterAgentOptions>>().Value;
         var proxy = $"http://{options.ListenAddress}:{options.ProxyPort}";
         var management = $"http://{options.ListenAddress}:{options.ManagementPort}";
@@ -116,8 +120,15 @@ internal static class DemoMode
             Then see its usage record (the response header x-meteragent-usage-id names it):
               curl -s "{{management}}/admin/usage?limit=1" -H "Authorization: Bearer {{adminToken}}"
 
-            and the account's balance, with its own key (redeemed grows with every request):
+            and the account's balance, with its own key (redeemed grows with every request; `usage` holds the live
+            counters per contract and model):
               curl -s {{proxy}}/v1/meteragent/balance -H "Authorization: Bearer {{key.Secret}}"
+
+            The account is limited to 200,000 tokens and 600 requests a minute; each response says how much is left:
+              curl -si {{proxy}}/v1/chat/completions -H "Authorization: Bearer {{key.Secret}}" -H "Content-Type: application/json" -d '{"model":"emu-chat","max_tokens":16,"messages":[{"role":"user","content":"Hi"}]}' | grep -i x-ratelimit
+
+            SREs scrape {{management}}/metrics; the admin, clearing and account APIs are described at
+            {{management}}/openapi/admin.json, /openapi/clearing.json and /openapi/account.json.
 
             Every closed record is a leaf of a signed transparency log. The clearing house reads its checkpoint
             (C2SP signed note) and, 5 s after each 30 s settlement interval, the signed statement per contract:
@@ -127,6 +138,9 @@ internal static class DemoMode
             The log's public key (C2SP vkey): {{logKey}}
             Check the log, its statements and their sums, as the clearing house would:
               dotnet run --project src/MeterAgent -- verify --log {{management}} --token {{readToken}} --key {{logKey}}
+
+            More replicas share one Redis with --Store:Kind=redis --Redis:ConnectionString=host:6379 (docs/distributed.md);
+            `dotnet run --project src/MeterAgent -- --check-config` checks a configuration without starting.
 
             Ctrl+C stops the demo. Records stay in {{Path.GetFullPath(Path.Combine("data", "demo.db"))}}.
             """);
