@@ -248,6 +248,39 @@ internal static class LedgerScripts
         return { 'ok', unpack(res_reply(r)) }
         """);
 
+    public static readonly RedisScript SettleLocal = new("settle-local", Prelude + """
+
+        -- A reservation this replica granted locally while Redis was unreachable (fail_open), settled now.
+        -- ARGV: 3 reservation id, 4 'post' or 'void', 5 actual µ-units, 6 when it redeems (µs), 7 contract ('c:ID' or '-'),
+        -- 8 created µs, 9 expires µs. Idempotent by reservation id: once stored (by this script, or by a reserve whose answer
+        -- was lost in the outage) the reservation is settled as the settle script would and otherwise returned as it is.
+        local r = load_res(ARGV[3])
+        local actual = tonumber(ARGV[5])
+        if r then
+          if ARGV[4] == 'post' then
+            if r.s == 'expired' and actual > 0 then
+              r = post_late(r, actual, tonumber(ARGV[6]))
+            elseif r.s == 'pending' then
+              r = post(r, actual)
+            end
+          elseif r.s == 'pending' then
+            r = release(r, 'voided')
+          end
+          return { 'ok', unpack(res_reply(r)) }
+        end
+        -- Unknown: nothing was held for it in Redis. A post redeems the actual from what the contract's open lots hold at
+        -- ARGV[6], in redemption order; the rest is overage, whatever the policy (the request was served). A void stores the
+        -- reservation as voided, so a retry finds it.
+        r = { id = ARGV[3], c = ARGV[7], s = 'expired', rv = 0, po = 0, ov = 0, ca = ARGV[8], ex = ARGV[9], draws = {} }
+        if ARGV[4] == 'post' and actual > 0 then
+          r = post_late(r, actual, tonumber(ARGV[6]))
+        else
+          if ARGV[4] == 'post' then r.s = 'posted' else r.s = 'voided' end
+          finish(r)
+        end
+        return { 'ok', unpack(res_reply(r)) }
+        """);
+
     public static readonly RedisScript Expire = new("expire", Prelude + """
 
         -- ARGV: 3 now µs, 4 most to release in one call. Releases the account's pending reservations whose deadline is at or

@@ -46,6 +46,13 @@ public sealed partial class RedisCreditLedger : ICreditLedger
     private readonly SqliteSettleOutbox? _outbox;
     private readonly IStoreAvailability _availability;
     private readonly ILogger _logger;
+    private readonly FailOpenLease? _lease;
+
+    // Reservations granted by this replica while Redis was unreachable (fail_open), not yet reconciled in Redis: their
+    // estimates hold the lease until the settle-local script has applied them (docs/distributed.md, "fail_open").
+    private readonly ConcurrentDictionary<string, LocalGrant> _localGrants = new(StringComparer.Ordinal);
+    private readonly Lock _restoreLock = new();
+    private bool _restored;
 
     // Settles the request path is making now: the replay leaves them alone, so one intent is never posted by both.
     private readonly ConcurrentDictionary<string, byte> _settling = new(StringComparer.Ordinal);
@@ -64,7 +71,10 @@ public sealed partial class RedisCreditLedger : ICreditLedger
     /// <param name="outbox">the settle outbox in that store: every credited settle goes through it</param>
     /// <param name="availability">whether Redis is reachable; a settle made while it is not is deferred to the outbox</param>
     /// <param name="logger">for the outbox's replay</param>
-    internal RedisCreditLedger(RedisConnection redis, IUsageStore localUsage, SqliteSettleOutbox? outbox, IStoreAvailability? availability, ILogger? logger)
+    /// <param name="lease">under <c>fail_open</c> (with an outbox), the bound on reservations granted locally while Redis is unreachable</param>
+    internal RedisCreditLedger(
+        RedisConnection redis, IUsageStore localUsage, SqliteSettleOutbox? outbox, IStoreAvailability? availability, ILogger? logger,
+        FailOpenLease? lease = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentNullException.ThrowIfNull(localUsage);
@@ -73,7 +83,13 @@ public sealed partial class RedisCreditLedger : ICreditLedger
         _outbox = outbox;
         _availability = availability ?? AlwaysAvailable.Instance;
         _logger = logger ?? NullLogger.Instance;
+        _lease = outbox is null ? null : lease;
     }
+
+    /// <summary>The fail_open lease, when this ledger may grant reservations locally during an outage.</summary>
+    public FailOpenLease? Lease => _lease;
+
+    private bool FailOpen => _lease is not null && _availability.Policy == OutagePolicy.FailOpen;
 
     /// <summary>Settle intents held in the local outbox (posted in Redis or not); zero without an outbox.</summary>
     public long PendingSettles => _outbox?.Pending ?? 0;
@@ -176,8 +192,27 @@ public sealed partial class RedisCreditLedger : ICreditLedger
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        RedisUnavailable.ThrowIfDown(_availability);
+        if (FailOpen && !_availability.IsAvailable)
+        {
+            return GrantLocally(request, fallback.ContractId, fallback.EstimateMicro);
+        }
 
+        RedisUnavailable.ThrowIfDown(_availability);
+        try
+        {
+            return await ReserveInRedisAsync(request, args);
+        }
+        catch (Exception ex) when (FailOpen && _availability.IsOutage(ex))
+        {
+            // Found unreachable by this call. Its reserve may still have been applied: the local grant has the same id,
+            // so the settle-local script finds that reservation and settles it instead of creating another.
+            _availability.Report(ex);
+            return GrantLocally(request, fallback.ContractId, fallback.EstimateMicro);
+        }
+    }
+
+    private async Task<ReserveOutcome> ReserveInRedisAsync(ReserveRequest request, List<RedisValue> args)
+    {
         // One round trip: the id index, the sweep's account set and the script go out together (on a cluster, to up to
         // three primaries at once). The call returns only when all three are done, so a granted reservation always has
         // its index and is always found by the sweep; a refused one leaves an index entry that expires with the retention.
@@ -190,6 +225,67 @@ public sealed partial class RedisCreditLedger : ICreditLedger
         return reply[0] == "granted"
             ? new ReserveOutcome(Granted: true, RedisCodec.Reservation(request.ReservationId, request.AccountId, reply, 1), RefusalReason: null)
             : new ReserveOutcome(Granted: false, Reservation: null, reply[1]);
+    }
+
+    /// <summary>
+    /// fail_open, Redis unreachable: grants the request under the contract of its cheapest estimate (no lot can be read)
+    /// if the account's lease on this replica has room for that estimate; otherwise refuses it as the account's credits
+    /// would (<see cref="RefusalReasons.InsufficientQuota"/>). A request no contract covers is refused likewise: whether
+    /// the account's policy would serve it is known only in Redis.
+    /// </summary>
+    private ReserveOutcome GrantLocally(ReserveRequest request, string? contractId, long estimateMicro)
+    {
+        RestoreLocalGrants();
+        if (_localGrants.TryGetValue(request.ReservationId, out var granted))
+        {
+            // The same id again: the first outcome, as a reserve in Redis answers.
+            return new ReserveOutcome(Granted: true, granted.ToReservation(request.ReservationId), RefusalReason: null);
+        }
+
+        if (contractId is null || !_lease!.TryTake(request.AccountId, estimateMicro))
+        {
+            return new ReserveOutcome(Granted: false, Reservation: null, RefusalReasons.InsufficientQuota);
+        }
+
+        var grant = new LocalGrant(request.AccountId, contractId, estimateMicro, request.Now, request.ExpiresAt);
+        if (!_localGrants.TryAdd(request.ReservationId, grant))
+        {
+            _lease.Release(request.AccountId, estimateMicro);
+            return new ReserveOutcome(Granted: true, _localGrants[request.ReservationId].ToReservation(request.ReservationId), RefusalReason: null);
+        }
+
+        LogGrantedLocally(request.ReservationId, request.AccountId, estimateMicro);
+        return new ReserveOutcome(Granted: true, grant.ToReservation(request.ReservationId), RefusalReason: null);
+    }
+
+    /// <summary>
+    /// Counts the local grants a previous run of this replica left in the outbox (their settles not yet applied in Redis)
+    /// against the lease, once, before this run grants or replays anything.
+    /// </summary>
+    internal void RestoreLocalGrants()
+    {
+        if (_lease is null || _outbox is null)
+        {
+            return;
+        }
+
+        lock (_restoreLock)
+        {
+            if (_restored)
+            {
+                return;
+            }
+
+            foreach (var intent in _outbox.ReadPending(int.MaxValue))
+            {
+                if (LocalGrant.TryParse(intent.AccountId, intent.Draws) is { } grant && _localGrants.TryAdd(intent.ReservationId, grant))
+                {
+                    _lease.Restore(grant.AccountId, grant.EstimateMicro);
+                }
+            }
+
+            _restored = true;
+        }
     }
 
     public async Task<Reservation> PostAsync(string reservationId, long actualMicro, CancellationToken cancellationToken = default)
@@ -237,12 +333,13 @@ public sealed partial class RedisCreditLedger : ICreditLedger
             return direct;
         }
 
+        _localGrants.TryGetValue(reservation.ReservationId, out var local);
         _settling[record.Id] = 0;
         try
         {
             var intent = new SettleIntent(
-                record.Id, reservation.ReservationId, reservation.AccountId, actualMicro, record, DrawsText(reservation.Draws),
-                record.EndedAt ?? DateTimeOffset.UtcNow);
+                record.Id, reservation.ReservationId, reservation.AccountId, actualMicro, record,
+                local?.Text ?? DrawsText(reservation.Draws), record.EndedAt ?? DateTimeOffset.UtcNow);
 
             // Not cancellable once queued: an intent half-abandoned would be a post nobody finishes.
             await _outbox.HoldAsync(intent, CancellationToken.None);
@@ -254,7 +351,9 @@ public sealed partial class RedisCreditLedger : ICreditLedger
             Reservation final;
             try
             {
-                final = await SettleAsync(reservation.AccountId, reservation.ReservationId, actualMicro, record.EndedAt);
+                final = local is null
+                    ? await SettleAsync(reservation.AccountId, reservation.ReservationId, actualMicro, record.EndedAt)
+                    : await SettleLocalAsync(reservation.ReservationId, local, actualMicro, record.EndedAt);
             }
             catch (Exception ex) when (_availability.IsOutage(ex))
             {
@@ -301,7 +400,10 @@ public sealed partial class RedisCreditLedger : ICreditLedger
                     var record = intent.Record;
                     try
                     {
-                        FillRedemption(record, await SettleAsync(intent.AccountId, intent.ReservationId, intent.ActualMicro, record.EndedAt));
+                        var local = LocalGrant.TryParse(intent.AccountId, intent.Draws);
+                        FillRedemption(record, local is null
+                            ? await SettleAsync(intent.AccountId, intent.ReservationId, intent.ActualMicro, record.EndedAt)
+                            : await SettleLocalAsync(intent.ReservationId, local, intent.ActualMicro, record.EndedAt ?? intent.CreatedAt));
                     }
                     catch (KeyNotFoundException)
                     {
@@ -585,6 +687,59 @@ public sealed partial class RedisCreditLedger : ICreditLedger
         return RedisCodec.Reservation(reservationId, accountId, reply, 1);
     }
 
+    /// <summary>
+    /// Applies the settle of a reservation granted locally (the settle-local script, idempotent by reservation id), then
+    /// gives its estimate back to the lease: it is reconciled.
+    /// </summary>
+    private async Task<Reservation> SettleLocalAsync(string reservationId, LocalGrant grant, long? actualMicro, DateTimeOffset? at)
+    {
+        // The index first, as a reserve sends it: the reservation is then found by id (renewal, GetReservationAsync).
+        await Db.StringSetAsync(Keys.ReservationIndex(reservationId), grant.AccountId, _redis.ReservationRetention);
+        var reply = RedisCodec.Strings(await _redis.EvaluateAsync(
+            LedgerScripts.SettleLocal,
+            Keys.Account(grant.AccountId),
+            [
+                Keys.AccountSpace(grant.AccountId), Retention, reservationId, actualMicro is null ? "void" : "post", actualMicro ?? 0,
+                Micros(at ?? grant.CreatedAt), RedisCodec.ContractText(grant.ContractId), Micros(grant.CreatedAt), Micros(grant.ExpiresAt),
+            ]));
+        if (_localGrants.TryRemove(reservationId, out var held))
+        {
+            _lease?.Release(held.AccountId, held.EstimateMicro);
+        }
+
+        return RedisCodec.Reservation(reservationId, grant.AccountId, reply, 1);
+    }
+
+    /// <summary>
+    /// A reservation granted on this replica while Redis was unreachable. Kept in the outbox's <c>draws</c> column as
+    /// <c>local|contract|estimate µ|created µs|expires µs</c> (contract as the scripts write it), so a replay, in this
+    /// process or after a restart, knows to create it in Redis rather than post a reservation Redis never had.
+    /// </summary>
+    private sealed record LocalGrant(string AccountId, string? ContractId, long EstimateMicro, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt)
+    {
+        private const string Marker = "local|";
+
+        public Reservation ToReservation(string reservationId) =>
+            new(reservationId, AccountId, ContractId, ReservationState.Pending, EstimateMicro, 0, 0, [], CreatedAt, ExpiresAt);
+
+        public string Text => string.Create(
+            CultureInfo.InvariantCulture, $"{Marker}{RedisCodec.ContractText(ContractId)}|{EstimateMicro}|{Micros(CreatedAt)}|{Micros(ExpiresAt)}");
+
+        public static LocalGrant? TryParse(string accountId, string draws)
+        {
+            if (!draws.StartsWith(Marker, StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            var parts = draws[Marker.Length..].Split('|');
+            var contract = parts[0].StartsWith("c:", StringComparison.Ordinal) ? parts[0][2..] : null;
+            return new LocalGrant(
+                accountId, contract, RedisAmounts.Parse(parts[1]),
+                SqliteTime.FromUnixMicroseconds(RedisAmounts.Parse(parts[2])), SqliteTime.FromUnixMicroseconds(RedisAmounts.Parse(parts[3])));
+        }
+    }
+
     private async Task<int> ExpireAccountAsync(string accountId, DateTimeOffset now)
     {
         var released = 0;
@@ -601,6 +756,10 @@ public sealed partial class RedisCreditLedger : ICreditLedger
             }
         }
     }
+
+    [LoggerMessage(EventId = 1306, Level = LogLevel.Debug,
+        Message = "fail_open: reservation {ReservationId} of account {AccountId} granted locally ({EstimateMicro} µ-units of the lease) while Redis is unavailable")]
+    private partial void LogGrantedLocally(string reservationId, string accountId, long estimateMicro);
 
     [LoggerMessage(EventId = 1303, Level = LogLevel.Information, Message = "Settle outbox: posted and closed {Count} deferred settles")]
     private partial void LogReplayed(int count);

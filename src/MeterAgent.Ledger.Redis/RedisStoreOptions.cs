@@ -13,8 +13,11 @@ namespace MeterAgent.Ledger.Redis;
 /// <item><c>Redis:ReservationRetention</c> — how long a resolved reservation (and the id index of any reservation) is
 /// kept, so a retried post, void or reserve finds it (default 7 days, from 1 hour to 365 days).</item>
 /// <item><c>Redis:OutagePolicy</c> — what new metered requests get while Redis cannot be reached: <c>fail_closed</c>
-/// (default and, in this build, the only one accepted: 503 in the API's own shape). <c>fail_open</c> (a bounded local
-/// credit lease) is named so the validator can say it is not available yet. docs/distributed.md, "Redis unavailable".</item>
+/// (default: 503 in the API's own shape) or <c>fail_open</c> (served against a bounded local credit lease, reconciled
+/// from the settle outbox when Redis returns). docs/distributed.md, "Redis unavailable".</item>
+/// <item><c>Redis:FailOpenLease</c> — under <c>fail_open</c>, the most contract units (estimates) one replica grants one
+/// account on credit while Redis is unreachable and those grants are not yet reconciled in Redis (default 1000; 0 admits
+/// nothing on credit during an outage).</item>
 /// <item><c>Redis:OutageRetryAfter</c> — the <c>retry-after</c> a request refused for the outage is given (default 5 s).</item>
 /// </list>
 /// </summary>
@@ -41,4 +44,15 @@ public sealed class RedisStoreOptions
     public string OutagePolicy { get; set; } = FailClosed;
 
     public TimeSpan OutageRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The default <see cref="FailOpenLease"/>, in contract units.</summary>
+    public const long DefaultFailOpenLease = 1000;
+
+    /// <summary>The largest <see cref="FailOpenLease"/>: its micro-units must stay within 2^53 − 1 (Lua numbers).</summary>
+    public const long MaxFailOpenLease = RedisAmounts.MaxMicro / FailOpenLeaseMicroPerUnit;
+
+    /// <summary>Micro-units in one contract unit.</summary>
+    public const long FailOpenLeaseMicroPerUnit = 1_000_000;
+
+    public long FailOpenLease { get; set; } = DefaultFailOpenLease;
 }

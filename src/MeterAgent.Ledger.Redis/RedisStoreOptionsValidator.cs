@@ -48,15 +48,15 @@ public sealed class RedisStoreOptionsValidator : IValidateOptions<RedisStoreOpti
             failures.Add($"{Section}:ReservationRetention must be between 01:00:00 and 365.00:00:00 (was {options.ReservationRetention}).");
         }
 
-        if (string.Equals(options.OutagePolicy, RedisStoreOptions.FailOpen, StringComparison.Ordinal))
+        if (!string.Equals(options.OutagePolicy, RedisStoreOptions.FailClosed, StringComparison.Ordinal)
+            && !string.Equals(options.OutagePolicy, RedisStoreOptions.FailOpen, StringComparison.Ordinal))
         {
-            // Refused rather than accepted and run as fail_closed: an operator who asks to serve through an outage must
-            // not learn from a 503 that the agent does not.
-            failures.Add($"{Section}:OutagePolicy={RedisStoreOptions.FailOpen} is not available in this build (the local credit lease is not built yet); use {RedisStoreOptions.FailClosed}.");
+            failures.Add($"{Section}:OutagePolicy must be {RedisStoreOptions.FailClosed} or {RedisStoreOptions.FailOpen} (was '{options.OutagePolicy}').");
         }
-        else if (!string.Equals(options.OutagePolicy, RedisStoreOptions.FailClosed, StringComparison.Ordinal))
+
+        if (options.FailOpenLease < 0 || options.FailOpenLease > RedisStoreOptions.MaxFailOpenLease)
         {
-            failures.Add($"{Section}:OutagePolicy must be {RedisStoreOptions.FailClosed} (or, once built, {RedisStoreOptions.FailOpen}); was '{options.OutagePolicy}'.");
+            failures.Add($"{Section}:FailOpenLease must be a whole number of contract units between 0 and {RedisStoreOptions.MaxFailOpenLease} (was {options.FailOpenLease}).");
         }
 
         if (options.OutageRetryAfter < TimeSpan.FromSeconds(1) || options.OutageRetryAfter > TimeSpan.FromMinutes(5))

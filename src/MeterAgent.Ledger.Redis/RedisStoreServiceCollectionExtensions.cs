@@ -40,9 +40,12 @@ public static class RedisStoreServiceCollectionExtensions
         });
         services.TryAddSingleton<RedisAvailability>();
         services.TryAddSingleton(sp => new SqliteSettleOutbox(sp.GetRequiredService<SqliteWriter>(), sp.GetRequiredService<SqliteDatabase>()));
+        services.TryAddSingleton(sp => new FailOpenLease(
+            sp.GetRequiredService<IOptions<RedisStoreOptions>>().Value.FailOpenLease * RedisStoreOptions.FailOpenLeaseMicroPerUnit));
         services.TryAddSingleton(sp => new RedisCreditLedger(
             sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<SqliteUsageStore>(), sp.GetRequiredService<SqliteSettleOutbox>(),
-            sp.GetRequiredService<RedisAvailability>(), sp.GetRequiredService<ILogger<RedisCreditLedger>>()));
+            sp.GetRequiredService<RedisAvailability>(), sp.GetRequiredService<ILogger<RedisCreditLedger>>(),
+            sp.GetRequiredService<FailOpenLease>()));
         services.Replace(ServiceDescriptor.Singleton<IAccountStore>(sp => sp.GetRequiredService<RedisAccountStore>()));
         services.Replace(ServiceDescriptor.Singleton<ICreditLedger>(sp => sp.GetRequiredService<RedisCreditLedger>()));
         services.Replace(ServiceDescriptor.Singleton<IStoreAvailability>(sp => sp.GetRequiredService<RedisAvailability>()));

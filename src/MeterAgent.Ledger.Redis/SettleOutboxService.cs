@@ -26,6 +26,9 @@ public sealed partial class SettleOutboxService(RedisCreditLedger ledger, RedisA
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         availability.Restored += OnRestored;
+
+        // Local grants (fail_open) a previous run left in the outbox hold their lease again before anything is granted.
+        ledger.RestoreLocalGrants();
         var backoff = Interval;
         try
         {

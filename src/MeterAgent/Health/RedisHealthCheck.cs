@@ -5,7 +5,8 @@ namespace MeterAgent.Health;
 
 /// <summary>
 /// Distributed mode's shared store in readiness: unhealthy (503) while Redis is unreachable under <c>fail_closed</c>,
-/// since every new metered request would be refused; degraded (still 200) under <c>fail_open</c>, once that policy is built.
+/// since every new metered request would be refused; degraded (still 200) under <c>fail_open</c>, which serves them from
+/// a bounded local credit lease.
 /// </summary>
 internal sealed class RedisHealthCheck(IStoreAvailability availability) : IHealthCheck
 {
@@ -17,7 +18,7 @@ internal sealed class RedisHealthCheck(IStoreAvailability availability) : IHealt
         }
 
         return Task.FromResult(availability.Policy == OutagePolicy.FailOpen
-            ? HealthCheckResult.Degraded("redis unavailable; fail_open")
+            ? HealthCheckResult.Degraded("redis unavailable; fail_open: credited requests are served from the local lease")
             : HealthCheckResult.Unhealthy("redis unavailable; fail_closed: new metered requests are refused"));
     }
 }

@@ -227,8 +227,11 @@ internal sealed partial class MeteringMiddleware
             };
         }
 
-        // The shared store is known to be unreachable: nothing new is admitted (docs/distributed.md, "Redis unavailable").
-        if (!_availability.IsAvailable)
+        // The shared store is known to be unreachable: under fail_closed nothing new is admitted; under fail_open the
+        // request goes on without rate limits (they live in Redis) and the ledger grants its reservation from this
+        // replica's bounded lease (docs/distributed.md, "Redis unavailable").
+        var failOpen = _availability.Policy == OutagePolicy.FailOpen;
+        if (!_availability.IsAvailable && !failOpen)
         {
             await RefuseForOutageAsync(context, exchange, family);
             return;
@@ -241,13 +244,21 @@ internal sealed partial class MeteringMiddleware
         RateLimitDecision limits;
         try
         {
-            limits = await _rateLimits.AcquireAsync(current.AccountId, current.KeyId, estimate, CancellationToken.None);
+            limits = !_availability.IsAvailable
+                ? RateLimitDecision.Unlimited
+                : await _rateLimits.AcquireAsync(current.AccountId, current.KeyId, estimate, CancellationToken.None);
         }
         catch (Exception ex) when (_availability.IsOutage(ex))
         {
             _availability.Report(ex);
-            await RefuseForOutageAsync(context, exchange, family);
-            return;
+            if (!failOpen)
+            {
+                await RefuseForOutageAsync(context, exchange, family);
+                return;
+            }
+
+            // Nothing was charged (or the charge is lost with Redis): admitted without a limit, no correction owed.
+            limits = RateLimitDecision.Unlimited;
         }
 
         if (limits.Limited)

@@ -53,6 +53,61 @@ public sealed class RedisLedgerTests(RedisServerFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_local_grant_replayed_twice_is_created_and_posted_once_from_the_lots_in_redemption_order()
+    {
+        // Two lots: the one whose window ends first is redeemed first; what they cannot cover is overage, whatever the
+        // policy (the request was served during the outage).
+        await Ledger.ApplyDeliveryAsync(Notice(_accountId, 3 * Unit, windowEnd: T0.AddDays(20)), T0);
+        await Ledger.ApplyDeliveryAsync(Notice(_accountId, 4 * Unit, windowEnd: T0.AddDays(10)), T0);
+        var keys = _stores.Connection.Keys;
+        var id = "res_" + Guid.NewGuid().ToString("N");
+        var at = SqliteTimeMicros(T0);
+        RedisValue[] args = [keys.AccountSpace(_accountId), 60_000, id, "post", 9 * Unit, at, "c:gpt4o-2026q1", at, at + 300_000_000];
+
+        var once = RedisCodec.Strings(await _stores.Connection.EvaluateAsync(LedgerScripts.SettleLocal, keys.Account(_accountId), args));
+        var posted = await SnapshotAsync(id);
+        var twice = RedisCodec.Strings(await _stores.Connection.EvaluateAsync(LedgerScripts.SettleLocal, keys.Account(_accountId), args));
+
+        Assert.Equal(once, twice);
+        Assert.Equal(posted, await SnapshotAsync(id));
+        var reservation = RedisCodec.Reservation(id, _accountId, once, 1);
+        Assert.Equal((ReservationState.Posted, 7 * Unit, 2 * Unit), (reservation.State, reservation.PostedMicro, reservation.OverageMicro));
+        var lots = await Ledger.GetLotsAsync(_accountId);
+        Assert.Equal([4 * Unit, 3 * Unit], reservation.Draws.Select(d => d.PostedMicro));
+        Assert.Equal(lots.Select(l => l.LotId), reservation.Draws.Select(d => d.LotId));
+        Assert.All(lots, lot => Assert.Equal((0L, 0L, lot.DeliveredMicro), (lot.AvailableMicro, lot.PendingMicro, lot.RedeemedMicro)));
+        Assert.Equal(2 * Unit, await Ledger.GetOverageMicroAsync(_accountId));
+
+        // A local grant voided (nothing forwarded) is stored voided and moves nothing, also when retried.
+        var voided = "res_" + Guid.NewGuid().ToString("N");
+        RedisValue[] voidArgs = [keys.AccountSpace(_accountId), 60_000, voided, "void", 0, at, "c:gpt4o-2026q1", at, at + 300_000_000];
+        await _stores.Connection.EvaluateAsync(LedgerScripts.SettleLocal, keys.Account(_accountId), voidArgs);
+        await _stores.Connection.EvaluateAsync(LedgerScripts.SettleLocal, keys.Account(_accountId), voidArgs);
+        Assert.Equal(2 * Unit, await Ledger.GetOverageMicroAsync(_accountId));
+    }
+
+    [Fact]
+    public async Task A_local_grant_whose_reserve_reached_redis_is_posted_as_that_reservation()
+    {
+        // The reserve's answer was lost in the outage, so the replica granted the same id locally: the replay posts the
+        // reservation Redis holds, with its draws, instead of creating another.
+        await Ledger.ApplyDeliveryAsync(Notice(_accountId, 10 * Unit), T0);
+        var request = Request(_accountId, 4 * Unit);
+        Assert.True((await Ledger.ReserveAsync(request)).Granted);
+        var keys = _stores.Connection.Keys;
+        var at = SqliteTimeMicros(T0);
+        RedisValue[] args = [keys.AccountSpace(_accountId), 60_000, request.ReservationId, "post", 3 * Unit, at, "c:gpt4o-2026q1", at, at + 300_000_000];
+        await _stores.Connection.EvaluateAsync(LedgerScripts.SettleLocal, keys.Account(_accountId), args);
+        await _stores.Connection.EvaluateAsync(LedgerScripts.SettleLocal, keys.Account(_accountId), args);
+
+        var lot = Assert.Single(await Ledger.GetLotsAsync(_accountId));
+        Assert.Equal((7 * Unit, 0L, 3 * Unit), (lot.AvailableMicro, lot.PendingMicro, lot.RedeemedMicro));
+        Assert.Equal(0, await Ledger.GetOverageMicroAsync(_accountId));
+    }
+
+    private static long SqliteTimeMicros(DateTimeOffset at) => (at - DateTimeOffset.UnixEpoch).Ticks / 10;
+
+    [Fact]
     public async Task Scripts_are_called_by_sha_and_run_again_by_source_after_the_server_forgot_them()
     {
         await Ledger.ApplyDeliveryAsync(Notice(_accountId, 10 * Unit), T0);
