@@ -177,6 +177,7 @@ public sealed class RunningRedis : IAsyncDisposable
     private sealed class Node(int port, string dir, bool cluster)
     {
         private Process? _process;
+        private int? _busPort;
 
         public int Port { get; } = port;
 
@@ -199,7 +200,14 @@ public sealed class RunningRedis : IAsyncDisposable
 
             if (cluster)
             {
-                foreach (var arg in new[] { "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000" })
+                // The cluster bus port defaults to port + 10000, which can land in the ephemeral range and be taken by
+                // a client socket: it gets a free port of its own, kept across an outage.
+                _busPort ??= FreePort.Next();
+                foreach (var arg in new[]
+                {
+                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000",
+                    "--cluster-port", _busPort.Value.ToString(CultureInfo.InvariantCulture),
+                })
                 {
                     start.ArgumentList.Add(arg);
                 }

@@ -51,10 +51,10 @@ public sealed class ReplicaCrashTests
                 "load runs on every replica and a checkpoint is published");
             (before, beforeEntries) = await replicas.PublishedAsync(victim);
 
-            // No new request to the victim from here (a worker between two requests would find it gone); the ones in
-            // flight are cut mid-stream by the kill.
-            await load.StopAsync(victim);
+            // Killed while its workers stream back to back (some are mid-stream: they end interrupted); then no new
+            // request goes to it (a worker between two requests meanwhile finds it gone and sends nothing).
             await replicas.KillAsync(victim);
+            await load.StopAsync(victim);
 
             if (killHolder)
             {

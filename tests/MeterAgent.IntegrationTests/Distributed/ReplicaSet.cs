@@ -173,7 +173,8 @@ internal sealed class ReplicaSet : IAsyncDisposable
     {
         var options = new OpenAIClientOptions
         {
-            Endpoint = new Uri(Agents[index]!.ProxyUrl + "v1"),
+            // A replica killed since the caller looked is a refused connection, as a client would see it.
+            Endpoint = new Uri((Agents[index] ?? throw new HttpRequestException($"replica {index} is not running")).ProxyUrl + "v1"),
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
             NetworkTimeout = TimeSpan.FromSeconds(60),
         };
@@ -186,6 +187,12 @@ internal sealed class ReplicaSet : IAsyncDisposable
     {
         var capture = new UsageIdCapture();
         var text = new StringBuilder();
+        if (Agents[index] is null)
+        {
+            // Killed between two of a worker's requests: nothing was sent, as with a refused connection.
+            return new ClientOutcome(index, 0, null, "", Completed: false);
+        }
+
         try
         {
             var chat = Chat(index, clientKey, capture);
