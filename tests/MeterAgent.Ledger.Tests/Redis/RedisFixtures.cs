@@ -20,7 +20,15 @@ public abstract class RedisFixture : IAsyncLifetime
         // A contract test is a plain [Fact]: without redis-server this fails the collection with the install hint.
         RunningRedis.Require();
         _server = await StartAsync();
-        _multiplexer = await ConnectionMultiplexer.ConnectAsync(_server.ConnectionString);
+
+        // The property tests run many callers at once on 2 cores while other test assemblies run beside them: with the
+        // thread pool at its minimum, replies sat read but unprocessed past the 5 s timeout (StackExchange.Redis's
+        // documented thread-pool starvation case). More threads up front, and a timeout for a loaded CI machine.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
+        var options = ConfigurationOptions.Parse(_server.ConnectionString);
+        options.SyncTimeout = options.AsyncTimeout = 30_000;
+        _multiplexer = await ConnectionMultiplexer.ConnectAsync(options);
     }
 
     public async Task DisposeAsync()
