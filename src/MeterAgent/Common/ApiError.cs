@@ -56,12 +56,19 @@ public static class ApiError
         await response.BodyWriter.FlushAsync(context.RequestAborted);
     }
 
+    /// <summary><c>retry-after</c> in whole seconds, rounded up (HTTP's form; never 0 for a wait above 0).</summary>
+    public static void SetRetryAfter(HttpResponse response, TimeSpan retryAfter)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        response.Headers.RetryAfter = ((long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>503 with <c>retry-after</c> (whole seconds): the agent cannot meter a request now, the client may retry.</summary>
     public static Task WriteUnavailableAsync(HttpContext context, ApiFamily family, TimeSpan retryAfter, string message)
     {
         if (!context.Response.HasStarted)
         {
-            context.Response.Headers.RetryAfter = ((long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            SetRetryAfter(context.Response, retryAfter);
         }
 
         return WriteAsync(context, family, StatusCodes.Status503ServiceUnavailable, ApiErrorKind.ServiceUnavailable, message);

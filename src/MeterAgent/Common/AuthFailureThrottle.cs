@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.RateLimiting;
@@ -63,7 +62,7 @@ internal sealed class AuthFailureThrottle : IDisposable
         }
 
         retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) && after > TimeSpan.Zero ? after : Window / Segments;
-        context.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        ApiError.SetRetryAfter(context.Response, retryAfter);
         return true;
     }
 

@@ -455,7 +455,7 @@ internal sealed partial class MeteringMiddleware
     /// </summary>
     private Task RefuseForOutageAsync(HttpContext context, MeteringFeature exchange, ApiFamily family)
     {
-        context.Response.Headers.RetryAfter = ((long)Math.Ceiling(_availability.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        ApiError.SetRetryAfter(context.Response, _availability.RetryAfter);
         return RejectAsync(context, exchange, family, StatusCodes.Status503ServiceUnavailable, ApiErrorKind.ServiceUnavailable,
             "MeterAgent cannot meter requests now: its shared store is unavailable. Retry later.");
     }
