@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 
@@ -39,7 +38,7 @@ public sealed class RunningRedis : IAsyncDisposable
     public string Output => string.Join('\n', _nodes.SelectMany(n => n.Output));
 
     /// <summary>Whether <c>redis-server --version</c> runs here.</summary>
-    public static bool IsInstalled() => Runs("redis-server", "--version") && Runs("redis-cli", "--version");
+    public static bool IsInstalled() => Executable.Runs("redis-server", "--version") && Executable.Runs("redis-cli", "--version");
 
     /// <summary>Skips (developer machine) or fails (CI) when redis-server is missing.</summary>
     public static void Require() => Prerequisite.Require(IsInstalled(), InstallHint);
@@ -151,27 +150,6 @@ public sealed class RunningRedis : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private static bool Runs(string program, string argument)
-    {
-        try
-        {
-            using var process = Process.Start(new ProcessStartInfo(program, argument) { RedirectStandardOutput = true, RedirectStandardError = true });
-            if (process is null)
-            {
-                return false;
-            }
-
-            var stderr = process.StandardError.ReadToEndAsync();
-            process.StandardOutput.ReadToEnd();
-            stderr.Wait();
-            return process.WaitForExit(TimeSpan.FromSeconds(30)) && process.ExitCode == 0;
-        }
-        catch (Win32Exception)
-        {
-            return false;
-        }
     }
 
     private sealed class Node(int port, string dir, bool cluster)

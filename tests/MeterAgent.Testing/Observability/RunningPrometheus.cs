@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
@@ -53,10 +52,10 @@ public sealed class RunningPrometheus : IAsyncDisposable
     public string Output => string.Join('\n', _output);
 
     /// <summary>Whether `prometheus --version` runs here.</summary>
-    public static bool IsInstalled() => Runs("prometheus", "--version");
+    public static bool IsInstalled() => Executable.Runs("prometheus", "--version");
 
     /// <summary>Whether `promtool --version` runs here.</summary>
-    public static bool PromtoolIsInstalled() => Runs("promtool", "--version");
+    public static bool PromtoolIsInstalled() => Executable.Runs("promtool", "--version");
 
     /// <param name="jobs">what to scrape, every second</param>
     /// <param name="ruleFiles">rule files to load and evaluate every second</param>
@@ -204,27 +203,6 @@ public sealed class RunningPrometheus : IAsyncDisposable
                 }
             },
             "prometheus ready (/-/ready)");
-    }
-
-    private static bool Runs(string program, string argument)
-    {
-        try
-        {
-            using var process = Process.Start(new ProcessStartInfo(program, argument) { RedirectStandardOutput = true, RedirectStandardError = true });
-            if (process is null)
-            {
-                return false;
-            }
-
-            var stderr = process.StandardError.ReadToEndAsync();
-            process.StandardOutput.ReadToEnd();
-            stderr.Wait();
-            return process.WaitForExit(TimeSpan.FromSeconds(30)) && process.ExitCode == 0;
-        }
-        catch (Win32Exception)
-        {
-            return false;
-        }
     }
 
     private static void Keep(ConcurrentQueue<string> output, string? line)
