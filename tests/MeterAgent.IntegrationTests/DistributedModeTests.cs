@@ -13,34 +13,11 @@ namespace MeterAgent.IntegrationTests;
 /// nothing else changes for clients. A key issued on one works on the other, a delivery applied on one is redeemed
 /// through the other, and either shows the same balance and live counters.
 /// </summary>
-public sealed class DistributedModeTests : IAsyncLifetime
+public sealed class DistributedModeTests : RedisAgentTests
 {
-    private RunningRedis _redis = null!;
-    private ClearingHouse _house = null!;
-
-    public async Task InitializeAsync()
-    {
-        RunningRedis.Require();
-        _redis = await RunningRedis.StartAsync();
-        _house = ClearingHouse.Create();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _redis.DisposeAsync();
-        _house.Dispose();
-    }
-
     private Task<TestAgent> StartAsync(string replica)
     {
-        var settings = new Dictionary<string, string?>(_house.AgentSettings())
-        {
-            ["Store:Kind"] = "redis",
-            ["Redis:ConnectionString"] = _redis.ConnectionString,
-            ["Redis:KeyPrefix"] = "dist:",
-            ["Redis:ReplicaId"] = replica,
-        };
-        return TestAgent.StartAsync(settings: settings);
+        return TestAgent.StartAsync(settings: RedisSettings("dist:", replica));
     }
 
     private static async Task<JsonElement> BalanceAsync(TestAgent agent, string key)
@@ -60,7 +37,7 @@ public sealed class DistributedModeTests : IAsyncLifetime
         Assert.IsType<RedisAccountStore>(a.Services.GetRequiredService<IAccountStore>());
 
         // The account and key TestAgent created on A are known to B: one Redis.
-        await ClearingHouse.DeliverAsync(a.Admin, _house.Notice(a.AccountId, 1000m));
+        await ClearingHouse.DeliverAsync(a.Admin, House.Notice(a.AccountId, 1000m));
         using var response = await b.Http.SendAsync(b.OpenAIRequest("v1/chat/completions",
             """{"model":"emu-chat","max_tokens":16,"messages":[{"role":"user","content":"Through the other replica."}]}""", a.ClientKey));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

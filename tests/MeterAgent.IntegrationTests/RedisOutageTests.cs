@@ -11,34 +11,12 @@ namespace MeterAgent.IntegrationTests;
 /// credited request in flight when Redis goes settles from the local outbox once it is back, exactly once; new requests
 /// meanwhile are refused with 503 in each API's shape under fail_closed, and readiness says so.
 /// </summary>
-public sealed class RedisOutageTests : IAsyncLifetime
+public sealed class RedisOutageTests : RedisAgentTests
 {
-    private RunningRedis _redis = null!;
-    private ClearingHouse _house = null!;
-
-    public async Task InitializeAsync()
-    {
-        RunningRedis.Require();
-        _redis = await RunningRedis.StartAsync();
-        _house = ClearingHouse.Create();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _redis.DisposeAsync();
-        _house.Dispose();
-    }
-
     private Task<TestAgent> StartAsync(string replica, string? storePath = null)
     {
-        var settings = new Dictionary<string, string?>(_house.AgentSettings())
-        {
-            ["Store:Kind"] = "redis",
-            ["Redis:ConnectionString"] = _redis.ConnectionString + ",connectTimeout=2000,syncTimeout=2000,asyncTimeout=2000",
-            ["Redis:KeyPrefix"] = "outage:",
-            ["Redis:ReplicaId"] = replica,
-            ["Redis:OutageRetryAfter"] = "00:00:03",
-        };
+        var settings = RedisSettings("outage:", replica, QuickTimeouts);
+        settings["Redis:OutageRetryAfter"] = "00:00:03";
         if (storePath is not null)
         {
             settings["Store:Path"] = storePath;
@@ -106,10 +84,10 @@ public sealed class RedisOutageTests : IAsyncLifetime
     {
         await using var agent = await StartAsync("outage-a");
         var ledger = agent.Services.GetRequiredService<RedisCreditLedger>();
-        await ClearingHouse.DeliverAsync(agent.Admin, _house.Notice(agent.AccountId, 1000m));
+        await ClearingHouse.DeliverAsync(agent.Admin, House.Notice(agent.AccountId, 1000m));
 
         var streams = await StartStreamsAsync(agent, 3);
-        await _redis.StopAsync();
+        await Redis.StopAsync();
 
         // The streams in flight finish: their clients get every byte, whatever Redis does.
         foreach (var (_, finished) in streams)
@@ -124,7 +102,7 @@ public sealed class RedisOutageTests : IAsyncLifetime
             Assert.Equal(UsageStatus.Open, (await agent.Usage.GetAsync(id))!.Status);
         }
 
-        await _redis.StartAgainAsync();
+        await Redis.StartAgainAsync();
         await Eventually.TrueAsync(() => ledger.PendingSettles == 0, "the outbox drained once Redis was back");
         await AssertReconciledAsync(agent, [.. streams.Select(s => s.UsageId)]);
         foreach (var (id, _) in streams)
@@ -146,16 +124,16 @@ public sealed class RedisOutageTests : IAsyncLifetime
         {
             var ledger = first.Services.GetRequiredService<RedisCreditLedger>();
             accountId = first.AccountId;
-            await ClearingHouse.DeliverAsync(first.Admin, _house.Notice(first.AccountId, 1000m));
+            await ClearingHouse.DeliverAsync(first.Admin, House.Notice(first.AccountId, 1000m));
             var streams = await StartStreamsAsync(first, 1);
             usageId = streams[0].UsageId;
-            await _redis.StopAsync();
+            await Redis.StopAsync();
             Assert.Equal(HttpStatusCode.OK, await streams[0].Finished);
             await Eventually.TrueAsync(() => ledger.PendingSettles == 1, "the settle held in the outbox");
 
             // The replica stops (as a SIGTERM would) with the intent pending; its store stays.
             await first.StopAsync();
-            await _redis.StartAgainAsync();
+            await Redis.StartAgainAsync();
 
             // The same replica comes back on the same local store and Redis: recovery leaves the record to the outbox,
             // which posts it (once) and closes it.
@@ -187,7 +165,7 @@ public sealed class RedisOutageTests : IAsyncLifetime
     {
         await using var agent = await StartAsync("outage-c");
         var ledger = agent.Services.GetRequiredService<RedisCreditLedger>();
-        await ClearingHouse.DeliverAsync(agent.Admin, _house.Notice(agent.AccountId, 1000m));
+        await ClearingHouse.DeliverAsync(agent.Admin, House.Notice(agent.AccountId, 1000m));
         var served = new List<string>();
 
         // Warm: the key is cached on this replica, so it still authenticates during the outage.
@@ -199,7 +177,7 @@ public sealed class RedisOutageTests : IAsyncLifetime
         }
 
         var inFlight = await StartStreamsAsync(agent, 1);
-        await _redis.StopAsync();
+        await Redis.StopAsync();
         await Eventually.TrueAsync(async () => (await ReadyAsync(agent)).Status == HttpStatusCode.ServiceUnavailable, "readiness reports Redis down");
         var (_, ready) = await ReadyAsync(agent);
         Assert.Contains("redis", ready, StringComparison.Ordinal);
@@ -242,7 +220,7 @@ public sealed class RedisOutageTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, await inFlight[0].Finished);
         served.Add(inFlight[0].UsageId);
 
-        await _redis.StartAgainAsync();
+        await Redis.StartAgainAsync();
         await Eventually.TrueAsync(async () => (await ReadyAsync(agent)).Status == HttpStatusCode.OK, "ready again once Redis is back");
         using (var after = await agent.Http.SendAsync(agent.OpenAIRequest("v1/chat/completions",
             """{"model":"emu-chat","max_tokens":8,"messages":[{"role":"user","content":"after"}]}""")))
