@@ -46,6 +46,7 @@ public static class SqliteStoreServiceCollectionExtensions
         services.TryAddSingleton<IStatementStore, SqliteStatementStore>();
         services.TryAddSingleton<IStoreWriteProbe, SqliteWriteProbe>();
         services.TryAddSingleton<IUsageCounters, SqliteUsageCounters>();
+        services.TryAddSingleton<IUsageReports, SqliteUsageReports>();
         services.TryAddSingleton<SqliteRateLimitPolicyStore>();
         services.TryAddSingleton<IRateLimitPolicyStore>(sp => sp.GetRequiredService<SqliteRateLimitPolicyStore>());
         services.AddInProcessRateLimits();

@@ -127,7 +127,8 @@ public sealed partial class SqliteUsageStore : IUsageStore
             || string.Equals(record.ServedModel, query.Model, StringComparison.Ordinal))
         && (query.From is not { } from || SqliteTime.ToUnixMicroseconds(record.StartedAt) >= SqliteTime.ToUnixMicroseconds(from))
         && (query.To is not { } to || SqliteTime.ToUnixMicroseconds(record.StartedAt) < SqliteTime.ToUnixMicroseconds(to))
-        && (query.Before is null || string.CompareOrdinal(record.Id, query.Before) < 0);
+        && (query.Before is null || string.CompareOrdinal(record.Id, query.Before) < 0)
+        && (query.Status is not { } status || record.Status == status);
 
     /// <summary>
     /// Newest first by id (ids are UUIDv7, so time-ordered). <see cref="UsageQuery.Model"/> matches the requested or
@@ -174,6 +175,12 @@ public sealed partial class SqliteUsageStore : IUsageStore
         {
             sql.Append(" AND started_at < @to");
             command.Parameters.AddWithValue("@to", SqliteTime.ToUnixMicroseconds(to));
+        }
+
+        if (query.Status is { } status)
+        {
+            sql.Append(" AND status = @status");
+            command.Parameters.AddWithValue("@status", UsageStatusNames.ToName(status));
         }
 
         if (query.Before is not null)

@@ -55,6 +55,7 @@ public static class StoreSelection
         services.AddStoreServices();
         services.TryAddSingleton<IAccountStore>(Unconfigured<IAccountStore>);
         services.TryAddSingleton<IUsageStore>(Unconfigured<IUsageStore>);
+        services.TryAddSingleton<IUsageReports>(Unconfigured<IUsageReports>);
         services.TryAddSingleton<ICreditLedger>(Unconfigured<ICreditLedger>);
         services.TryAddSingleton<IUsageLog>(Unconfigured<IUsageLog>);
         services.TryAddSingleton<IStoreWriteProbe>(Unconfigured<IStoreWriteProbe>);
