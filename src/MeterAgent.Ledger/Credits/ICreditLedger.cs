@@ -52,6 +52,11 @@ public interface ICreditLedger
 
     Task<IReadOnlyList<CreditLot>> GetLotsAsync(string accountId, CancellationToken cancellationToken = default);
 
+    /// <summary>The account's pending reservations (the requests in flight), oldest first, at most <paramref name="limit"/>.</summary>
+    /// <remarks>The default is the contract for the operator console while each backend is given its own.</remarks>
+    Task<IReadOnlyList<Reservation>> GetPendingReservationsAsync(string accountId, int limit, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This credit ledger does not list pending reservations.");
+
     Task<OveragePolicy> GetPolicyAsync(string accountId, CancellationToken cancellationToken = default);
 
     Task SetPolicyAsync(string accountId, OveragePolicy policy, CancellationToken cancellationToken = default);
