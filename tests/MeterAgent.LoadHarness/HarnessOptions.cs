@@ -9,7 +9,8 @@ internal sealed record HarnessOptions(
     IReadOnlyList<int> Concurrency,
     IReadOnlyList<ScenarioKind> Scenarios,
     IReadOnlyList<TargetKind> Targets,
-    string OutputPath)
+    string OutputPath,
+    bool AllocationTypes = false)
 {
     // Ignored by git (BenchmarkDotNet's folder), so a run never dirties the tree; a chosen run is copied into docs by hand.
     public const string DefaultOutput = "BenchmarkDotNet.Artifacts/load-harness/results.md";
@@ -26,6 +27,8 @@ internal sealed record HarnessOptions(
                                  redis-server the harness starts on loopback (Debian's redis-server on PATH); the report
                                  then adds Redis commands per proxied request from INFO commandstats
           --out FILE             Markdown report (default BenchmarkDotNet.Artifacts/load-harness/results.md)
+          --alloc-types          also print each cell's allocation per request by type (sampled GC AllocationTick
+                                 events; the generator's share is in every cell, so compare with the direct cell)
         """;
 
     public static HarnessOptions Parse(string[] args)
@@ -36,6 +39,7 @@ internal sealed record HarnessOptions(
         IReadOnlyList<ScenarioKind> scenarios = [ScenarioKind.Small, ScenarioKind.Stream];
         IReadOnlyList<TargetKind> targets = [.. TargetNames.All.Select(t => t.Kind).Where(k => k != TargetKind.MeterAgentRedisCredits)];
         var output = DefaultOutput;
+        var allocationTypes = false;
 
         for (var i = 0; i < args.Length; i++)
         {
@@ -71,6 +75,9 @@ internal sealed record HarnessOptions(
                 case "--out":
                     output = Value();
                     break;
+                case "--alloc-types":
+                    allocationTypes = true;
+                    break;
                 default:
                     throw new ArgumentException($"Unknown option '{name}'.");
             }
@@ -81,7 +88,7 @@ internal sealed record HarnessOptions(
             throw new ArgumentException("--concurrency, --scenarios and --targets need at least one value.");
         }
 
-        return new HarnessOptions(duration, warmup, concurrency, scenarios, targets, output);
+        return new HarnessOptions(duration, warmup, concurrency, scenarios, targets, output, allocationTypes);
     }
 
     private static TimeSpan Seconds(string name, string text, double min) =>

@@ -7,7 +7,7 @@ namespace MeterAgent.LoadHarness;
 /// N workers, each sending one request at a time in a loop until the window closes, timing every request
 /// (and, for streams, the first content event). Requests in flight when the window closes are finished and counted.
 /// </summary>
-internal sealed class LoadGenerator(HttpClient client)
+internal sealed class LoadGenerator(HttpClient client, AllocationSampler? sampler = null)
 {
     private static readonly byte[] ContentMarker = "\"content\":\""u8.ToArray();
     private static readonly byte[] DoneMarker = "[DONE]"u8.ToArray();
@@ -30,11 +30,22 @@ internal sealed class LoadGenerator(HttpClient client)
         var gen1 = GC.CollectionCount(1);
         var gen2 = GC.CollectionCount(2);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        sampler?.Start();
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
 
         var elapsed = await RunAsync(target, scenario, logs, duration, cancellationToken);
 
         var allocatedAfter = GC.GetTotalAllocatedBytes(precise: true);
+        if (sampler is not null)
+        {
+            var requests = Math.Max(1, logs.Sum(w => (long)w.Count));
+            Console.Error.WriteLine($"allocation by type, {target.Kind} {scenario.Kind} c={concurrency} (bytes/request, sampled):");
+            foreach (var (type, bytes) in sampler.Stop(allocatedAfter - allocated).Take(40))
+            {
+                Console.Error.WriteLine($"  {bytes / requests,9:0} {type}");
+            }
+        }
+
         var cpuAfter = Process.GetCurrentProcess().TotalProcessorTime;
         return new CellRun(
             target.Kind,

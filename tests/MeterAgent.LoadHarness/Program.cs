@@ -42,7 +42,8 @@ using var handler = new SocketsHttpHandler
     UseCookies = false,
 };
 using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
-var generator = new LoadGenerator(client);
+using var sampler = options.AllocationTypes ? new AllocationSampler() : null;
+var generator = new LoadGenerator(client, sampler);
 
 var runs = new List<CellRun>();
 foreach (var kind in options.Scenarios)

@@ -53,13 +53,8 @@ public sealed class ReferenceTokenizer
             return CountTokens(ReplaceLoneSurrogates(text));
         }
 
-        // A char is at most three UTF-8 bytes, so text this short holds no long piece and the library counts it whole.
-        if (text.Length <= LongPieceBytes / 3)
-        {
-            return CountTokensWithLibrary(text);
-        }
-
-        // The pieces are split here rather than by the library so each long one can be routed around its merge;
+        // The pieces are split here rather than by the library so each long one can be routed around its merge, and so
+        // nothing is allocated (the library's own pre-tokenization lists the pieces of a span and enumerates them boxed);
         // the library then counts each short one as a single pre-token, exactly as it would have inside its own loop.
         var count = 0;
         var position = 0;

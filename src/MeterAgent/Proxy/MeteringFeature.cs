@@ -1,3 +1,4 @@
+using MeterAgent.Contracts.Units;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Outcomes;
 using MeterAgent.Ledger.RateLimits;
@@ -74,5 +75,22 @@ internal sealed class MeteringFeature(RequestOutcome opened)
         EndedAt = endedAt,
         Reservation = Reservation,
         RateLimit = RateLimit?.Lease,
+    };
+
+    /// <summary><see cref="Conclude"/> for a request that went upstream, with what the response metered: one copy, not two.</summary>
+    public RequestOutcome ConcludeForwarded(UsageStatus status, int? httpStatus, string? error, DateTimeOffset endedAt,
+        MeteredCounts counts, string? servedModel, DateTimeOffset? firstTokenAt, string flags) => Current with
+    {
+        Status = status,
+        HttpStatus = httpStatus,
+        Error = error,
+        EndedAt = endedAt,
+        Reservation = Reservation,
+        RateLimit = RateLimit?.Lease,
+        Forwarded = true,
+        Counts = counts,
+        ServedModel = servedModel,
+        FirstTokenAt = firstTokenAt,
+        Flags = flags,
     };
 }

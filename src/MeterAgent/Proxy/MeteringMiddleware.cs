@@ -207,25 +207,21 @@ internal sealed partial class MeteringMiddleware
             return;
         }
 
-        exchange.Current = exchange.Current with
+        exchange.MaxOutputTokens = parsedRequest.MaxOutputTokens;
+        // The reservation and a token limit need the reference input count up front; without either it is counted after
+        // the response, off the path to the first token. One copy of the outcome for all the request's facts.
+        var inputSegments = parsedRequest.InputSegments;
+        var current = exchange.Current;
+        exchange.InputCountedAhead = _credits.Enabled || _rateLimits.MayLimitTokens(current.AccountId, current.KeyId);
+        exchange.Current = current = current with
         {
             RequestedModel = parsedRequest.Model,
             Stream = parsedRequest.Stream,
             NonTextInput = parsedRequest.HasNonTextInput,
+            Counts = exchange.InputCountedAhead
+                ? current.Counts with { ReferenceInput = _tokenizer.CountTokens(inputSegments) }
+                : current.Counts,
         };
-        exchange.MaxOutputTokens = parsedRequest.MaxOutputTokens;
-        // The reservation and a token limit need the reference input count up front; without either it is counted after
-        // the response, off the path to the first token.
-        var inputSegments = parsedRequest.InputSegments;
-        var current = exchange.Current;
-        if (_credits.Enabled || _rateLimits.MayLimitTokens(current.AccountId, current.KeyId))
-        {
-            exchange.InputCountedAhead = true;
-            exchange.Current = current with
-            {
-                Counts = current.Counts with { ReferenceInput = _tokenizer.CountTokens(inputSegments) },
-            };
-        }
 
         // The shared store is known to be unreachable: under fail_closed nothing new is admitted; under fail_open the
         // request goes on without rate limits (they live in Redis) and the ledger grants its reservation from this
@@ -432,14 +428,8 @@ internal sealed partial class MeteringMiddleware
             }
         }
 
-        return await EndAsync(exchange, exchange.Conclude(status, httpStatus, reason, _clock.GetUtcNow()) with
-        {
-            Forwarded = true,
-            Counts = counts,
-            ServedModel = metered.ServedModel,
-            FirstTokenAt = firstTokenAt,
-            Flags = flags is null ? string.Empty : UsageFlags.Join(flags),
-        });
+        return await EndAsync(exchange, exchange.ConcludeForwarded(status, httpStatus, reason, _clock.GetUtcNow(),
+            counts, metered.ServedModel, firstTokenAt, flags is null ? string.Empty : UsageFlags.Join(flags)));
     }
 
     private async Task RejectAsync(HttpContext context, MeteringFeature exchange, ApiFamily family, int status, ApiErrorKind kind, string message, string? param = null)
