@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using MeterAgent.Attestation.Notes;
 using Microsoft.Playwright;
+using Xunit.Abstractions;
 
 namespace MeterAgent.ConsoleTests;
 
@@ -13,7 +14,7 @@ namespace MeterAgent.ConsoleTests;
 /// server sends is refused with its own reason; the page reports no console error and no CSP violation.
 /// </summary>
 [Collection(ChromiumCollection.Name)]
-public sealed class VerifyJsTests(Chromium chromium, LoggedAgent log) : IClassFixture<LoggedAgent>
+public sealed class VerifyJsTests(Chromium chromium, LoggedAgent log, ITestOutputHelper output) : IClassFixture<LoggedAgent>
 {
     private const string ProofRoute = "**/console/api/proof/**";
 
@@ -72,10 +73,11 @@ public sealed class VerifyJsTests(Chromium chromium, LoggedAgent log) : IClassFi
             Assert.Equal(await PublishedSizeAsync(), size);
             Assert.StartsWith($"Verified: record {id} is leaf {leaf} of {LoggedAgent.Origin} at tree size {size}, ", text, StringComparison.Ordinal);
             Assert.Contains($"signed by {LoggedAgent.Origin}+{NoteKeyId.Format(vkey.KeyId)}", text, StringComparison.Ordinal);
-            Assert.Contains("model emu-chat, status ", text, StringComparison.Ordinal);
+            Assert.Contains(". Its entry: model emu-chat, status ", text, StringComparison.Ordinal);
             Assert.Contains($"Counted by statement {statement} (contract {ClearingHouse.ContractId}", text, StringComparison.Ordinal);
         }
 
+        await Screenshots.TakeAsync(page, "harness-records-verified", output);
         probe.AssertClean();
     }
 

@@ -453,7 +453,7 @@ export function describeVerified(result) {
     `Verified: record ${result.usageId} is leaf ${result.leafIndex} of ${result.origin} at tree size ${result.treeSize}`,
     `in a checkpoint signed by ${result.key.name}+${result.key.idHex}`,
   ];
-  let sentence = parts.join(", ") + `. ${describeEntry(result.entry)}.`;
+  let sentence = parts.join(", ") + `. Its entry: ${describeEntry(result.entry)}.`;
   if (result.statements.length === 0) {
     sentence += " No statement has counted it yet.";
   } else {
