@@ -55,11 +55,18 @@ internal static class RateLimitEndpoints
             return missing;
         }
 
+        return Results.Ok(await ViewAsync(accountId, keyId, policies, options, ct));
+    }
+
+    /// <summary>What applies to an account or key and where it comes from: the admin API's answer and the operator console's.</summary>
+    public static async Task<RateLimitsView> ViewAsync(
+        string accountId, string? keyId, IRateLimitPolicyStore policies, RateLimitOptions options, CancellationToken ct)
+    {
         var own = await policies.GetAsync(new RateLimitSubject(accountId, keyId), ct);
         var (policy, source) = own is not null
             ? (own, keyId is null ? "account" : "key")
             : keyId is null && !options.Defaults.IsUnlimited ? (options.Defaults, "default") : (RateLimitPolicy.Unlimited, "none");
-        return Results.Ok(new RateLimitsView(accountId, keyId, policy.TokensPerMinute, policy.RequestsPerMinute, source));
+        return new RateLimitsView(accountId, keyId, policy.TokensPerMinute, policy.RequestsPerMinute, source);
     }
 
     private static async Task<IResult> SetAsync(
@@ -120,4 +127,4 @@ internal static class RateLimitEndpoints
 internal sealed record SetRateLimitsRequest(long? TokensPerMinute, long? RequestsPerMinute);
 
 /// <summary>What applies to the subject; <c>source</c> is account, key, default (RateLimits:Default*) or none.</summary>
-internal sealed record RateLimitsView(string AccountId, string? KeyId, long? TokensPerMinute, long? RequestsPerMinute, string Source);
+public sealed record RateLimitsView(string AccountId, string? KeyId, long? TokensPerMinute, long? RequestsPerMinute, string Source);

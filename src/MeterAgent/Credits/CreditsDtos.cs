@@ -5,7 +5,7 @@ using MeterAgent.Ledger.Credits;
 namespace MeterAgent.Credits;
 
 /// <summary>A lot on the wire: amounts in contract units (decimal), not the ledger's micro-units.</summary>
-internal sealed record LotView(
+public sealed record LotView(
     string LotId,
     string ContractId,
     int ContractVersion,
@@ -25,7 +25,7 @@ internal sealed record LotView(
         lot.WindowStart, lot.WindowEnd, lot.DeliveredAt);
 }
 
-internal sealed record PolicyView(string Kind, decimal? Limit)
+public sealed record PolicyView(string Kind, decimal? Limit)
 {
     public static PolicyView From(OveragePolicy policy) => new(
         policy.Kind switch
@@ -37,10 +37,10 @@ internal sealed record PolicyView(string Kind, decimal? Limit)
         policy.Kind == OveragePolicyKind.AllowUpTo ? ContractUnits.FromMicro(policy.LimitMicro) : null);
 }
 
-internal sealed record BalanceView(string AccountId, IReadOnlyList<LotView> Lots, decimal Overage, PolicyView Policy, IReadOnlyList<UsageTotalsView> Usage);
+public sealed record BalanceView(string AccountId, IReadOnlyList<LotView> Lots, decimal Overage, PolicyView Policy, IReadOnlyList<UsageTotalsView> Usage);
 
 /// <summary>What the account used under one contract ("" when none) and model, from the live counters.</summary>
-internal sealed record UsageTotalsView(
+public sealed record UsageTotalsView(
     string ContractId, string Model, long Requests, long ReferenceInputTokens, long ReferenceOutputTokens, long NativeInputTokens,
     long NativeCachedInputTokens, long NativeCacheWriteTokens, long NativeOutputTokens, long NativeReasoningTokens,
     decimal Units, decimal Redeemed, decimal Overage)

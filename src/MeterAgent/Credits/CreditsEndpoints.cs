@@ -128,23 +128,10 @@ internal static class CreditsEndpoints
             return error!;
         }
 
-        if (body.Kind is not ("reject" or "allow" or "allow_up_to") || (body.Kind == "allow_up_to" && body.Limit is not >= 0))
-        {
-            return Results.Problem($"'kind' must be reject, allow or allow_up_to (with a non-negative 'limit' in contract units): {PolicyShape}.", statusCode: StatusCodes.Status400BadRequest);
-        }
-
-        long limitMicro = 0;
-        if (body.Kind == "allow_up_to" && !UnitAmount.TryToMicro(body.Limit!.Value, "limit", out limitMicro, out var problem))
+        if (!TryReadPolicy(body, out var policy, out var problem))
         {
             return Results.Problem(problem, statusCode: StatusCodes.Status400BadRequest);
         }
-
-        var policy = body.Kind switch
-        {
-            "reject" => OveragePolicy.Reject,
-            "allow" => new OveragePolicy(OveragePolicyKind.Allow),
-            _ => new OveragePolicy(OveragePolicyKind.AllowUpTo, limitMicro),
-        };
 
         if (await accounts.GetAccountAsync(accountId, ct) is null)
         {
@@ -153,6 +140,36 @@ internal static class CreditsEndpoints
 
         await ledger.SetPolicyAsync(accountId, policy, ct);
         return Results.Ok(PolicyView.From(policy));
+    }
+
+    /// <summary>
+    /// The overage policy <paramref name="view"/> asks for, or why it is not one: the one check the admin API and the
+    /// operator console's form share.
+    /// </summary>
+    public static bool TryReadPolicy(PolicyView view, out OveragePolicy policy, out string problem)
+    {
+        policy = OveragePolicy.Reject;
+        if (view.Kind is not ("reject" or "allow" or "allow_up_to") || (view.Kind == "allow_up_to" && view.Limit is not >= 0))
+        {
+            problem = $"'kind' must be reject, allow or allow_up_to (with a non-negative 'limit' in contract units): {PolicyShape}.";
+            return false;
+        }
+
+        long limitMicro = 0;
+        if (view.Kind == "allow_up_to" && !UnitAmount.TryToMicro(view.Limit!.Value, "limit", out limitMicro, out var unitProblem))
+        {
+            problem = unitProblem;
+            return false;
+        }
+
+        policy = view.Kind switch
+        {
+            "reject" => OveragePolicy.Reject,
+            "allow" => new OveragePolicy(OveragePolicyKind.Allow),
+            _ => new OveragePolicy(OveragePolicyKind.AllowUpTo, limitMicro),
+        };
+        problem = string.Empty;
+        return true;
     }
 
     private static async Task<IResult> CorrectAsync(string lotId, HttpRequest request, ICreditLedger ledger, TimeProvider clock, CancellationToken ct)
@@ -196,14 +213,17 @@ internal static class CreditsEndpoints
         }
 
         var ct = context.RequestAborted;
-        var balance = new BalanceView(
-            key.AccountId,
-            await LotsAsync(ledger, key.AccountId, ct),
-            ContractUnits.FromMicro(await ledger.GetOverageMicroAsync(key.AccountId, ct)),
-            PolicyView.From(await ledger.GetPolicyAsync(key.AccountId, ct)),
-            [.. (await counters.ReadAsync(key.AccountId, ct)).Select(row => UsageTotalsView.From(row.ContractId, row.Model, row.Totals))]);
+        var balance = await BalanceOfAsync(key.AccountId, ledger, counters, ct);
         await context.Response.WriteAsJsonAsync(balance, CreditsJsonContext.Default.BalanceView, cancellationToken: ct);
     }
+
+    /// <summary>An account's balance: what <c>GET /v1/meteragent/balance</c> answers, and the enterprise console shows.</summary>
+    public static async Task<BalanceView> BalanceOfAsync(string accountId, ICreditLedger ledger, IUsageCounters counters, CancellationToken ct) => new(
+        accountId,
+        await LotsAsync(ledger, accountId, ct),
+        ContractUnits.FromMicro(await ledger.GetOverageMicroAsync(accountId, ct)),
+        PolicyView.From(await ledger.GetPolicyAsync(accountId, ct)),
+        [.. (await counters.ReadAsync(accountId, ct)).Select(row => UsageTotalsView.From(row.ContractId, row.Model, row.Totals))]);
 
     private static async Task UsageAsync(HttpContext context, IAccountStore accounts, IUsageStore usage, string? model, DateTimeOffset? from, DateTimeOffset? to, string? before, int? limit)
     {
@@ -224,7 +244,7 @@ internal static class CreditsEndpoints
         await context.Response.WriteAsJsonAsync(page, CreditsJsonContext.Default.UsagePage, cancellationToken: context.RequestAborted);
     }
 
-    private static async Task<IReadOnlyList<LotView>> LotsAsync(ICreditLedger ledger, string accountId, CancellationToken ct)
+    public static async Task<IReadOnlyList<LotView>> LotsAsync(ICreditLedger ledger, string accountId, CancellationToken ct)
     {
         var lots = await ledger.GetLotsAsync(accountId, ct);
         var views = new LotView[lots.Count];

@@ -18,6 +18,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MeterAgent.Common;
 using MeterAgent.Shutdown;
+using MeterAgent.WebConsole;
 
 namespace MeterAgent.Hosting;
 
@@ -158,6 +159,7 @@ public static class MeterAgentHost
         builder.Services.AddMeterAgentHealth();
         builder.Services.AddMeterAgentTracing(builder.Configuration);
         builder.Services.AddApiDocuments();
+        builder.Services.AddWebConsole(builder.Configuration);
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             // The management and account APIs speak snake_case, as the OpenAI and Anthropic APIs do.
@@ -193,6 +195,8 @@ public static class MeterAgentHost
         // Contract specs and trusted keys load now: a bad file stops start-up with its name and field.
         app.Services.GetRequiredService<ContractCatalog>();
         app.Services.GetRequiredService<DeliveryVerifier>();
+        // The console's security headers, and its assets on both ports (the same files for either audience).
+        app.UseWebConsoleAssets();
         app.UseRouting();
         app.Use(KeepListenersApart);
 
@@ -202,6 +206,7 @@ public static class MeterAgentHost
         app.MapUsageLog();
         app.MapStatements();
         app.MapApiDocuments();
+        app.MapWebConsole();
 
         app.MapReverseProxy(proxy =>
         {
