@@ -369,6 +369,29 @@ internal static class LedgerScripts
         return out
         """);
 
+    public static readonly RedisScript ReadPending = new("read-pending", Prelude + """
+
+        -- ARGV: 3 most to return. The account's pending reservations, oldest first (created µs, then id), read at one
+        -- instant: 9 fields each (id, then the reservation's 8). The set holds only the requests in flight; it is scored by
+        -- deadline, which a renewal moves, so creation order is sorted here.
+        local rows = {}
+        for _, id in ipairs(redis.call('ZRANGE', S .. 'pending', 0, -1)) do
+          local r = load_res(id)
+          if r and r.s == 'pending' then rows[#rows + 1] = r end
+        end
+        table.sort(rows, function(a, b)
+          local ca, cb = tonumber(a.ca), tonumber(b.ca)
+          if ca ~= cb then return ca < cb end
+          return a.id < b.id
+        end)
+        local out = {}
+        for i = 1, math.min(#rows, tonumber(ARGV[3])) do
+          out[#out + 1] = rows[i].id
+          for _, v in ipairs(res_reply(rows[i])) do out[#out + 1] = v end
+        end
+        return out
+        """);
+
     public static readonly RedisScript IssueKey = new("issue-key", Prelude + """
 
         -- ARGV: 3 key id, 4 stored key ('sha256hex|prefix|created µs|'). 0 when the account does not exist.

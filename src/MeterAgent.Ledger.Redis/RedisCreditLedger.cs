@@ -557,6 +557,28 @@ public sealed partial class RedisCreditLedger : ICreditLedger
         return lots;
     }
 
+    /// <summary>
+    /// The account's pending reservations in Redis, read at one instant by the <c>read-pending</c> script on the account's
+    /// slot. A reservation a replica granted locally under <c>fail_open</c> during an outage is not in Redis until its
+    /// settle reconciles it, so it is not listed.
+    /// </summary>
+    public async Task<IReadOnlyList<Reservation>> GetPendingReservationsAsync(string accountId, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(accountId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        cancellationToken.ThrowIfCancellationRequested();
+        var reply = RedisCodec.Strings(await _redis.EvaluateAsync(
+            LedgerScripts.ReadPending, Keys.Account(accountId), [Keys.AccountSpace(accountId), Retention, limit]));
+        const int Fields = 9;
+        var reservations = new List<Reservation>(reply.Length / Fields);
+        for (var i = 0; i < reply.Length; i += Fields)
+        {
+            reservations.Add(RedisCodec.Reservation(reply[i], accountId, reply, i + 1));
+        }
+
+        return reservations;
+    }
+
     /// <summary>The account's policy; <see cref="OveragePolicy.Reject"/> when none was set.</summary>
     public async Task<OveragePolicy> GetPolicyAsync(string accountId, CancellationToken cancellationToken = default)
     {

@@ -48,6 +48,17 @@ internal static class CreditLedgerSql
 
     public const string SelectReservation = $"SELECT {ReservationColumns} FROM reservations WHERE reservation_id = @reservation_id;";
 
+    /// <summary>
+    /// The account's pending reservations, oldest first. Pending rows are the few requests in flight: the expiry
+    /// sweep's (state, expires_at) index finds them without reading the resolved ones (every request ever made), and
+    /// the few found are sorted; no index of its own, so a reserve writes nothing more.
+    /// </summary>
+    public const string SelectPendingByAccount = $"""
+        SELECT reservation_id FROM reservations
+        WHERE state = '{ReservationStateNames.Pending}' AND account_id = @account_id
+        ORDER BY created_at, reservation_id LIMIT @limit;
+        """;
+
     public const string SelectDraws = "SELECT lot_id, reserved, posted FROM reservation_draws WHERE reservation_id = @reservation_id ORDER BY seq;";
 
     public const string InsertReservation = $"""

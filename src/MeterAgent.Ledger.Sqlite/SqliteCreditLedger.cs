@@ -132,6 +132,42 @@ public sealed class SqliteCreditLedger : ICreditLedger
         return Task.FromResult<IReadOnlyList<CreditLot>>(lots);
     }
 
+    public Task<IReadOnlyList<Reservation>> GetPendingReservationsAsync(string accountId, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(accountId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var connection = _database.OpenConnection();
+        using var selectPending = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectPendingByAccount, "@account_id", "@limit");
+        using var selectReservation = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectReservation, "@reservation_id");
+        using var selectDraws = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectDraws, "@reservation_id");
+
+        // One read transaction: the list and each reservation with its draws come from the same snapshot.
+        using var transaction = connection.BeginTransaction(deferred: true);
+        selectPending.Transaction = transaction;
+        selectReservation.Transaction = transaction;
+        selectDraws.Transaction = transaction;
+        selectPending.Parameters[0].Value = accountId;
+        selectPending.Parameters[1].Value = limit;
+        var ids = new List<string>();
+        using (var reader = selectPending.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                ids.Add(reader.GetString(0));
+            }
+        }
+
+        var reservations = new List<Reservation>(ids.Count);
+        foreach (var id in ids)
+        {
+            reservations.Add(CreditLedgerSql.ReadReservation(selectReservation, selectDraws, id)!);
+        }
+
+        return Task.FromResult<IReadOnlyList<Reservation>>(reservations);
+    }
+
     /// <summary>The account's policy; <see cref="OveragePolicy.Reject"/> when none was set.</summary>
     public Task<OveragePolicy> GetPolicyAsync(string accountId, CancellationToken cancellationToken = default)
     {

@@ -52,10 +52,11 @@ public interface ICreditLedger
 
     Task<IReadOnlyList<CreditLot>> GetLotsAsync(string accountId, CancellationToken cancellationToken = default);
 
-    /// <summary>The account's pending reservations (the requests in flight), oldest first, at most <paramref name="limit"/>.</summary>
-    /// <remarks>The default is the contract for the operator console while each backend is given its own.</remarks>
-    Task<IReadOnlyList<Reservation>> GetPendingReservationsAsync(string accountId, int limit, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException("This credit ledger does not list pending reservations.");
+    /// <summary>
+    /// The account's pending reservations (the requests in flight), oldest first (by creation time, then id), at most
+    /// <paramref name="limit"/> (at least 1). A read for the operator console, off the request path.
+    /// </summary>
+    Task<IReadOnlyList<Reservation>> GetPendingReservationsAsync(string accountId, int limit, CancellationToken cancellationToken = default);
 
     Task<OveragePolicy> GetPolicyAsync(string accountId, CancellationToken cancellationToken = default);
 

@@ -127,6 +127,10 @@ internal static class DemoMode
             The account is limited to 200,000 tokens and 600 requests a minute; each response says how much is left:
               curl -si {{proxy}}/v1/chat/completions -H "Authorization: Bearer {{key.Secret}}" -H "Content-Type: application/json" -d '{"model":"emu-chat","max_tokens":16,"messages":[{"role":"user","content":"Hi"}]}' | grep -i x-ratelimit
 
+            The web console, in a browser (docs/console.md):
+              operator (sign in with the admin token {{adminToken}}): {{management}}/console
+              the demo account (sign in with its client key above):   {{proxy}}/console
+
             SREs scrape {{management}}/metrics; the admin, clearing and account APIs are described at
             {{management}}/openapi/admin.json, /openapi/clearing.json and /openapi/account.json.
 

@@ -164,6 +164,48 @@ public abstract class ReservationLifecycleTests : LedgerContract
     }
 
     [Fact]
+    public async Task Pending_reservations_are_listed_oldest_first_bounded_and_only_the_accounts_own()
+    {
+        var lot = await DeliverAsync(20 * Unit);
+        var other = (await Stores.Accounts.CreateAccountAsync("Other")).Id;
+        await Ledger.SetPolicyAsync(other, new OveragePolicy(OveragePolicyKind.Allow));
+        Assert.True((await Ledger.ReserveAsync(Request(other, new Dictionary<string, long> { ["gpt4o-2026q1"] = Unit }, now: T0.AddMinutes(10)))).Granted);
+
+        // Made out of order; two at the same instant are ordered by id. "res_b" is renewed past the others' deadlines,
+        // so an order by deadline would put it last.
+        async Task<Reservation> ReserveAt(string id, int minutes, long units) =>
+            (await Ledger.ReserveAsync(Request(AccountId, new Dictionary<string, long> { ["gpt4o-2026q1"] = units * Unit }, id, T0.AddMinutes(minutes)))).Reservation!;
+        var third = await ReserveAt("res_c", 2, 3);
+        var first = await ReserveAt("res_b", -1, 1);
+        var second = await ReserveAt("res_d", 1, 2);
+        var firstTie = await ReserveAt("res_a", -1, 1);
+        var posted = await ReserveAt("res_e", -5, 1);
+        var voided = await ReserveAt("res_f", -4, 1);
+        await Ledger.PostAsync(posted.ReservationId, Unit);
+        await Ledger.VoidAsync(voided.ReservationId);
+        Assert.Equal(1, await Ledger.RenewAsync([first.ReservationId], T0.AddHours(1)));
+
+        var all = await Ledger.GetPendingReservationsAsync(AccountId, 10);
+
+        Assert.Equal(["res_a", "res_b", "res_d", "res_c"], all.Select(r => r.ReservationId));
+        Assert.All(all, r => Assert.Equal((ReservationState.Pending, AccountId), (r.State, r.AccountId)));
+        Assert.Equal([new LotDraw(lot, 2 * Unit, 0)], all[2].Draws);
+        Assert.Equal((T0.AddMinutes(1), T0.AddMinutes(6), "gpt4o-2026q1"), (all[2].CreatedAt, all[2].ExpiresAt, all[2].ContractId));
+        Assert.Equal(T0.AddHours(1), all[1].ExpiresAt);
+        Assert.Equal((third.ReservedMicro, firstTie.CreatedAt), (all[3].ReservedMicro, all[0].CreatedAt));
+
+        Assert.Equal(["res_a", "res_b"], (await Ledger.GetPendingReservationsAsync(AccountId, 2)).Select(r => r.ReservationId));
+        Assert.Single(await Ledger.GetPendingReservationsAsync(other, 10));
+        Assert.Empty(await Ledger.GetPendingReservationsAsync("acct_ffffffffffffffff", 10));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Ledger.GetPendingReservationsAsync(AccountId, 0));
+
+        // Resolved or expired, a reservation leaves the list.
+        await Ledger.PostAsync(second.ReservationId, Unit);
+        Assert.Equal(2, await Ledger.ExpireAsync(T0.AddMinutes(7)));
+        Assert.Equal(["res_b"], (await Ledger.GetPendingReservationsAsync(AccountId, 10)).Select(r => r.ReservationId));
+    }
+
+    [Fact]
     public async Task Concurrent_reservations_never_spend_a_lot_twice()
     {
         await DeliverAsync(50 * Unit);
