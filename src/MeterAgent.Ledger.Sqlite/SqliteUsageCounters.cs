@@ -23,7 +23,7 @@ public sealed class SqliteUsageCounters(SqliteDatabase database) : IUsageCounter
 
     // +account_id, +status: the records past the watermark are found by their rowid range, never by an index that
     // would walk all of a big account's rows.
-    private static readonly string Sum = $"""
+    internal static readonly string Sum = $"""
         SELECT contract_id, model, {UsageRollupSql.RollupSums}
         FROM (
             SELECT contract_id, model, {UsageRollupSql.RollupColumns} FROM usage_rollup WHERE account_id = @account_id
