@@ -236,6 +236,69 @@ internal static class SqliteSchema
             created_at     INTEGER NOT NULL
         ) STRICT;
         """,
+
+        // 10: the consoles' reads at a million records. Indexes for the record pages (newest first by id within an
+        // account; the few records not completed by status; by requested and by served model), and rollups of the closed
+        // records' totals per account, UTC day, contract and model (and per day, contract and model over all accounts)
+        // that the live counters and the daily reports read instead of summing every record. The rollups are folded in
+        // from usage_records in rowid order (rows are only ever appended, in commit order) up to the watermark in
+        // usage_rollup_state, off the request path (UsageRollupService); a read adds the rows past the watermark itself.
+        // A row already folded that is updated (a record closed again, or an old file's open row closed by recovery) is
+        // moved by the trigger: its old totals out, its new in. The step folds every row the file has.
+        $"""
+        CREATE INDEX ix_usage_records_account_id ON usage_records (account_id, id);
+        CREATE INDEX ix_usage_records_status_id ON usage_records (status, id) WHERE status <> '{UsageRollupSql.Completed}';
+        CREATE INDEX ix_usage_records_requested_model ON usage_records (requested_model, id);
+        CREATE INDEX ix_usage_records_served_model ON usage_records (served_model, id);
+
+        CREATE TABLE usage_rollup (
+            account_id                 TEXT NOT NULL,
+            day                        INTEGER NOT NULL,
+            contract_id                TEXT NOT NULL,
+            model                      TEXT NOT NULL,
+            requests                   INTEGER NOT NULL,
+            reference_input_tokens     INTEGER NOT NULL,
+            reference_output_tokens    INTEGER NOT NULL,
+            native_input_tokens        INTEGER NOT NULL,
+            native_cached_input_tokens INTEGER NOT NULL,
+            native_cache_write_tokens  INTEGER NOT NULL,
+            native_output_tokens       INTEGER NOT NULL,
+            native_reasoning_tokens    INTEGER NOT NULL,
+            units_micro                INTEGER NOT NULL,
+            redeemed_micro             INTEGER NOT NULL,
+            overage_micro              INTEGER NOT NULL,
+            PRIMARY KEY (account_id, day, contract_id, model)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE usage_rollup_day (
+            day                        INTEGER NOT NULL,
+            contract_id                TEXT NOT NULL,
+            model                      TEXT NOT NULL,
+            requests                   INTEGER NOT NULL,
+            reference_input_tokens     INTEGER NOT NULL,
+            reference_output_tokens    INTEGER NOT NULL,
+            native_input_tokens        INTEGER NOT NULL,
+            native_cached_input_tokens INTEGER NOT NULL,
+            native_cache_write_tokens  INTEGER NOT NULL,
+            native_output_tokens       INTEGER NOT NULL,
+            native_reasoning_tokens    INTEGER NOT NULL,
+            units_micro                INTEGER NOT NULL,
+            redeemed_micro             INTEGER NOT NULL,
+            overage_micro              INTEGER NOT NULL,
+            PRIMARY KEY (day, contract_id, model)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE usage_rollup_state (
+            only   INTEGER NOT NULL PRIMARY KEY CHECK (only = 1),
+            folded INTEGER NOT NULL
+        ) STRICT;
+
+        INSERT INTO usage_rollup_state (only, folded) VALUES (1, 0);
+
+        {UsageRollupSql.UpdateTrigger}
+
+        {UsageRollupSql.Fold("(SELECT MAX(rowid) FROM usage_records)")}
+        """,
     ];
 
     /// <summary>The version whose step moves <c>usage_journal</c>'s open rows to the journal file before dropping the table.</summary>

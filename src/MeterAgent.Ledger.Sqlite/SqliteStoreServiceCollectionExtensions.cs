@@ -51,6 +51,7 @@ public static class SqliteStoreServiceCollectionExtensions
         services.TryAddSingleton<IRateLimitPolicyStore>(sp => sp.GetRequiredService<SqliteRateLimitPolicyStore>());
         services.AddInProcessRateLimits();
         services.AddHostedService<WalCheckpointService>();
+        services.AddHostedService<UsageRollupService>();
         return services;
     }
 }

@@ -150,49 +150,9 @@ public sealed partial class SqliteUsageStore : IUsageStore
         using var transaction = connection.BeginTransaction(deferred: true);
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-
-        // Only fixed fragments are joined; every value is a parameter.
-        var sql = new StringBuilder($"SELECT {UsageRecordSql.SelectColumns} FROM usage_records WHERE 1 = 1");
-        if (query.AccountId is not null)
-        {
-            sql.Append(" AND account_id = @account_id");
-            command.Parameters.AddWithValue("@account_id", query.AccountId);
-        }
-
-        if (query.Model is not null)
-        {
-            sql.Append(" AND (requested_model = @model OR served_model = @model)");
-            command.Parameters.AddWithValue("@model", query.Model);
-        }
-
-        if (query.From is { } from)
-        {
-            sql.Append(" AND started_at >= @from");
-            command.Parameters.AddWithValue("@from", SqliteTime.ToUnixMicroseconds(from));
-        }
-
-        if (query.To is { } to)
-        {
-            sql.Append(" AND started_at < @to");
-            command.Parameters.AddWithValue("@to", SqliteTime.ToUnixMicroseconds(to));
-        }
-
-        if (query.Status is { } status)
-        {
-            sql.Append(" AND status = @status");
-            command.Parameters.AddWithValue("@status", UsageStatusNames.ToName(status));
-        }
-
-        if (query.Before is not null)
-        {
-            sql.Append(" AND id < @before");
-            command.Parameters.AddWithValue("@before", query.Before);
-        }
-
         var limit = Math.Min(query.Limit, MaxQueryLimit);
-        sql.Append(" ORDER BY id DESC LIMIT @limit;");
-        command.Parameters.AddWithValue("@limit", limit);
-        command.CommandText = sql.ToString();
+        BindQuery(command, query, limit);
+        command.CommandText = PlanQuery(command, query);
 
         var records = new List<UsageRecord>();
         using (var reader = command.ExecuteReader())
@@ -228,6 +188,112 @@ public sealed partial class SqliteUsageStore : IUsageStore
         }
 
         return Task.FromResult<IReadOnlyList<UsageRecord>>(records);
+    }
+
+    /// <summary>A filter that matches at most this many rows drives the query: its rows are read and sorted.</summary>
+    internal const int SelectiveRows = 2_000;
+
+    private static void BindQuery(Microsoft.Data.Sqlite.SqliteCommand command, UsageQuery query, int limit)
+    {
+        command.Parameters.AddWithValue("@account_id", (object?)query.AccountId ?? DBNull.Value);
+        command.Parameters.AddWithValue("@model", (object?)query.Model ?? DBNull.Value);
+        command.Parameters.AddWithValue("@from", query.From is { } from ? SqliteTime.ToUnixMicroseconds(from) : DBNull.Value);
+        command.Parameters.AddWithValue("@to", query.To is { } to ? SqliteTime.ToUnixMicroseconds(to) : DBNull.Value);
+        command.Parameters.AddWithValue("@status", query.Status is { } status ? UsageStatusNames.ToName(status) : DBNull.Value);
+        command.Parameters.AddWithValue("@before", (object?)query.Before ?? DBNull.Value);
+        command.Parameters.AddWithValue("@limit", limit);
+        command.Parameters.AddWithValue("@probe", SelectiveRows + 1);
+    }
+
+    /// <summary>
+    /// Chooses how to find the page. SQLite's planner cannot tell a model or status that matches almost nothing from one
+    /// that matches most records, and either wrong choice reads the whole table. So each indexed filter is first counted
+    /// by its own index, up to <see cref="SelectiveRows"/> + 1 entries (cheap: the index alone): the filter with fewest
+    /// matches, if at most that many, drives the query (its ids are read, the other filters checked, the few rows sorted);
+    /// when every filter matches many records, the rows are walked newest first by id (within the account, when there is
+    /// one) and the first <see cref="UsageQuery.Limit"/> that pass every filter are the page. Only fixed fragments are joined;
+    /// every value is a parameter. A status other than completed is read through the partial index of those few rows.
+    /// </summary>
+    private static string PlanQuery(Microsoft.Data.Sqlite.SqliteCommand command, UsageQuery query)
+    {
+        var before = query.Before is null ? string.Empty : " AND id < @before";
+        var time = (query.From is null ? string.Empty : " AND started_at >= @from") + (query.To is null ? string.Empty : " AND started_at < @to");
+
+        // Each candidate driver: the ids it matches (an indexed condition), newest first.
+        var drivers = new List<string>(3);
+        if (query.AccountId is not null)
+        {
+            drivers.Add(time.Length > 0
+                ? $"SELECT id FROM usage_records INDEXED BY ix_usage_records_account_started WHERE account_id = @account_id{time}{before}"
+                : $"SELECT id FROM usage_records INDEXED BY ix_usage_records_account_id WHERE account_id = @account_id{before}");
+        }
+
+        if (query.Status is { } status && status != UsageStatus.Completed)
+        {
+            // The partial index's own condition is repeated, so SQLite sees that the query implies it.
+            drivers.Add(
+                $"SELECT id FROM usage_records INDEXED BY ix_usage_records_status_id WHERE status = @status AND status <> '{UsageRollupSql.Completed}'{before}");
+        }
+
+        if (query.Model is not null)
+        {
+            drivers.Add(
+                $"SELECT id FROM usage_records INDEXED BY ix_usage_records_requested_model WHERE requested_model = @model{before} "
+                + $"UNION SELECT id FROM usage_records INDEXED BY ix_usage_records_served_model WHERE served_model = @model{before}");
+        }
+
+        string? driver = null;
+        var fewest = long.MaxValue;
+        foreach (var candidate in drivers)
+        {
+            using var probe = command.Connection!.CreateCommand();
+            probe.Transaction = command.Transaction;
+            probe.CommandText = $"SELECT COUNT(*) FROM ({candidate} LIMIT @probe);";
+            foreach (Microsoft.Data.Sqlite.SqliteParameter parameter in command.Parameters)
+            {
+                probe.Parameters.AddWithValue(parameter.ParameterName, parameter.Value);
+            }
+
+            var count = (long)probe.ExecuteScalar()!;
+            if (count <= SelectiveRows && count < fewest)
+            {
+                (driver, fewest) = (candidate, count);
+            }
+        }
+
+        // Every filter, with unary + so that no index but the driver's (or the id order's) is used for it.
+        var filters = new StringBuilder();
+        if (query.AccountId is not null)
+        {
+            filters.Append(driver is null ? " AND account_id = @account_id" : " AND +account_id = @account_id");
+        }
+
+        if (query.Model is not null)
+        {
+            filters.Append(" AND (+requested_model = @model OR +served_model = @model)");
+        }
+
+        if (query.From is not null)
+        {
+            filters.Append(" AND +started_at >= @from");
+        }
+
+        if (query.To is not null)
+        {
+            filters.Append(" AND +started_at < @to");
+        }
+
+        if (query.Status is not null)
+        {
+            filters.Append(" AND +status = @status");
+        }
+
+        var source = driver is not null
+            ? $"usage_records WHERE id IN ({driver})"
+            : query.AccountId is not null
+                ? "usage_records INDEXED BY ix_usage_records_account_id WHERE 1 = 1"
+                : "usage_records WHERE 1 = 1";
+        return $"SELECT {UsageRecordSql.SelectColumns} FROM {source}{filters}{before} ORDER BY id DESC LIMIT @limit;";
     }
 
     [LoggerMessage(EventId = 1112, Level = LogLevel.Warning,

@@ -18,4 +18,11 @@ if (args is ["--interval-close", var records])
     return;
 }
 
+// `--console-queries N` seeds (or reuses) N-record stores of both shapes and times each console read once over.
+if (args is ["--console-queries", var seeded])
+{
+    await ConsoleQueries.RunAsync(int.Parse(seeded, CultureInfo.InvariantCulture));
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(LogBenchmarks).Assembly).Run(args);

@@ -1,0 +1,108 @@
+namespace MeterAgent.Ledger.Sqlite;
+
+/// <summary>
+/// The usage rollups (schema step 10): closed records' totals per account, UTC day, contract and model
+/// (<c>usage_rollup</c>) and per day, contract and model over all accounts (<c>usage_rollup_day</c>), folded in from
+/// <c>usage_records</c> in rowid order up to <c>usage_rollup_state.folded</c>. Rows are only ever inserted, by the one
+/// writer, so rowids grow in commit order and a snapshot holds every row up to its largest rowid: the rows folded and
+/// those past the watermark never overlap and never miss one. A read sums the rollup and the rows past the watermark
+/// in one statement (one snapshot), so it equals the plain SUM over the records at that instant.
+/// </summary>
+internal static class UsageRollupSql
+{
+    public const string Completed = "completed";
+
+    public const long MicrosecondsPerDay = 86_400_000_000;
+
+    /// <summary>The summed columns of the rollups, in <see cref="Counters.UsageTotals.FieldNames"/> order after the count.</summary>
+    public static readonly string[] Sums =
+    [
+        "reference_input_tokens", "reference_output_tokens", "native_input_tokens", "native_cached_input_tokens",
+        "native_cache_write_tokens", "native_output_tokens", "native_reasoning_tokens", "units_micro", "redeemed_micro", "overage_micro",
+    ];
+
+    private static readonly string Columns = "requests, " + string.Join(", ", Sums);
+
+    private static readonly string Accumulate =
+        "requests = requests + excluded.requests, " + string.Join(", ", Sums.Select(c => $"{c} = {c} + excluded.{c}"));
+
+    /// <summary>A record's own values for the sums (nullable ones as 0), with a sign; <paramref name="row"/> is a prefix like <c>old.</c>.</summary>
+    private static string Values(string row, string sign) =>
+        $"{sign}1, " + string.Join(", ", Sums.Select(c => $"{sign}IFNULL({row}{c}, 0)"));
+
+    /// <summary>The same sums over a group of records (what the plain queries compute).</summary>
+    public static readonly string GroupSums =
+        "COUNT(*), " + string.Join(", ", Sums.Select(c => $"IFNULL(SUM({c}), 0)"));
+
+    /// <summary>Sums of the rollup's own columns.</summary>
+    public static readonly string RollupSums =
+        "SUM(requests), " + string.Join(", ", Sums.Select(c => $"SUM({c})"));
+
+    public static readonly string RollupColumns = Columns;
+
+    /// <summary>A record's row for a union with rollup rows: 1 request and its values.</summary>
+    public static readonly string RecordValues = Values(string.Empty, string.Empty);
+
+    public const string Day = "started_at / 86400000000";
+
+    public const string Model = "COALESCE(served_model, requested_model, '')";
+
+    public const string Contract = "COALESCE(contract_id, '')";
+
+    /// <summary>
+    /// Folds the closed rows past the watermark, up to rowid <paramref name="upTo"/> (an SQL expression), into both
+    /// rollups and moves the watermark there. <c>+status</c>: the rowid range is the scan, not a status index.
+    /// </summary>
+    public static string Fold(string upTo) => $"""
+        INSERT INTO usage_rollup (account_id, day, contract_id, model, {Columns})
+        SELECT account_id, {Day}, {Contract}, {Model}, {GroupSums}
+        FROM usage_records
+        WHERE rowid > (SELECT folded FROM usage_rollup_state) AND rowid <= {upTo} AND +status <> '{UsageStatusNames.Open}'
+        GROUP BY 1, 2, 3, 4
+        ON CONFLICT (account_id, day, contract_id, model) DO UPDATE SET {Accumulate};
+
+        INSERT INTO usage_rollup_day (day, contract_id, model, {Columns})
+        SELECT {Day}, {Contract}, {Model}, {GroupSums}
+        FROM usage_records
+        WHERE rowid > (SELECT folded FROM usage_rollup_state) AND rowid <= {upTo} AND +status <> '{UsageStatusNames.Open}'
+        GROUP BY 1, 2, 3
+        ON CONFLICT (day, contract_id, model) DO UPDATE SET {Accumulate};
+
+        UPDATE usage_rollup_state SET folded = MAX(folded, IFNULL({upTo}, 0));
+        """;
+
+    /// <summary>The next watermark for a fold of at most @batch rows: the rowid that many rows on (or the last).</summary>
+    public const string NextWatermark = """
+        SELECT (SELECT folded FROM usage_rollup_state),
+               (SELECT MAX(rowid) FROM (SELECT rowid FROM usage_records WHERE rowid > (SELECT folded FROM usage_rollup_state) ORDER BY rowid LIMIT @batch));
+        """;
+
+    private static string Move(string table, string keyColumns, string keyValues, string conflict, string row, string sign) => $"""
+          INSERT INTO {table} ({keyColumns}, {Columns})
+          SELECT {keyValues}, {Values(row, sign)} WHERE {row}status <> '{UsageStatusNames.Open}'
+          ON CONFLICT ({conflict}) DO UPDATE SET {Accumulate};
+        """;
+
+    private static string MoveBoth(string row, string sign) =>
+        Move(
+            "usage_rollup", "account_id, day, contract_id, model",
+            $"{row}account_id, {row}started_at / {MicrosecondsPerDay}, COALESCE({row}contract_id, ''), COALESCE({row}served_model, {row}requested_model, '')",
+            "account_id, day, contract_id, model", row, sign)
+        + Move(
+            "usage_rollup_day", "day, contract_id, model",
+            $"{row}started_at / {MicrosecondsPerDay}, COALESCE({row}contract_id, ''), COALESCE({row}served_model, {row}requested_model, '')",
+            "day, contract_id, model", row, sign);
+
+    /// <summary>
+    /// A folded row that changes moves in the rollups: its old totals out (if it was closed), its new in (if it is). Only
+    /// an update fires it, never the insert a close normally is; rows past the watermark are left to the fold.
+    /// </summary>
+    public static readonly string UpdateTrigger = $"""
+        CREATE TRIGGER usage_rollup_moved AFTER UPDATE ON usage_records
+        WHEN old.rowid <= (SELECT folded FROM usage_rollup_state)
+        BEGIN
+        {MoveBoth("old.", "-")}
+        {MoveBoth("new.", "")}
+        END;
+        """;
+}
