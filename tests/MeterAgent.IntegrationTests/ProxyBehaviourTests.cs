@@ -86,6 +86,26 @@ public sealed class ProxyBehaviourTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Admin_usage_filters_by_status_and_refuses_an_unknown_one()
+    {
+        using var rejected = await _agent.Http.SendAsync(_agent.OpenAIRequest("v1/chat/completions", "{\"model\":"));
+        var rejectedId = (await _agent.RecordForAsync(rejected)).Id;
+        using var served = await _agent.Http.SendAsync(_agent.OpenAIRequest("v1/chat/completions",
+            """{"model":"emu-chat","max_tokens":4,"messages":[{"role":"user","content":"hi"}]}"""));
+        var servedId = (await _agent.RecordForAsync(served)).Id;
+
+        var onlyRejected = await TestAgent.JsonAsync(await _agent.Admin.GetAsync("admin/usage?status=rejected&limit=1000"));
+        var ids = onlyRejected.GetProperty("records").EnumerateArray().Select(r => r.GetProperty("id").GetString()).ToList();
+        Assert.Contains(rejectedId, ids);
+        Assert.DoesNotContain(servedId, ids);
+        Assert.All(onlyRejected.GetProperty("records").EnumerateArray(), r => Assert.Equal("rejected", r.GetProperty("status").GetString()));
+
+        using var unknown = await _agent.Admin.GetAsync("admin/usage?status=paid");
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Contains("'status'", (await TestAgent.JsonAsync(unknown)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Missing_model_on_anthropic_gets_anthropic_shape()
     {
         using var response = await _agent.Http.SendAsync(_agent.AnthropicRequest("""{"max_tokens":10,"messages":[]}"""));

@@ -2,6 +2,7 @@ using MeterAgent.Ledger.Accounts;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.ApiDocs;
 using MeterAgent.Common;
+using MeterAgent.WebConsole;
 
 namespace MeterAgent.Admin;
 
@@ -74,7 +75,7 @@ internal static class AdminEndpoints
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapGet("/usage", async (
-            string? account, string? model, DateTimeOffset? from, DateTimeOffset? to, string? before, int? limit,
+            string? account, string? model, string? status, DateTimeOffset? from, DateTimeOffset? to, string? before, int? limit,
             IUsageStore usage, CancellationToken ct) =>
         {
             var pageSize = limit ?? 100;
@@ -83,10 +84,18 @@ internal static class AdminEndpoints
                 return Results.Problem("'limit' must be 1-1000.", statusCode: StatusCodes.Status400BadRequest);
             }
 
-            var records = await usage.QueryAsync(new UsageQuery(account, model, from, to, before, pageSize), ct);
+            UsageStatus? state = null;
+            if (status is not null && (state = UsageFilters.ParseStatus(status)) is null)
+            {
+                return Results.Problem(
+                    $"'status' must be one of: {string.Join(", ", UsageFilters.Statuses.Select(entry => entry.Name))}.",
+                    statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var records = await usage.QueryAsync(new UsageQuery(account, model, from, to, before, pageSize, state), ct);
             var next = records.Count == pageSize ? records[^1].Id : null;
             return Results.Ok(new UsagePage(records, next));
-        }).WithName("QueryUsage").WithSummary("Usage records, newest first, a page at a time ('before' is the last page's 'next').")
+        }).WithName("QueryUsage").WithSummary("Usage records, newest first, a page at a time ('before' is the last page's 'next'); filters: account, model, status, from, to.")
             .Produces<UsagePage>().ProducesProblem(StatusCodes.Status400BadRequest);
 
         admin.MapGet("/usage/{usageId}", async (string usageId, IUsageStore usage, CancellationToken ct) =>

@@ -28,7 +28,8 @@ public sealed record UsageFilters(string? Account, string? Model, string? Status
         accountId, Model, From is null ? null : ParseTime(From), To is null ? null : ParseTime(To), before, limit,
         Status is null ? null : ParseStatus(Status));
 
-    private static UsageStatus? ParseStatus(string text)
+    /// <summary>A status by its snake_case name (any case); null when there is none of that name.</summary>
+    public static UsageStatus? ParseStatus(string text)
     {
         foreach (var (name, status) in Statuses)
         {
