@@ -108,36 +108,9 @@ internal sealed class ConsoleQueries : IDisposable
         }
     }
 
-    /// <summary>
-    /// A seeded store for this shape and size, made once and kept in the temp folder for the next run (BenchmarkDotNet
-    /// runs each case in a process of its own); the file name carries the schema version, so a new step seeds afresh.
-    /// </summary>
-    public static SeededStore Seed(string shape, int records)
-    {
-        var seedShape = shape == OneAccount ? SeedShape.OneAccount : SeedShape.Spread;
-        var path = Path.Combine(Path.GetTempPath(), $"meteragent-console-{shape}-{records}-v{SqliteSchema.CurrentVersion}.db");
-        if (File.Exists(path))
-        {
-            using var reopened = new SqliteDatabase(Options.Create(new SqliteStoreOptions { Path = path }), NullLogger<SqliteDatabase>.Instance);
-            var accounts = seedShape.Accounts == 1 ? ["acct_0000000000000000"] : Enumerable.Range(0, seedShape.Accounts).Select(i => $"acct_{i:x16}").ToArray();
-            var to = new DateTimeOffset(File.GetLastWriteTimeUtc(path).Date, TimeSpan.Zero).AddDays(1);
-            return new SeededStore(
-                path, records, accounts, [.. Enumerable.Range(0, seedShape.Models).Select(i => $"model-{i}")], MillionRecordStore.RareModel,
-                to.AddDays(-seedShape.Days), to, TimeSpan.Zero);
-        }
-
-        var partial = path + ".partial";
-        foreach (var leftover in new[] { partial, partial + "-wal", partial + "-shm" })
-        {
-            File.Delete(leftover);
-        }
-
-        var seeded = MillionRecordStore.Create(partial, records, seedShape);
-        File.Delete(partial + "-wal");
-        File.Delete(partial + "-shm");
-        File.Move(partial, path);
-        return seeded with { Path = path };
-    }
+    /// <summary>A seeded store for this shape and size, made once and kept in the temp folder (<see cref="MillionRecordStore.SeedOrReuse"/>).</summary>
+    public static SeededStore Seed(string shape, int records) =>
+        MillionRecordStore.SeedOrReuse(shape, records, shape == OneAccount ? SeedShape.OneAccount : SeedShape.Spread);
 
     /// <summary>`--console-queries N`: seeds (or reuses) both shapes and prints each call's median over 20 runs.</summary>
     public static async Task RunAsync(int records)

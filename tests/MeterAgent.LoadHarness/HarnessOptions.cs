@@ -29,7 +29,7 @@ internal sealed record HarnessOptions(
           --out FILE             Markdown report (default BenchmarkDotNet.Artifacts/load-harness/results.md)
           --alloc-types          also print each cell's allocation per request by type (sampled GC AllocationTick
                                  events; the generator's share is in every cell, so compare with the direct cell)
-        """;
+        """ + "\n" + ConsolePages.Usage;
 
     public static HarnessOptions Parse(string[] args)
     {

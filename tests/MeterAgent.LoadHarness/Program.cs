@@ -1,6 +1,20 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using MeterAgent.LoadHarness;
+
+// `--console-pages N [--out FILE]`: the web console's pages on an N-record store instead of the load run.
+if (args is ["--console-pages", var pageRecords, .. var pageRest])
+{
+    if (!int.TryParse(pageRecords, NumberStyles.None, CultureInfo.InvariantCulture, out var records) || records < 1
+        || pageRest is not ([] or ["--out", _]))
+    {
+        Console.Error.WriteLine(HarnessOptions.Usage);
+        return 2;
+    }
+
+    return await ConsolePages.RunAsync(records, pageRest is [_, var file] ? file : ConsolePages.DefaultOutput);
+}
 
 HarnessOptions options;
 try

@@ -87,6 +87,59 @@ public static class MillionRecordStore
         return new SeededStore(path, records, accounts, models, RareModel, from, to, started.Elapsed);
     }
 
+    /// <summary>
+    /// A seeded store for this shape and size, made once and kept in the temp folder for the next run
+    /// (<c>meteragent-console-{name}-{records}-v{schema}.db</c>: the name carries the schema version, so a new step
+    /// seeds afresh). A reused file's time span is read from its records (not its modification time: an agent or a
+    /// benchmark that opened it since may have touched it on another day).
+    /// </summary>
+    /// <param name="name">the shape's name in the file name (the console benchmarks use "one-account" and "spread")</param>
+    /// <param name="records">how many records</param>
+    /// <param name="shape">how they are spread</param>
+    public static SeededStore SeedOrReuse(string name, int records, SeedShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"meteragent-console-{name}-{records}-v{SqliteSchema.CurrentVersion}.db");
+        if (File.Exists(path))
+        {
+            return Reopen(path, records, shape);
+        }
+
+        var partial = path + ".partial";
+        foreach (var leftover in new[] { partial, partial + "-wal", partial + "-shm" })
+        {
+            File.Delete(leftover);
+        }
+
+        var seeded = Create(partial, records, shape);
+        File.Delete(partial + "-wal");
+        File.Delete(partial + "-shm");
+        File.Move(partial, path);
+        return seeded with { Path = path };
+    }
+
+    private static SeededStore Reopen(string path, int records, SeedShape shape)
+    {
+        long? newest;
+
+        // Through the agent's own opening (migrations, if a step was added since), then the newest start: the last row
+        // inserted, as Create inserts oldest first (one row read, where MAX(started_at) would scan every record).
+        using (var database = new SqliteDatabase(Options.Create(new SqliteStoreOptions { Path = path }), NullLogger<SqliteDatabase>.Instance))
+        {
+            using var connection = database.OpenConnection();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT started_at FROM usage_records ORDER BY rowid DESC LIMIT 1;";
+            newest = command.ExecuteScalar() is long micros ? micros : null;
+        }
+
+        // Create spreads the starts over [from, to - 1 s] with to = the day after seeding, at midnight UTC.
+        var last = newest is { } value ? DateTimeOffset.UnixEpoch.AddTicks(value * 10) : DateTimeOffset.UtcNow;
+        var to = new DateTimeOffset(last.UtcDateTime.Date, TimeSpan.Zero).AddDays(1);
+        var accounts = Enumerable.Range(0, shape.Accounts).Select(i => $"acct_{i:x16}").ToArray();
+        var models = Enumerable.Range(0, shape.Models).Select(i => $"model-{i}").ToArray();
+        return new SeededStore(path, records, accounts, models, RareModel, to.AddDays(-shape.Days), to, TimeSpan.Zero);
+    }
+
     private static void SeedAccounts(SqliteConnection connection, SqliteTransaction transaction, string[] accounts, DateTimeOffset from)
     {
         using var account = Command(connection, transaction, "INSERT INTO accounts (account_id, name, created_at) VALUES (@a, @n, @t);", "@a", "@n", "@t");

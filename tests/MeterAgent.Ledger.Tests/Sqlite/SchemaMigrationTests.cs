@@ -90,4 +90,172 @@ public sealed class SchemaMigrationTests
         Assert.Equal("lot_00000000000000a1|lot_\"quoted\"", command.ExecuteScalar());
         UsageRecords.AssertSame(record, await store.Usage.GetAsync(record.Id));
     }
+
+    /// <summary>
+    /// A file as schema step 9 left it: random records of three accounts over five days, most closed, some open (a
+    /// crash's leftovers), some with no model or contract; ids in random order against their start times.
+    /// </summary>
+    private static void CreateVersion9(string path, int records, int seed)
+    {
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            wal.ExecuteNonQuery();
+        }
+
+        SqliteSchema.Migrate(connection, target: 9);
+        using var transaction = connection.BeginTransaction();
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = """
+            INSERT INTO usage_records (id, account_id, key_id, surface, requested_model, served_model, stream, started_at, ended_at,
+                status, native_reported, native_input_tokens, native_cached_input_tokens, native_output_tokens, reference_input_tokens,
+                reference_output_tokens, quality, non_text_input, contract_id, units_micro, redeemed_micro, overage_micro)
+            VALUES (@id, @account, 'key_1', 'openai.chat_completions', @requested, @served, 0, @started, @ended, @status, @native,
+                @native_input, @native_cached, @native_output, @input, @output, 'estimated', 0, @contract, @units, @redeemed, @overage);
+            """;
+        var random = new Random(seed);
+        string?[] models = ["m1", "m2", null];
+        string[] statuses = ["completed", "completed", "completed", "client_aborted", "upstream_error", "rejected", "open"];
+        object Maybe(long value) => random.Next(3) == 0 ? DBNull.Value : value;
+        for (var i = 0; i < records; i++)
+        {
+            var model = models[random.Next(models.Length)];
+            var native = random.Next(2) == 0;
+            insert.Parameters.Clear();
+            insert.Parameters.AddWithValue("@id", Guid.NewGuid().ToString("N"));
+            insert.Parameters.AddWithValue("@account", "acct_" + random.Next(3));
+            insert.Parameters.AddWithValue("@requested", (object?)model ?? DBNull.Value);
+            insert.Parameters.AddWithValue("@served", model is null || random.Next(2) == 0 ? DBNull.Value : model + "-served");
+            var started = UsageRecords.T0.ToUnixTimeMilliseconds() * 1000 + random.NextInt64(5 * 86_400_000_000L);
+            insert.Parameters.AddWithValue("@started", started);
+            insert.Parameters.AddWithValue("@ended", started + 1000);
+            insert.Parameters.AddWithValue("@status", statuses[random.Next(statuses.Length)]);
+            insert.Parameters.AddWithValue("@native", native ? 1 : 0);
+            insert.Parameters.AddWithValue("@native_input", native ? random.Next(1000) : DBNull.Value);
+            insert.Parameters.AddWithValue("@native_cached", native ? Maybe(random.Next(100)) : DBNull.Value);
+            insert.Parameters.AddWithValue("@native_output", native ? random.Next(1000) : DBNull.Value);
+            insert.Parameters.AddWithValue("@input", random.Next(1000));
+            insert.Parameters.AddWithValue("@output", random.Next(1000));
+            insert.Parameters.AddWithValue("@contract", random.Next(3) == 0 ? DBNull.Value : "c" + random.Next(2));
+            insert.Parameters.AddWithValue("@units", Maybe(random.Next(1_000_000)));
+            insert.Parameters.AddWithValue("@redeemed", Maybe(random.Next(1_000_000)));
+            insert.Parameters.AddWithValue("@overage", Maybe(random.Next(1000)));
+            insert.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>Every row of a query, as text, for comparing two result sets whole.</summary>
+    private static string Rows(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<string>();
+        while (reader.Read())
+        {
+            rows.Add(string.Join(",", Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i).ToString())));
+        }
+
+        return string.Join("\n", rows);
+    }
+
+    // The plain sums, written out here rather than taken from UsageRollupSql, so the test does not share the code it checks.
+    private const string PlainSums = """
+        COUNT(*), IFNULL(SUM(reference_input_tokens), 0), IFNULL(SUM(reference_output_tokens), 0), IFNULL(SUM(native_input_tokens), 0),
+        IFNULL(SUM(native_cached_input_tokens), 0), IFNULL(SUM(native_cache_write_tokens), 0), IFNULL(SUM(native_output_tokens), 0),
+        IFNULL(SUM(native_reasoning_tokens), 0), IFNULL(SUM(units_micro), 0), IFNULL(SUM(redeemed_micro), 0), IFNULL(SUM(overage_micro), 0)
+        """;
+
+    private const string RollupValues = """
+        requests, reference_input_tokens, reference_output_tokens, native_input_tokens, native_cached_input_tokens,
+        native_cache_write_tokens, native_output_tokens, native_reasoning_tokens, units_micro, redeemed_micro, overage_micro
+        """;
+
+    // A rollup row that is all zeros (a group whose records all moved away) is no row of the plain GROUP BY; any other is.
+    private static readonly string NotAllZero = "(" + string.Join(" OR ", RollupValues.Split(',').Select(c => c.Trim() + " <> 0")) + ")";
+
+    /// <summary>Both rollups hold exactly the plain GROUP BY of the closed records (no zero rows left behind either).</summary>
+    private static void AssertRollupsArePlainSums(SqliteConnection connection)
+    {
+        Assert.Equal(
+            Rows(connection, $"""
+                SELECT account_id, started_at / 86400000000, IFNULL(contract_id, ''), COALESCE(served_model, requested_model, ''), {PlainSums}
+                FROM usage_records WHERE status <> 'open' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
+                """),
+            Rows(connection, $"SELECT account_id, day, contract_id, model, {RollupValues} FROM usage_rollup WHERE {NotAllZero} ORDER BY 1, 2, 3, 4;"));
+        Assert.Equal(
+            Rows(connection, $"""
+                SELECT started_at / 86400000000, IFNULL(contract_id, ''), COALESCE(served_model, requested_model, ''), {PlainSums}
+                FROM usage_records WHERE status <> 'open' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+                """),
+            Rows(connection, $"SELECT day, contract_id, model, {RollupValues} FROM usage_rollup_day WHERE {NotAllZero} ORDER BY 1, 2, 3;"));
+    }
+
+    [Fact]
+    public async Task A_version_9_file_opens_at_step_10_with_the_console_indexes_and_its_records_folded_into_the_rollups()
+    {
+        using var dir = new TempFolder();
+        CreateVersion9(dir.DbPath, records: 3000, seed: 910);
+
+        await using var store = TestStore.Open(dir.DbPath);
+        using (var connection = store.Database.OpenConnection())
+        {
+            Assert.Equal(10L, Scalar(connection, "PRAGMA user_version;"));
+            Assert.Equal(
+                "ix_usage_records_account_id,ix_usage_records_requested_model,ix_usage_records_served_model,ix_usage_records_status_id",
+                Rows(connection, """
+                    SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage_records'
+                        AND name IN ('ix_usage_records_account_id', 'ix_usage_records_status_id', 'ix_usage_records_requested_model',
+                                     'ix_usage_records_served_model') ORDER BY name);
+                    """));
+            Assert.Equal(1L, Scalar(connection, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'usage_rollup_moved';"));
+
+            // Every row the file had is folded (the watermark at the last), the open ones too (they count once closed, by the trigger).
+            Assert.Equal(3000L, Scalar(connection, "SELECT COUNT(*) FROM usage_records;"));
+            Assert.Equal(Scalar(connection, "SELECT MAX(rowid) FROM usage_records;"), Scalar(connection, "SELECT folded FROM usage_rollup_state;"));
+            Assert.True(Scalar(connection, "SELECT COUNT(*) FROM usage_records WHERE status = 'open';") > 300);
+            AssertRollupsArePlainSums(connection);
+        }
+
+        // The old run's open records closed by recovery: rows already folded, moved into the rollups by the update trigger.
+        Assert.True(await store.Usage.RecoverOpenAsync() > 300);
+        using (var connection = store.Database.OpenConnection())
+        {
+            Assert.Equal(0L, Scalar(connection, "SELECT COUNT(*) FROM usage_records WHERE status = 'open';"));
+            AssertRollupsArePlainSums(connection);
+        }
+
+        // And the rollup reads (not only the tables) give the plain answers.
+        var counters = new MeterAgent.Ledger.Sqlite.SqliteUsageCounters(store.Database);
+        var reports = new MeterAgent.Ledger.Sqlite.SqliteUsageReports(store.Database);
+        foreach (var account in new[] { "acct_0", "acct_1", "acct_2" })
+        {
+            Assert.Equal(Text(await counters.ReadPlainAsync(account)), Text(await counters.ReadAsync(account)));
+        }
+
+        foreach (var account in new[] { "acct_0", null })
+        {
+            Assert.Equal(
+                Text(await reports.DailyPlainAsync(account, UsageRecords.T0.AddHours(-3), UsageRecords.T0.AddDays(6))),
+                Text(await reports.DailyAsync(account, UsageRecords.T0.AddHours(-3), UsageRecords.T0.AddDays(6))));
+        }
+    }
+
+    private static long Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static string Text(IEnumerable<(string ContractId, string Model, MeterAgent.Ledger.Counters.UsageTotals Totals)> rows) =>
+        string.Join("\n", rows.Select(r => $"{r.ContractId}|{r.Model}|{string.Join(",", Enumerable.Range(0, MeterAgent.Ledger.Counters.UsageTotals.FieldNames.Count).Select(i => r.Totals[i]))}"));
+
+    private static string Text(IEnumerable<DailyUsage> rows) =>
+        string.Join("\n", rows.Select(r => $"{r.Day}|{r.Model}|{string.Join(",", Enumerable.Range(0, MeterAgent.Ledger.Counters.UsageTotals.FieldNames.Count).Select(i => r.Totals[i]))}"));
 }
