@@ -238,7 +238,8 @@ internal static class SqliteSchema
         """,
 
         // 10: the consoles' reads at a million records. Indexes for the record pages (newest first by id within an
-        // account; the few records not completed by status; by requested and by served model), and rollups of the closed
+        // account; the few records not completed by status: a completed record, nearly every one, writes no entry), and
+        // rollups of the closed
         // records' totals per account, UTC day, contract and model (and per day, contract and model over all accounts)
         // that the live counters and the daily reports read instead of summing every record. The rollups are folded in
         // from usage_records in rowid order (rows are only ever appended, in commit order) up to the watermark in
@@ -248,8 +249,6 @@ internal static class SqliteSchema
         $"""
         CREATE INDEX ix_usage_records_account_id ON usage_records (account_id, id);
         CREATE INDEX ix_usage_records_status_id ON usage_records (status, id) WHERE status <> '{UsageRollupSql.Completed}';
-        CREATE INDEX ix_usage_records_requested_model ON usage_records (requested_model, id);
-        CREATE INDEX ix_usage_records_served_model ON usage_records (served_model, id);
 
         CREATE TABLE usage_rollup (
             account_id                 TEXT NOT NULL,

@@ -213,6 +213,9 @@ public sealed partial class SqliteUsageStore : IUsageStore
     /// when every filter matches many records, the rows are walked newest first by id (within the account, when there is
     /// one) and the first <see cref="UsageQuery.Limit"/> that pass every filter are the page. Only fixed fragments are joined;
     /// every value is a parameter. A status other than completed is read through the partial index of those few rows.
+    /// The model has no index: two indexes on the hot table cost about 70% more per close (LedgerBenchmarks, schema
+    /// step 10 in docs/benchmarks.md), so a model matched by few records, with no account or time to narrow it, walks the
+    /// table; the consoles' charts and counters read the model from the rollups instead.
     /// </summary>
     private static string PlanQuery(Microsoft.Data.Sqlite.SqliteCommand command, UsageQuery query)
     {
@@ -233,13 +236,6 @@ public sealed partial class SqliteUsageStore : IUsageStore
             // The partial index's own condition is repeated, so SQLite sees that the query implies it.
             drivers.Add(
                 $"SELECT id FROM usage_records INDEXED BY ix_usage_records_status_id WHERE status = @status AND status <> '{UsageRollupSql.Completed}'{before}");
-        }
-
-        if (query.Model is not null)
-        {
-            drivers.Add(
-                $"SELECT id FROM usage_records INDEXED BY ix_usage_records_requested_model WHERE requested_model = @model{before} "
-                + $"UNION SELECT id FROM usage_records INDEXED BY ix_usage_records_served_model WHERE served_model = @model{before}");
         }
 
         string? driver = null;

@@ -206,12 +206,12 @@ public sealed class SchemaMigrationTests
         using (var connection = store.Database.OpenConnection())
         {
             Assert.Equal(10L, Scalar(connection, "PRAGMA user_version;"));
+            // Every index of the hot table: each one is written by every close, so none beyond these (no model index).
             Assert.Equal(
-                "ix_usage_records_account_id,ix_usage_records_requested_model,ix_usage_records_served_model,ix_usage_records_status_id",
+                "ix_usage_records_account_id,ix_usage_records_account_started,ix_usage_records_open,ix_usage_records_status_id",
                 Rows(connection, """
                     SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage_records'
-                        AND name IN ('ix_usage_records_account_id', 'ix_usage_records_status_id', 'ix_usage_records_requested_model',
-                                     'ix_usage_records_served_model') ORDER BY name);
+                        AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name);
                     """));
             Assert.Equal(1L, Scalar(connection, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'usage_rollup_moved';"));
 
