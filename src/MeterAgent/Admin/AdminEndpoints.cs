@@ -2,7 +2,6 @@ using MeterAgent.Ledger.Accounts;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.ApiDocs;
 using MeterAgent.Common;
-using MeterAgent.WebConsole;
 
 namespace MeterAgent.Admin;
 
@@ -85,10 +84,10 @@ internal static class AdminEndpoints
             }
 
             UsageStatus? state = null;
-            if (status is not null && (state = UsageFilters.ParseStatus(status)) is null)
+            if (status is not null && (state = UsageStatusText.Parse(status)) is null)
             {
                 return Results.Problem(
-                    $"'status' must be one of: {string.Join(", ", UsageFilters.Statuses.Select(entry => entry.Name))}.",
+                    $"'status' must be one of: {UsageStatusText.Names}.",
                     statusCode: StatusCodes.Status400BadRequest);
             }
 

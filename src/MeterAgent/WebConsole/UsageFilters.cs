@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
+using MeterAgent.Common;
 using MeterAgent.Ledger.Usage;
 
 namespace MeterAgent.WebConsole;
@@ -7,16 +7,10 @@ namespace MeterAgent.WebConsole;
 /// <summary>The usage lists' filters as the query string gave them (untrusted text), and the store query they make.</summary>
 public sealed record UsageFilters(string? Account, string? Model, string? Status, string? From, string? To)
 {
-    /// <summary>Every status a record can have, by the name the admin API uses (snake_case), in the enum's order.</summary>
-    public static readonly IReadOnlyList<(string Name, UsageStatus Status)> Statuses =
-        [.. Enum.GetValues<UsageStatus>().Select(status => (JsonNamingPolicy.SnakeCaseLower.ConvertName(status.ToString()), status))];
-
-    public static string Name(UsageStatus status) => Statuses.First(entry => entry.Status == status).Name;
-
     /// <summary>What is wrong with the filters, in words for the page; null when they make a query.</summary>
     public string? Problem() =>
-        Status is not null && ParseStatus(Status) is null
-            ? $"Unknown status; one of: {string.Join(", ", Statuses.Select(entry => entry.Name))}."
+        Status is not null && UsageStatusText.Parse(Status) is null
+            ? $"Unknown status; one of: {UsageStatusText.Names}."
             : From is not null && ParseTime(From) is null
                 ? "'From' is not a date and time (e.g. 2026-01-31T09:00, UTC)."
                 : To is not null && ParseTime(To) is null
@@ -26,21 +20,7 @@ public sealed record UsageFilters(string? Account, string? Model, string? Status
     /// <summary>The store query; <paramref name="accountId"/> is the session's account on the enterprise console, whatever was asked.</summary>
     public UsageQuery Query(string? accountId, string? before, int limit) => new(
         accountId, Model, From is null ? null : ParseTime(From), To is null ? null : ParseTime(To), before, limit,
-        Status is null ? null : ParseStatus(Status));
-
-    /// <summary>A status by its snake_case name (any case); null when there is none of that name.</summary>
-    public static UsageStatus? ParseStatus(string text)
-    {
-        foreach (var (name, status) in Statuses)
-        {
-            if (string.Equals(name, text, StringComparison.OrdinalIgnoreCase))
-            {
-                return status;
-            }
-        }
-
-        return null;
-    }
+        Status is null ? null : UsageStatusText.Parse(Status));
 
     /// <summary>An ISO 8601 time; without an offset (what a datetime-local input sends) it is UTC.</summary>
     private static DateTimeOffset? ParseTime(string text) =>
