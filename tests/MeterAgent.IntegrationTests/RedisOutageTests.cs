@@ -2,6 +2,7 @@ using System.Net;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Redis;
 using MeterAgent.Ledger.Usage;
+using MeterAgent.IntegrationTests.WebConsole;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace MeterAgent.IntegrationTests;
@@ -77,6 +78,27 @@ public sealed class RedisOutageTests : RedisAgentTests
         var lots = await ledger.GetLotsAsync(agent.AccountId);
         Assert.Equal(sum, lots.Sum(l => l.RedeemedMicro));
         Assert.Equal(0, lots.Sum(l => l.PendingMicro));
+    }
+
+    [SkippableFact]
+    public async Task An_enterprise_console_session_gets_a_503_page_while_redis_is_down_and_its_pages_again_after()
+    {
+        await using var agent = await StartAsync("outage-console");
+        using var enterprise = new ConsoleClient(agent.ProxyUrl);
+        var form = await enterprise.GetAsync("/console/signin");
+        Assert.Equal(HttpStatusCode.OK, (await enterprise.SubmitAsync(form, "/console/signin", ("key", agent.ClientKey))).Status);
+
+        await Redis.StopAsync();
+        // The session's key re-check and the balance both live in Redis: a page, with retry-after, not a 500.
+        var down = await enterprise.GetAsync("/console");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, down.Status);
+        Assert.Equal("3", down.Header("retry-after"));
+        Assert.Contains("unavailable", down.Text, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await enterprise.GetAsync("/console/records")).Status);
+
+        await Redis.StartAgainAsync();
+        await Eventually.TrueAsync(async () => (await enterprise.GetAsync("/console")).Status == HttpStatusCode.OK,
+            "the same session reads its balance once Redis is back");
     }
 
     [SkippableFact]

@@ -56,7 +56,7 @@ internal static class ConsoleEndpoints
     private static RouteGroupBuilder Group(IEndpointRouteBuilder endpoints, ConsoleAudience audience)
     {
         var group = endpoints.MapGroup(Root).WithMetadata(new ConsoleAudienceMetadata(audience)).ExcludeFromDescription()
-            .WithBodyLimit(FormLimit);
+            .WithBodyLimit(FormLimit).AddEndpointFilter(AnswerOutage(audience));
         return audience == ConsoleAudience.Operator ? group.OnManagementPort() : group;
     }
 
@@ -198,6 +198,30 @@ internal static class ConsoleEndpoints
             // Antiforgery tokens are bound to this user, so a token from another session does not pass.
             http.User = result.Principal;
             return await next(context);
+        };
+
+    /// <summary>
+    /// Outermost on every console endpoint: when the shared store is unreachable (distributed mode), whatever the page
+    /// was reading (the session's key re-check, a balance, a list), the answer is a 503 page with retry-after in place of
+    /// a 500; the proof API answers a problem.
+    /// </summary>
+    private static Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> AnswerOutage(ConsoleAudience audience) =>
+        async (context, next) =>
+        {
+            try
+            {
+                return await next(context);
+            }
+            catch (Exception ex) when (context.HttpContext.RequestServices.GetService<IStoreAvailability>() is { } availability && availability.IsOutage(ex))
+            {
+                var http = context.HttpContext;
+                availability.Report(ex);
+                ApiError.SetRetryAfter(http.Response, availability.RetryAfter);
+                const string Text = "The console cannot read its shared store now (it is unavailable). Try again shortly.";
+                return http.Request.Path.StartsWithSegments("/console/api", StringComparison.Ordinal)
+                    ? Results.Problem(Text, statusCode: StatusCodes.Status503ServiceUnavailable)
+                    : Message(http, audience, StatusCodes.Status503ServiceUnavailable, "Unavailable", Text, signedIn: false);
+            }
         };
 
     /// <summary>Every console POST carries the form's antiforgery token; one without it (or with another session's) is refused.</summary>
