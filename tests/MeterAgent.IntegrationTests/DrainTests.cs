@@ -22,7 +22,9 @@ public sealed class DrainTests
         await using var run = await StopRun.StartAsync(outputTokens: 40, tokensPerSecond: 16, drainTimeout: "00:01:00");
         await run.TerminateWhenAllStreamingAsync();
 
-        // A request sent during the drain is not served: refused on a new connection, or 503 on an open one.
+        // A request sent during the drain is not served: refused on a new connection, or 503 on an open one. Sent once
+        // the agent says it is draining (a request sent before the signal is handled is an ordinary request).
+        await Eventually.TrueAsync(() => run.Agent.Output.Contains("new ones are refused", StringComparison.Ordinal), "the drain began");
         using (var late = new HttpClient { BaseAddress = new Uri(run.Agent.ProxyUrl), Timeout = TimeSpan.FromSeconds(10) })
         {
             try
@@ -102,7 +104,8 @@ public sealed class DrainTests
         {
             var folder = new TempFolder("meteragent-drain-");
             var emulator = await RunningEmulator.StartAsync(new EmulatorOptions { RequiredApiKey = TestAgent.UpstreamKey, DefaultOutputTokens = outputTokens });
-            var agent = await AgentProcess.StartAsync(folder.DbPath, emulator.Url, FreePort.Next(), FreePort.Next(), $"--MeterAgent:DrainTimeout={drainTimeout}");
+            var agent = await AgentProcess.StartAsync(folder.DbPath, emulator.Url, FreePort.Next(), FreePort.Next(), $"--MeterAgent:DrainTimeout={drainTimeout}",
+                "--Logging:LogLevel:MeterAgent.Shutdown=Information");
             string key;
             using (var admin = agent.AdminClient())
             {
