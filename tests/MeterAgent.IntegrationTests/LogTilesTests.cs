@@ -80,7 +80,7 @@ public sealed class LogTilesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Only_the_published_sizes_tiles_are_served()
+    public async Task Only_tiles_the_published_size_covers_are_served()
     {
         await _log.MakeRecordsAsync(3);
         var (checkpoint, _) = await _log.CheckpointOfSizeAsync(3);
@@ -92,9 +92,17 @@ public sealed class LogTilesTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        // Another width than the published size's, a full tile the log has not reached, a level it has no tile at, and
-        // paths that are not canonical tlog-tiles paths.
-        foreach (var path in new[] { "tile/0/000.p/2", "tile/0/000.p/4", "tile/0/000", "tile/entries/000", "tile/1/000.p/1", "tile/0/001.p/3", "tile/0/0", "tile/0/x000/000.p/3", "tile/00/000.p/3", "tile/entries/000.p/03" })
+        // A narrower partial tile (an older checkpoint's, size 2) is the published one's prefix: a reader holding that
+        // checkpoint still gets it after the log has grown.
+        var wide = await _log.Http.GetByteArrayAsync("log/tile/0/000.p/3");
+        Assert.Equal(wide.AsSpan(0, 2 * 32).ToArray(), await _log.Http.GetByteArrayAsync("log/tile/0/000.p/2"));
+        var wideBundle = await _log.Http.GetByteArrayAsync("log/tile/entries/000.p/3");
+        Assert.Equal(wideBundle.AsSpan(0, (await _log.Http.GetByteArrayAsync("log/tile/entries/000.p/2")).Length).ToArray(),
+            await _log.Http.GetByteArrayAsync("log/tile/entries/000.p/2"));
+
+        // A width past the published size, a full tile the log has not reached, a level it has no tile at, and paths
+        // that are not canonical tlog-tiles paths.
+        foreach (var path in new[] { "tile/0/000.p/4", "tile/0/000", "tile/entries/000", "tile/1/000.p/1", "tile/0/001.p/3", "tile/0/0", "tile/0/x000/000.p/3", "tile/00/000.p/3", "tile/entries/000.p/03", "tile/entries/000.p/4" })
         {
             using var response = await _log.Http.GetAsync("log/" + path);
             Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path}: {response.StatusCode}");

@@ -8,7 +8,8 @@ namespace MeterAgent.Log;
 /// <summary>
 /// C2SP tlog-tiles under <c>/log</c>: hash tiles from the in-memory tree and entry bundles from the store, only as far
 /// as the published checkpoint reaches, so every resource served belongs to a tree a reader can verify. A partial
-/// tile is served only at the width the published size gives it; the full tile at that index replaces it later.
+/// tile is served at any width the published size covers (an older checkpoint's width too); the full tile at that index
+/// comes once the log reaches it.
 /// </summary>
 internal static class LogTiles
 {
@@ -41,9 +42,15 @@ internal static class LogTiles
         return Results.Problem($"'{resource}' is not a tlog-tiles path (tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>], N in x-prefixed groups of three digits).", statusCode: StatusCodes.Status404NotFound);
     }
 
-    /// <summary>Full tiles up to the published size, and the partial tile at exactly the published size's width.</summary>
+    /// <summary>
+    /// Full tiles up to the published size, and a partial tile at any width the published size covers: the first W
+    /// hashes of a tile never change once the tree holds them. So a reader that took an older checkpoint still gets the
+    /// narrower partial tile its size names after the log has grown (tlog-tiles readers fetch exactly that one), on a
+    /// single node as on a replica that adopted a newer shared checkpoint meanwhile.
+    /// </summary>
     private static bool IsPublished(TileCoordinate tile, long size) => tile.IsPartial
-        ? TileLayout.PartialTile(tile.Level, size) == tile
+        ? tile.Index < TileLayout.FullTileCount(tile.Level, size)
+            || (tile.Index == TileLayout.FullTileCount(tile.Level, size) && tile.Width <= TileLayout.PartialTileWidth(tile.Level, size))
         : tile.Index < TileLayout.FullTileCount(tile.Level, size);
 
     private static async Task<ReadOnlyMemory<byte>> EntryBundleAsync(IUsageLog log, TileCoordinate tile, CancellationToken ct)
