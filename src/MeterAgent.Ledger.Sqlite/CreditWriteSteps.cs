@@ -5,11 +5,67 @@ namespace MeterAgent.Ledger.Sqlite;
 /// <summary>Steps the ledger's write operations share, on the writer's prepared commands.</summary>
 internal static class CreditWriteSteps
 {
-    public static Reservation? LoadReservation(SqliteWriteContext context, string reservationId) =>
-        CreditLedgerSql.ReadReservation(
-            context.Command(CreditLedgerSql.SelectReservation, "@reservation_id"),
-            context.Command(CreditLedgerSql.SelectDraws, "@reservation_id"),
-            reservationId);
+    /// <summary>
+    /// A reservation with its draws, on the writer's prepared raw statements: every reserve looks its id up first (the
+    /// idempotent retry), so this runs once per credited request, and a Microsoft.Data.Sqlite reader there cost a
+    /// reader, a statement enumerator and boxed values each time.
+    /// </summary>
+    public static Reservation? LoadReservation(SqliteWriteContext context, string reservationId)
+    {
+        string accountId, state;
+        string? contractId;
+        long reserved, posted, overage, createdAt, expiresAt;
+        var select = context.Raw(CreditLedgerSql.SelectReservation);
+        select.Bind("@reservation_id", reservationId);
+        try
+        {
+            if (!select.Step())
+            {
+                return null;
+            }
+
+            // The columns of CreditLedgerSql.ReservationColumns, in order (as CreditLedgerSql.ReadReservation reads them).
+            accountId = select.GetString(1);
+            contractId = select.IsNull(2) ? null : select.GetString(2);
+            state = select.GetString(3);
+            reserved = select.GetInt64(4);
+            posted = select.GetInt64(5);
+            overage = select.GetInt64(6);
+            createdAt = select.GetInt64(7);
+            expiresAt = select.GetInt64(8);
+        }
+        finally
+        {
+            select.Reset();
+        }
+
+        var draws = new List<LotDraw>();
+        var selectDraws = context.Raw(CreditLedgerSql.SelectDraws);
+        selectDraws.Bind("@reservation_id", reservationId);
+        try
+        {
+            while (selectDraws.Step())
+            {
+                draws.Add(new LotDraw(selectDraws.GetString(0), selectDraws.GetInt64(1), selectDraws.GetInt64(2)));
+            }
+        }
+        finally
+        {
+            selectDraws.Reset();
+        }
+
+        return new Reservation(
+            reservationId,
+            accountId,
+            contractId,
+            ReservationStateNames.FromName(state),
+            reserved,
+            posted,
+            overage,
+            draws,
+            SqliteTime.FromUnixMicroseconds(createdAt),
+            SqliteTime.FromUnixMicroseconds(expiresAt));
+    }
 
     public static CreditLot? LoadLot(SqliteWriteContext context, string lotId) =>
         CreditLedgerSql.ReadLot(context.Command(CreditLedgerSql.SelectLot, "@lot_id"), lotId);

@@ -64,6 +64,8 @@ internal sealed class RawStatement : IDisposable
 
     public string GetString(int column) => raw.sqlite3_column_text(_statement, column).utf8_to_string();
 
+    public bool IsNull(int column) => raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL;
+
     public void Reset()
     {
         raw.sqlite3_reset(_statement);

@@ -22,14 +22,17 @@ namespace MeterAgent.Ledger.Sqlite;
 /// </remarks>
 public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 {
+    // Each multi-statement operation runs in a savepoint of the group's transaction. Raw statements: through
+    // SqliteCommand.ExecuteNonQuery each cost a data reader and a statement enumerator, two per credited operation.
+    private const string Savepoint = "SAVEPOINT op;";
+    private const string ReleaseSavepoint = "RELEASE op;";
+    private const string RollbackToSavepoint = "ROLLBACK TO op;";
+
     private readonly ILogger<SqliteWriter> _logger;
     private readonly int _maxBatchSize;
     private readonly Channel<SqliteWriteOperation> _queue;
     private readonly SqliteConnection _connection;
     private readonly SqliteWriteContext _context;
-    private readonly SqliteCommand _savepoint;
-    private readonly SqliteCommand _release;
-    private readonly SqliteCommand _rollbackToSavepoint;
     private readonly Task _loop;
     private readonly SqliteStoreMetrics? _metrics;
     private readonly SqliteCommand _checkpoint;
@@ -74,9 +77,6 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
         Journal = new UsageOpenJournal(database.FilePath, database.Options, logger);
         _context = new SqliteWriteContext(_connection, Journal);
-        _savepoint = _context.Command("SAVEPOINT op;");
-        _release = _context.Command("RELEASE op;");
-        _rollbackToSavepoint = _context.Command("ROLLBACK TO op;");
         if (meterFactory is not null)
         {
             _metrics = new SqliteStoreMetrics(meterFactory, database, () => Volatile.Read(ref _queued), () => Journal.OpenCount);
@@ -293,7 +293,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
                     continue;
                 }
 
-                _savepoint.ExecuteNonQuery();
+                _context.Raw(Savepoint).Execute();
                 try
                 {
                     operation.Execute(_context);
@@ -305,10 +305,10 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
                     // included: then this throws, and the batch is retried one operation per transaction.
                     operation.Error = ex;
                     closed.RemoveRange(closedBefore, closed.Count - closedBefore);
-                    _rollbackToSavepoint.ExecuteNonQuery();
+                    _context.Raw(RollbackToSavepoint).Execute();
                 }
 
-                _release.ExecuteNonQuery();
+                _context.Raw(ReleaseSavepoint).Execute();
             }
 
             transaction.Commit();
