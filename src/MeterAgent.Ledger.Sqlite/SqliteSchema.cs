@@ -296,7 +296,15 @@ internal static class SqliteSchema
 
         {UsageRollupSql.UpdateTrigger}
 
-        {UsageRollupSql.Fold("(SELECT MAX(rowid) FROM usage_records)")}
+        {UsageRollupSql.FoldRollups("(SELECT MAX(rowid) FROM usage_records)")}
+        """,
+
+        // 11: the range of record ids per account and UTC day (UsageRollupSql.IdRangeTables), so a time bound on the
+        // record pages is an id bound; folded with the rollups from then on, and here over every row the file has.
+        $"""
+        {UsageRollupSql.IdRangeTables}
+
+        {UsageRollupSql.FoldIdRanges("0", "(SELECT MAX(rowid) FROM usage_records)")}
         """,
     ];
 

@@ -284,12 +284,54 @@ public sealed partial class SqliteUsageStore : IUsageStore
             filters.Append(" AND +status = @status");
         }
 
+        // A time bound is also an id bound, from the id ranges per day (schema step 11) and the rows not yet folded into
+        // them: the walk newest first starts at the last id a record before 'to' can have, and stops at the first one a
+        // record from 'from' on can have. No such record: the bound is NULL and the page empty, as it should be. The rows
+        // past the watermark are read by rowid (NOT INDEXED): SQLite would otherwise answer MAX(id) by walking the id
+        // index from the top until a row passes, the whole table when none does.
+        if (query.To is not null)
+        {
+            command.Parameters.AddWithValue("@id_max", IdBound(command, query.AccountId is null
+                ? $"SELECT MAX(x) FROM (SELECT MAX(max_id) AS x FROM usage_id_range_day WHERE day <= @to / {UsageRollupSql.MicrosecondsPerDay} "
+                  + $"UNION ALL SELECT MAX(id) FROM usage_records NOT INDEXED WHERE rowid > (SELECT folded FROM usage_rollup_state) AND +started_at < @to)"
+                : $"SELECT MAX(x) FROM (SELECT MAX(max_id) AS x FROM usage_id_range WHERE account_id = @account_id AND day <= @to / {UsageRollupSql.MicrosecondsPerDay} "
+                  + $"UNION ALL SELECT MAX(id) FROM usage_records NOT INDEXED WHERE rowid > (SELECT folded FROM usage_rollup_state) AND +started_at < @to AND +account_id = @account_id)"));
+            filters.Append(" AND id <= @id_max");
+        }
+
+        if (query.From is not null)
+        {
+            command.Parameters.AddWithValue("@id_min", IdBound(command, query.AccountId is null
+                ? $"SELECT MIN(x) FROM (SELECT MIN(min_id) AS x FROM usage_id_range_day WHERE day >= @from / {UsageRollupSql.MicrosecondsPerDay} "
+                  + $"UNION ALL SELECT MIN(id) FROM usage_records NOT INDEXED WHERE rowid > (SELECT folded FROM usage_rollup_state) AND +started_at >= @from)"
+                : $"SELECT MIN(x) FROM (SELECT MIN(min_id) AS x FROM usage_id_range WHERE account_id = @account_id AND day >= @from / {UsageRollupSql.MicrosecondsPerDay} "
+                  + $"UNION ALL SELECT MIN(id) FROM usage_records NOT INDEXED WHERE rowid > (SELECT folded FROM usage_rollup_state) AND +started_at >= @from AND +account_id = @account_id)"));
+            filters.Append(" AND id >= @id_min");
+        }
+
         var source = driver is not null
             ? $"usage_records WHERE id IN ({driver})"
             : query.AccountId is not null
                 ? "usage_records INDEXED BY ix_usage_records_account_id WHERE 1 = 1"
                 : "usage_records WHERE 1 = 1";
         return $"SELECT {UsageRecordSql.SelectColumns} FROM {source}{filters}{before} ORDER BY id DESC LIMIT @limit;";
+    }
+
+    /// <summary>One id bound, read in the query's own transaction (one snapshot with the page); DBNull when there is none.</summary>
+    private static object IdBound(Microsoft.Data.Sqlite.SqliteCommand command, string sql)
+    {
+        using var bound = command.Connection!.CreateCommand();
+        bound.Transaction = command.Transaction;
+        bound.CommandText = sql;
+        foreach (Microsoft.Data.Sqlite.SqliteParameter parameter in command.Parameters)
+        {
+            if (sql.Contains(parameter.ParameterName, StringComparison.Ordinal))
+            {
+                bound.Parameters.AddWithValue(parameter.ParameterName, parameter.Value);
+            }
+        }
+
+        return bound.ExecuteScalar() ?? DBNull.Value;
     }
 
     [LoggerMessage(EventId = 1112, Level = LogLevel.Warning,

@@ -50,10 +50,17 @@ internal static class UsageRollupSql
     public const string Contract = "COALESCE(contract_id, '')";
 
     /// <summary>
-    /// Folds the closed rows past the watermark, up to rowid <paramref name="upTo"/> (an SQL expression), into both
-    /// rollups and moves the watermark there. <c>+status</c>: the rowid range is the scan, not a status index.
+    /// Folds the rows past the watermark, up to rowid <paramref name="upTo"/> (an SQL expression), into the id ranges
+    /// and the rollups, and moves the watermark there: what the fold service and a store built in bulk run.
     /// </summary>
-    public static string Fold(string upTo) => $"""
+    public static string Fold(string upTo) => FoldIdRanges("(SELECT folded FROM usage_rollup_state)", upTo) + FoldRollups(upTo);
+
+    /// <summary>
+    /// Folds the closed rows past the watermark, up to rowid <paramref name="upTo"/> (an SQL expression), into both
+    /// rollups and moves the watermark there (schema step 10's fold, before the id ranges existed). <c>+status</c>: the
+    /// rowid range is the scan, not a status index.
+    /// </summary>
+    public static string FoldRollups(string upTo) => $"""
         INSERT INTO usage_rollup (account_id, day, contract_id, model, {Columns})
         SELECT account_id, {Day}, {Contract}, {Model}, {GroupSums}
         FROM usage_records
@@ -69,6 +76,43 @@ internal static class UsageRollupSql
         ON CONFLICT (day, contract_id, model) DO UPDATE SET {Accumulate};
 
         UPDATE usage_rollup_state SET folded = MAX(folded, IFNULL({upTo}, 0));
+        """;
+
+    /// <summary>
+    /// Schema step 11: the range of record ids started on each UTC day, per account (<c>usage_id_range</c>) and over all
+    /// accounts (<c>usage_id_range_day</c>). A record's id and start never change, so the ranges only widen, and any
+    /// record of a day has its id inside its day's range: a time bound on the record pages becomes an exact id bound
+    /// (every record started before T has an id at most the largest id of the days up to T's), so a page with a
+    /// <c>to</c> long ago starts its newest-first walk there instead of skipping every newer record.
+    /// </summary>
+    public const string IdRangeTables = """
+        CREATE TABLE usage_id_range (
+            account_id TEXT NOT NULL,
+            day        INTEGER NOT NULL,
+            min_id     TEXT NOT NULL,
+            max_id     TEXT NOT NULL,
+            PRIMARY KEY (account_id, day)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE usage_id_range_day (
+            day    INTEGER NOT NULL PRIMARY KEY,
+            min_id TEXT NOT NULL,
+            max_id TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        """;
+
+    /// <summary>
+    /// Widens the id ranges with the rows in (<paramref name="from"/>, <paramref name="upTo"/>] by rowid (SQL
+    /// expressions), open rows too (the pages list them). MIN and MAX: folding a row twice changes nothing.
+    /// </summary>
+    public static string FoldIdRanges(string from, string upTo) => $"""
+        INSERT INTO usage_id_range (account_id, day, min_id, max_id)
+        SELECT account_id, {Day}, MIN(id), MAX(id) FROM usage_records NOT INDEXED WHERE rowid > {from} AND rowid <= {upTo} GROUP BY 1, 2
+        ON CONFLICT (account_id, day) DO UPDATE SET min_id = MIN(min_id, excluded.min_id), max_id = MAX(max_id, excluded.max_id);
+
+        INSERT INTO usage_id_range_day (day, min_id, max_id)
+        SELECT {Day}, MIN(id), MAX(id) FROM usage_records NOT INDEXED WHERE rowid > {from} AND rowid <= {upTo} GROUP BY 1
+        ON CONFLICT (day) DO UPDATE SET min_id = MIN(min_id, excluded.min_id), max_id = MAX(max_id, excluded.max_id);
         """;
 
     /// <summary>The next watermark for a fold of at most @batch rows: the rowid that many rows on (or the last).</summary>

@@ -197,7 +197,7 @@ public sealed class SchemaMigrationTests
     }
 
     [Fact]
-    public async Task A_version_9_file_opens_at_step_10_with_the_console_indexes_and_its_records_folded_into_the_rollups()
+    public async Task A_version_9_file_opens_with_the_console_indexes_and_its_records_folded_into_the_rollups_and_id_ranges()
     {
         using var dir = new TempFolder();
         CreateVersion9(dir.DbPath, records: 3000, seed: 910);
@@ -205,7 +205,16 @@ public sealed class SchemaMigrationTests
         await using var store = TestStore.Open(dir.DbPath);
         using (var connection = store.Database.OpenConnection())
         {
-            Assert.Equal(10L, Scalar(connection, "PRAGMA user_version;"));
+            Assert.Equal((long)SqliteSchema.CurrentVersion, Scalar(connection, "PRAGMA user_version;"));
+
+            // Step 11: every record's id is inside its account's and its day's range, and the ranges are exactly the
+            // records' MIN and MAX (open records included).
+            Assert.Equal(
+                Rows(connection, "SELECT account_id, started_at / 86400000000, MIN(id), MAX(id) FROM usage_records GROUP BY 1, 2 ORDER BY 1, 2;"),
+                Rows(connection, "SELECT account_id, day, min_id, max_id FROM usage_id_range ORDER BY 1, 2;"));
+            Assert.Equal(
+                Rows(connection, "SELECT started_at / 86400000000, MIN(id), MAX(id) FROM usage_records GROUP BY 1 ORDER BY 1;"),
+                Rows(connection, "SELECT day, min_id, max_id FROM usage_id_range_day ORDER BY 1;"));
             // Every index of the hot table: each one is written by every close, so none beyond these (no model index).
             Assert.Equal(
                 "ix_usage_records_account_id,ix_usage_records_account_started,ix_usage_records_open,ix_usage_records_status_id",
