@@ -58,10 +58,12 @@ public sealed class ConsoleEndToEndTests(Chromium chromium, ITestOutputHelper ou
         await GoAsync(op, $"{management}/console");
         Assert.EndsWith("/console/signin", new Uri(op.Url).AbsolutePath, StringComparison.Ordinal);
         await Screenshots.TakeAsync(op, "operator-signin", output);
+        await AxeAudit.AssertAccessibleAsync(op, "operator-signin", output);
         await op.FillAsync("#token", TestAgent.AdminToken);
         await op.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await op.WaitForURLAsync($"{management}/console");
         await Screenshots.TakeAsync(op, "operator-accounts", output);
+        await AxeAudit.AssertAccessibleAsync(op, "operator-accounts", output);
 
         await op.FillAsync("#name", "Acme Analytics");
         await op.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
@@ -76,18 +78,21 @@ public sealed class ConsoleEndToEndTests(Chromium chromium, ITestOutputHelper ou
         var key = await op.InputValueAsync("#issued-key");
         Assert.False(string.IsNullOrWhiteSpace(key));
         await Screenshots.TakeAsync(op, "operator-key-issued", output);
+        await AxeAudit.AssertAccessibleAsync(op, "operator-key-issued", output);
 
         // The clearing house delivers credits to the new account (as the operator's provider would).
         await ClearingHouse.DeliverAsync(_agent.Admin, _house.Notice(accountId, 1_000m));
         await GoAsync(op, $"{management}/console/accounts/{Uri.EscapeDataString(accountId)}");
         await Assertions.Expect(op.Locator("main")).ToContainTextAsync("active");
         await Screenshots.TakeAsync(op, "operator-account", output);
+        await AxeAudit.AssertAccessibleAsync(op, "operator-account", output);
 
         // The enterprise, on the client port, with the key it was given.
         var (enterpriseContext, page, probe) = await chromium.NewPageAsync();
         await using var __ = enterpriseContext;
         await GoAsync(page, $"{client}/console/signin");
         await Screenshots.TakeAsync(page, "enterprise-signin", output);
+        await AxeAudit.AssertAccessibleAsync(page, "enterprise-signin", output);
         await page.FillAsync("#key", key);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await page.WaitForURLAsync($"{client}/console");
@@ -111,6 +116,7 @@ public sealed class ConsoleEndToEndTests(Chromium chromium, ITestOutputHelper ou
         Assert.True(after < before, $"the balance did not fall: {before} then {after}");
         Assert.Equal(before - after, redeemed);
         await Screenshots.TakeAsync(page, "enterprise-balance", output);
+        await AxeAudit.AssertAccessibleAsync(page, "enterprise-balance", output);
 
         // Its records, each with a Verify button once the log holds it.
         await Eventually.ThatAsync(
@@ -133,6 +139,7 @@ public sealed class ConsoleEndToEndTests(Chromium chromium, ITestOutputHelper ou
             text, StringComparison.Ordinal);
         Assert.Contains($"signed by meteragent.test/log+{NoteKeyId.Format(NoteVerifier.Parse(_logKey.VerifierKey).KeyId)}", text, StringComparison.Ordinal);
         await Screenshots.TakeAsync(page, "enterprise-records-verified", output);
+        await AxeAudit.AssertAccessibleAsync(page, "enterprise-records-verified", output);
 
         // A tampered proof (one hash flipped on its way to the page) is not verified, and says why.
         await page.RouteAsync("**/console/api/proof/**", async route =>
@@ -151,6 +158,7 @@ public sealed class ConsoleEndToEndTests(Chromium chromium, ITestOutputHelper ou
         Assert.StartsWith("Not verified: ", text, StringComparison.Ordinal);
         Assert.Contains("does not lead to the checkpoint's root hash", text, StringComparison.Ordinal);
         await Screenshots.TakeAsync(page, "enterprise-records-tampered", output);
+        await AxeAudit.AssertAccessibleAsync(page, "enterprise-records-tampered", output);
         await page.UnrouteAsync("**/console/api/proof/**");
 
         // Once its 2-second interval has closed, the record's proof names the statement that counted it.
@@ -164,9 +172,11 @@ public sealed class ConsoleEndToEndTests(Chromium chromium, ITestOutputHelper ou
         await GoAsync(op, $"{management}/console/usage?account={Uri.EscapeDataString(accountId)}");
         await Assertions.Expect(op.Locator("main")).ToContainTextAsync(ids[0]);
         await Screenshots.TakeAsync(op, "operator-usage", output);
+        await AxeAudit.AssertAccessibleAsync(op, "operator-usage", output);
         await GoAsync(op, $"{management}/console/log");
         await Assertions.Expect(op.Locator("main")).ToContainTextAsync("meteragent.test/log");
         await Screenshots.TakeAsync(op, "operator-log", output);
+        await AxeAudit.AssertAccessibleAsync(op, "operator-log", output);
 
         operatorProbe.AssertClean();
         probe.AssertClean();

@@ -25,4 +25,17 @@ public sealed class ScreenshotTests(Chromium chromium, ITestOutputHelper output)
         Assert.Equal((390, 844), (width, height));
         probe.AssertClean();
     }
+
+    [SkippableFact]
+    public async Task The_accessibility_audit_fails_a_page_with_an_unlabelled_input_and_faint_text()
+    {
+        var (context, page, _) = await chromium.NewPageAsync(1280, 800);
+        await using var _ = context;
+
+        await page.SetContentAsync("<!doctype html><html lang=\"en\"><title>bad</title><main><h1>Form</h1><input type=\"text\">"
+            + "<p style=\"color:#ddd;background:#fff\">Faint text</p></main></html>");
+        var failure = await Assert.ThrowsAsync<Xunit.Sdk.TrueException>(() => AxeAudit.AssertAccessibleAsync(page, "bad", output));
+        Assert.Contains("label", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("color-contrast", failure.Message, StringComparison.Ordinal);
+    }
 }
