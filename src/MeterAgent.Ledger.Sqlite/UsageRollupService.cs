@@ -11,7 +11,9 @@ namespace MeterAgent.Ledger.Sqlite;
 /// </summary>
 internal sealed partial class UsageRollupService(SqliteWriter writer, TimeProvider time, ILogger<UsageRollupService> logger) : BackgroundService
 {
-    public const int Batch = 5_000;
+    // A fold holds the single writer for its whole write, ~2.7 µs a row: 5,000 rows took ~13.5 ms, long enough to show
+    // in a reserve's tail at load; 1,000 take ~3 ms, and the writer groups request writes between them.
+    public const int Batch = 1_000;
 
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
