@@ -201,9 +201,7 @@ internal static class CreditLedgerSql
         selectReservation.Parameters[0].Value = reservationId;
         selectDraws.Parameters[0].Value = reservationId;
 
-        string accountId, state;
-        string? contractId;
-        long reserved, posted, overage, createdAt, expiresAt;
+        ReservationRow row;
         using (var r = selectReservation.ExecuteReader())
         {
             if (!r.Read())
@@ -211,14 +209,8 @@ internal static class CreditLedgerSql
                 return null;
             }
 
-            accountId = r.GetString(1);
-            contractId = r.IsDBNull(2) ? null : r.GetString(2);
-            state = r.GetString(3);
-            reserved = r.GetInt64(4);
-            posted = r.GetInt64(5);
-            overage = r.GetInt64(6);
-            createdAt = r.GetInt64(7);
-            expiresAt = r.GetInt64(8);
+            row = new ReservationRow(r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3),
+                r.GetInt64(4), r.GetInt64(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8));
         }
 
         var draws = new List<LotDraw>();
@@ -230,17 +222,27 @@ internal static class CreditLedgerSql
             }
         }
 
-        return new Reservation(
+        return row.ToReservation(reservationId, draws);
+    }
+
+    /// <summary>
+    /// One row of <see cref="SelectReservation"/> as stored (columns 1-8 of <see cref="ReservationColumns"/>), whichever
+    /// API read it: Microsoft.Data.Sqlite on a read connection, or the writer's raw statement.
+    /// </summary>
+    internal readonly record struct ReservationRow(
+        string AccountId, string? ContractId, string State, long Reserved, long Posted, long Overage, long CreatedAt, long ExpiresAt)
+    {
+        public Reservation ToReservation(string reservationId, IReadOnlyList<LotDraw> draws) => new(
             reservationId,
-            accountId,
-            contractId,
-            ReservationStateNames.FromName(state),
-            reserved,
-            posted,
-            overage,
+            AccountId,
+            ContractId,
+            ReservationStateNames.FromName(State),
+            Reserved,
+            Posted,
+            Overage,
             draws,
-            SqliteTime.FromUnixMicroseconds(createdAt),
-            SqliteTime.FromUnixMicroseconds(expiresAt));
+            SqliteTime.FromUnixMicroseconds(CreatedAt),
+            SqliteTime.FromUnixMicroseconds(ExpiresAt));
     }
 
     /// <summary>The account's policy through a command for <see cref="SelectPolicy"/>; Reject when none was set.</summary>

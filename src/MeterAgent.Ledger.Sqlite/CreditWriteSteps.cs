@@ -12,9 +12,7 @@ internal static class CreditWriteSteps
     /// </summary>
     public static Reservation? LoadReservation(SqliteWriteContext context, string reservationId)
     {
-        string accountId, state;
-        string? contractId;
-        long reserved, posted, overage, createdAt, expiresAt;
+        CreditLedgerSql.ReservationRow row;
         var select = context.Raw(CreditLedgerSql.SelectReservation);
         select.Bind("@reservation_id", reservationId);
         try
@@ -24,15 +22,8 @@ internal static class CreditWriteSteps
                 return null;
             }
 
-            // The columns of CreditLedgerSql.ReservationColumns, in order (as CreditLedgerSql.ReadReservation reads them).
-            accountId = select.GetString(1);
-            contractId = select.IsNull(2) ? null : select.GetString(2);
-            state = select.GetString(3);
-            reserved = select.GetInt64(4);
-            posted = select.GetInt64(5);
-            overage = select.GetInt64(6);
-            createdAt = select.GetInt64(7);
-            expiresAt = select.GetInt64(8);
+            row = new CreditLedgerSql.ReservationRow(select.GetString(1), select.IsNull(2) ? null : select.GetString(2), select.GetString(3),
+                select.GetInt64(4), select.GetInt64(5), select.GetInt64(6), select.GetInt64(7), select.GetInt64(8));
         }
         finally
         {
@@ -54,17 +45,7 @@ internal static class CreditWriteSteps
             selectDraws.Reset();
         }
 
-        return new Reservation(
-            reservationId,
-            accountId,
-            contractId,
-            ReservationStateNames.FromName(state),
-            reserved,
-            posted,
-            overage,
-            draws,
-            SqliteTime.FromUnixMicroseconds(createdAt),
-            SqliteTime.FromUnixMicroseconds(expiresAt));
+        return row.ToReservation(reservationId, draws);
     }
 
     public static CreditLot? LoadLot(SqliteWriteContext context, string lotId) =>
