@@ -60,14 +60,24 @@ internal static class ConsoleEndpoints
         return audience == ConsoleAudience.Operator ? group.OnManagementPort() : group;
     }
 
+    /// <summary>
+    /// The audience's sign-in form and its POST (open), and sign-out; returns the group of the signed-in pages, each
+    /// behind the audience's re-checked session.
+    /// </summary>
+    private static RouteGroupBuilder MapSignIn(IEndpointRouteBuilder endpoints, ConsoleAudience audience, Delegate signIn)
+    {
+        var open = Group(endpoints, audience);
+        open.MapGet("/signin", (HttpContext http) => SignInForm(http, audience, null, StatusCodes.Status200OK));
+        open.MapPost("/signin", signIn).AddEndpointFilter(RequireAntiforgery);
+
+        var signedIn = Group(endpoints, audience).AddEndpointFilter(RequireSession(audience));
+        signedIn.MapPost("/signout", SignOutAsync(audience)).AddEndpointFilter(RequireAntiforgery);
+        return signedIn;
+    }
+
     private static void MapOperator(IEndpointRouteBuilder endpoints)
     {
-        var open = Group(endpoints, ConsoleAudience.Operator);
-        open.MapGet("/signin", (HttpContext http) => SignInForm(http, ConsoleAudience.Operator, null, StatusCodes.Status200OK));
-        open.MapPost("/signin", OperatorSignInAsync).AddEndpointFilter(RequireAntiforgery);
-
-        var signedIn = Group(endpoints, ConsoleAudience.Operator).AddEndpointFilter(RequireSession(ConsoleAudience.Operator));
-        signedIn.MapPost("/signout", SignOutAsync(ConsoleAudience.Operator)).AddEndpointFilter(RequireAntiforgery);
+        var signedIn = MapSignIn(endpoints, ConsoleAudience.Operator, OperatorSignInAsync);
         signedIn.MapGet("", OperatorPages.HomeAsync);
         signedIn.MapGet("/accounts/{accountId}", OperatorPages.AccountAsync);
         signedIn.MapGet("/usage", OperatorPages.UsageAsync);
@@ -84,12 +94,7 @@ internal static class ConsoleEndpoints
 
     private static void MapEnterprise(IEndpointRouteBuilder endpoints)
     {
-        var open = Group(endpoints, ConsoleAudience.Enterprise);
-        open.MapGet("/signin", (HttpContext http) => SignInForm(http, ConsoleAudience.Enterprise, null, StatusCodes.Status200OK));
-        open.MapPost("/signin", EnterpriseSignInAsync).AddEndpointFilter(RequireAntiforgery);
-
-        var signedIn = Group(endpoints, ConsoleAudience.Enterprise).AddEndpointFilter(RequireSession(ConsoleAudience.Enterprise));
-        signedIn.MapPost("/signout", SignOutAsync(ConsoleAudience.Enterprise)).AddEndpointFilter(RequireAntiforgery);
+        var signedIn = MapSignIn(endpoints, ConsoleAudience.Enterprise, EnterpriseSignInAsync);
         signedIn.MapGet("", EnterprisePages.HomeAsync);
         signedIn.MapGet("/records", EnterprisePages.RecordsAsync);
         signedIn.MapGet("/api/proof/{usageId}", EnterprisePages.ProofAsync);
