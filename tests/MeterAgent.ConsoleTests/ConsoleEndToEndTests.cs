@@ -54,7 +54,7 @@ public sealed class ConsoleEndToEndTests(Chromium chromium, ITestOutputHelper ou
 
         // The operator, on the management port.
         var (operatorContext, op, operatorProbe) = await chromium.NewPageAsync();
-        await using var _ = operatorContext;
+        await using var operatorScope = operatorContext;
         await GoAsync(op, $"{management}/console");
         Assert.EndsWith("/console/signin", new Uri(op.Url).AbsolutePath, StringComparison.Ordinal);
         await Screenshots.TakeAsync(op, "operator-signin", output);
@@ -131,7 +131,7 @@ public sealed class ConsoleEndToEndTests(Chromium chromium, ITestOutputHelper ou
             await Assertions.Expect(page.Locator($"button[data-verify-usage=\"{id}\"]")).ToBeVisibleAsync();
         }
 
-        var (state, text) = await VerifyAsync(page, ids[0]);
+        var (state, _, text) = await VerifyButton.ClickAsync(page, ids[0]);
         var proof = await ProofAsync(ids[0], key);
         Assert.True(state == "verified", text);
         Assert.StartsWith(
@@ -152,9 +152,9 @@ public sealed class ConsoleEndToEndTests(Chromium chromium, ITestOutputHelper ou
             hashes[0] = Convert.ToBase64String(hash);
             await route.FulfillAsync(new() { Response = response, Body = json.ToJsonString() });
         });
-        (state, text) = await VerifyAsync(page, ids[1]);
+        (state, var reason, text) = await VerifyButton.ClickAsync(page, ids[1]);
         Assert.Equal("failed", state);
-        Assert.Equal("root-mismatch", await page.Locator($"output[id=\"verify-{ids[1]}\"]").GetAttributeAsync("data-verify-reason"));
+        Assert.Equal("root-mismatch", reason);
         Assert.StartsWith("Not verified: ", text, StringComparison.Ordinal);
         Assert.Contains("does not lead to the checkpoint's root hash", text, StringComparison.Ordinal);
         await Screenshots.TakeAsync(page, "enterprise-records-tampered", output);
@@ -164,7 +164,7 @@ public sealed class ConsoleEndToEndTests(Chromium chromium, ITestOutputHelper ou
         // Once its 2-second interval has closed, the record's proof names the statement that counted it.
         var counted = await Eventually.ThatAsync(
             () => ProofAsync(ids[0], key), p => p.GetProperty("statements").GetArrayLength() > 0, "a statement counting the first record", TimeSpan.FromSeconds(60));
-        (state, text) = await VerifyAsync(page, ids[0]);
+        (state, _, text) = await VerifyButton.ClickAsync(page, ids[0]);
         Assert.True(state == "verified", text);
         Assert.Contains($"Counted by statement {counted.GetProperty("statements")[0].GetProperty("sequence").GetInt64()} (contract {ClearingHouse.ContractId}", text, StringComparison.Ordinal);
 
@@ -193,14 +193,6 @@ public sealed class ConsoleEndToEndTests(Chromium chromium, ITestOutputHelper ou
     /// <summary>A balance figure of the enterprise's home page (<c>data-figure</c>), in contract units.</summary>
     private static async Task<decimal> FigureAsync(IPage page, string name) =>
         decimal.Parse((await page.Locator($"[data-figure=\"{name}\"]").First.InnerTextAsync()).Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
-
-    private static async Task<(string State, string Text)> VerifyAsync(IPage page, string usageId)
-    {
-        await page.Locator($"button[data-verify-usage=\"{usageId}\"]").ClickAsync();
-        var result = page.Locator($"output[id=\"verify-{usageId}\"]");
-        await Assertions.Expect(result).ToHaveAttributeAsync("data-verify-state", new Regex("^(verified|failed)$"), new() { Timeout = 15_000 });
-        return ((await result.GetAttributeAsync("data-verify-state"))!, await result.InnerTextAsync());
-    }
 
     private async Task<JsonElement> ProofAsync(string usageId, string key)
     {

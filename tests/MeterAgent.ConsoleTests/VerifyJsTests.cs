@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using MeterAgent.Attestation.Notes;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -26,15 +25,6 @@ public sealed class VerifyJsTests(Chromium chromium, LoggedAgent log, ITestOutpu
         Assert.Equal(200, response.Status);
         Assert.Equal(VerifyHarness.ContentSecurityPolicy, await response.HeaderValueAsync("content-security-policy"));
         return (context, page, probe);
-    }
-
-    /// <summary>Clicks the record's Verify button and waits for the outcome: its state, reason code and sentence.</summary>
-    private static async Task<(string State, string? Reason, string Text)> VerifyAsync(IPage page, string usageId)
-    {
-        await page.Locator($"button[data-verify-usage=\"{usageId}\"]").ClickAsync();
-        var output = page.Locator($"output[id=\"verify-{usageId}\"]");
-        await Assertions.Expect(output).ToHaveAttributeAsync("data-verify-state", new Regex("^(verified|failed)$"), new() { Timeout = 15_000 });
-        return ((await output.GetAttributeAsync("data-verify-state"))!, await output.GetAttributeAsync("data-verify-reason"), await output.InnerTextAsync());
     }
 
     /// <summary>Rewrites every proof the page fetches, as a lying or broken server would send it.</summary>
@@ -62,7 +52,7 @@ public sealed class VerifyJsTests(Chromium chromium, LoggedAgent log, ITestOutpu
 
         foreach (var id in log.UsageIds)
         {
-            var (state, reason, text) = await VerifyAsync(page, id);
+            var (state, reason, text) = await VerifyButton.ClickAsync(page, id);
 
             var proof = (await log.ProofAsync(id))!.Value;
             var leaf = proof.GetProperty("leaf_index").GetInt64();
@@ -121,7 +111,7 @@ public sealed class VerifyJsTests(Chromium chromium, LoggedAgent log, ITestOutpu
             await TamperAsync(page, proof => Change(tampering, proof));
         }
 
-        var (state, reason, text) = await VerifyAsync(page, id);
+        var (state, reason, text) = await VerifyButton.ClickAsync(page, id);
 
         Assert.True(state == "failed", $"{tampering} was not refused: {text}");
         Assert.Equal(expectedReason, reason);
@@ -187,13 +177,13 @@ public sealed class VerifyJsTests(Chromium chromium, LoggedAgent log, ITestOutpu
         await using var _ = context;
 
         await page.RouteAsync(ProofRoute, route => route.AbortAsync());
-        var (state, reason, text) = await VerifyAsync(page, log.UsageIds[0]);
+        var (state, reason, text) = await VerifyButton.ClickAsync(page, log.UsageIds[0]);
         Assert.Equal(("failed", "network"), (state, reason));
         Assert.Equal("Not verified: could not fetch the proof (network error)", text);
 
         await page.UnrouteAsync(ProofRoute);
         await page.RouteAsync(ProofRoute, route => route.FulfillAsync(new() { Status = 404, ContentType = "application/problem+json", Body = "{}" }));
-        (state, reason, text) = await VerifyAsync(page, log.UsageIds[1]);
+        (state, reason, text) = await VerifyButton.ClickAsync(page, log.UsageIds[1]);
         Assert.Equal(("failed", "network"), (state, reason));
         Assert.Equal("Not verified: the proof answered HTTP 404", text);
 
@@ -217,7 +207,7 @@ public sealed class VerifyJsTests(Chromium chromium, LoggedAgent log, ITestOutpu
         });
         await page.RouteAsync("**/.well-known/meteragent/log-keys", route => route.FulfillAsync(new() { Status = 200, ContentType = "application/json", Body = keys }));
 
-        var (state, reason, text) = await VerifyAsync(page, log.UsageIds[0]);
+        var (state, reason, text) = await VerifyButton.ClickAsync(page, log.UsageIds[0]);
         Assert.Equal(("failed", "unknown-key"), (state, reason));
         Assert.Contains("not signed by any of the log's published keys", text, StringComparison.Ordinal);
 
@@ -227,7 +217,7 @@ public sealed class VerifyJsTests(Chromium chromium, LoggedAgent log, ITestOutpu
         keys = JsonSerializer.Serialize(new { origin = LoggedAgent.Origin, current = string.Join('+', lying), keys = new[] { new { vkey = string.Join('+', lying) } } });
         await page.UnrouteAsync("**/.well-known/meteragent/log-keys");
         await page.RouteAsync("**/.well-known/meteragent/log-keys", route => route.FulfillAsync(new() { Status = 200, ContentType = "application/json", Body = keys }));
-        (state, reason, text) = await VerifyAsync(page, log.UsageIds[0]);
+        (state, reason, text) = await VerifyButton.ClickAsync(page, log.UsageIds[0]);
         Assert.Equal(("failed", "bad-keys"), (state, reason));
         Assert.Contains("the key ID does not match its name and key", text, StringComparison.Ordinal);
         probe.AssertClean();
@@ -248,7 +238,7 @@ public sealed class VerifyJsTests(Chromium chromium, LoggedAgent log, ITestOutpu
         await page.GotoAsync("http://console.insecure.test/console/records");
         Assert.False(await page.EvaluateAsync<bool>("() => window.isSecureContext"));
 
-        var (state, reason, text) = await VerifyAsync(page, log.UsageIds[0]);
+        var (state, reason, text) = await VerifyButton.ClickAsync(page, log.UsageIds[0]);
         Assert.Equal(("failed", "insecure-context"), (state, reason));
         Assert.Contains("not a secure context", text, StringComparison.Ordinal);
         probe.AssertClean();
