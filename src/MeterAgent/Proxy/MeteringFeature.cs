@@ -66,20 +66,21 @@ internal sealed class MeteringFeature(RequestOutcome opened)
     /// </summary>
     public Task<SettledRequest>? Settlement { get; set; }
 
-    /// <summary>The request's outcome: what is known of it, ended with a status (a forwarded one adds its counts with <c>with</c>).</summary>
-    public RequestOutcome Conclude(UsageStatus status, int? httpStatus, string? error, DateTimeOffset endedAt) => Current with
+    /// <summary>The request's outcome: what is known of it, ended with a status.</summary>
+    public RequestOutcome Conclude(UsageStatus status, int? httpStatus, string? error, DateTimeOffset endedAt)
     {
-        Status = status,
-        HttpStatus = httpStatus,
-        Error = error,
-        EndedAt = endedAt,
-        Reservation = Reservation,
-        RateLimit = RateLimit?.Lease,
-    };
+        var current = Current;
+        return End(status, httpStatus, error, endedAt, current.Forwarded, current.Counts, current.ServedModel, current.FirstTokenAt, current.Flags);
+    }
 
-    /// <summary><see cref="Conclude"/> for a request that went upstream, with what the response metered: one copy, not two.</summary>
+    /// <summary><see cref="Conclude"/> for a request that went upstream, with what the response metered.</summary>
     public RequestOutcome ConcludeForwarded(UsageStatus status, int? httpStatus, string? error, DateTimeOffset endedAt,
-        MeteredCounts counts, string? servedModel, DateTimeOffset? firstTokenAt, string flags) => Current with
+        MeteredCounts counts, string? servedModel, DateTimeOffset? firstTokenAt, string flags) =>
+        End(status, httpStatus, error, endedAt, forwarded: true, counts, servedModel, firstTokenAt, flags);
+
+    /// <summary>The outcome's end in one copy of <see cref="Current"/> (a second <c>with</c> would copy it again).</summary>
+    private RequestOutcome End(UsageStatus status, int? httpStatus, string? error, DateTimeOffset endedAt,
+        bool forwarded, MeteredCounts counts, string? servedModel, DateTimeOffset? firstTokenAt, string flags) => Current with
     {
         Status = status,
         HttpStatus = httpStatus,
@@ -87,7 +88,7 @@ internal sealed class MeteringFeature(RequestOutcome opened)
         EndedAt = endedAt,
         Reservation = Reservation,
         RateLimit = RateLimit?.Lease,
-        Forwarded = true,
+        Forwarded = forwarded,
         Counts = counts,
         ServedModel = servedModel,
         FirstTokenAt = firstTokenAt,
