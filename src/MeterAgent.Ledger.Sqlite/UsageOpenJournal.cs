@@ -9,8 +9,11 @@ namespace MeterAgent.Ledger.Sqlite;
 /// <summary>
 /// The write-ahead record of every open, in append-only segment files beside the database (<c>&lt;path&gt;.journal/</c>,
 /// format in <see cref="JournalFrames"/>), outside SQLite: an open never waits behind a SQLite commit or a WAL
-/// checkpoint. One background thread group-commits: it drains every queued open, writes their frames with one write
-/// and, under <c>Synchronous=Full</c>, fsyncs before completing the callers. Under <c>Normal</c> the write to the OS is
+/// checkpoint. Appends group-commit without a thread of their own: the caller that finds the journal idle becomes its
+/// writer, drains every queued open (its own among them), writes their frames with one write and, under
+/// <c>Synchronous=Full</c>, fsyncs before completing the callers; opens queued meanwhile are written by one thread-pool
+/// work item that the writer hands over to. An open into an idle journal so costs its caller one <c>write(2)</c> and no
+/// thread hop; under load, as many opens share a write as arrive during the one before. Under <c>Normal</c> the write to the OS is
 /// the durability point, as for SQLite's WAL at <c>synchronous=NORMAL</c>: it survives <c>kill -9</c> of the process,
 /// not a power loss.
 /// </summary>
@@ -30,8 +33,6 @@ internal sealed partial class UsageOpenJournal : IDisposable
     private readonly long _segmentBytes;
     private readonly ILogger _logger;
     private readonly ConcurrentQueue<OpenEntry> _queue = new();
-    private readonly SemaphoreSlim _wake = new(0);
-    private readonly Thread _thread;
     private readonly Lock _gate = new();
 
     // Guarded by _gate: the open records by id (a repeated open of one id chains its entries), and the segments.
@@ -40,14 +41,14 @@ internal sealed partial class UsageOpenJournal : IDisposable
     private long _nextSeq;
     private bool _stopping;
 
-    // Only the appender thread touches these.
+    // 1 while a caller or the hand-over work item is writing; only that writer touches the fields below it.
+    private int _writing;
     private readonly List<OpenEntry> _batch = [];
     private readonly List<OpenEntry> _relocating = [];
     private byte[] _buffer = new byte[64 * 1024];
     private Segment? _active;
     private FileStream? _file;
 
-    private int _idle;
     private long _fsyncs;
     private long _writes;
     private long _appended;
@@ -63,8 +64,6 @@ internal sealed partial class UsageOpenJournal : IDisposable
         _segmentBytes = options.JournalSegmentBytes;
         _logger = logger;
         LoadPrevious();
-        _thread = new Thread(Run) { IsBackground = true, Name = "usage-open-journal" };
-        _thread.Start();
     }
 
     /// <summary>The journal's folder.</summary>
@@ -135,12 +134,30 @@ internal sealed partial class UsageOpenJournal : IDisposable
                 _open.Add(record.Id, entry);
                 _openCount = _open.Count;
             }
+
+            // Under the lock, so a stop that has drained the queue cannot miss it.
+            _queue.Enqueue(entry);
         }
 
-        _queue.Enqueue(entry);
-        if (Interlocked.CompareExchange(ref _idle, 0, 1) == 1)
+        if (TryStartWriting())
         {
-            _wake.Release();
+            if (Volatile.Read(ref _openCount) > InlineOpenLimit)
+            {
+                // Busy: a work item writes, and the opens that arrive before it runs share its write.
+                ThreadPool.UnsafeQueueUserWorkItem(static journal => journal.WriteUntilEmpty(), this, preferLocal: false);
+            }
+            else
+            {
+                // Nearly idle, nothing to share a write with: this caller writes its open itself, with no hand-off.
+                try
+                {
+                    WriteQueued();
+                }
+                finally
+                {
+                    StopWriting();
+                }
+            }
         }
 
         var pending = new ValueTask(entry, 0);
@@ -255,8 +272,18 @@ internal sealed partial class UsageOpenJournal : IDisposable
             _stopping = true;
         }
 
-        _wake.Release();
-        _thread.Join();
+        // The writer in progress finishes its batch; what is still queued is written here.
+        var wait = new SpinWait();
+        while (!TryStartWriting())
+        {
+            wait.SpinOnce();
+        }
+
+        while (!_queue.IsEmpty)
+        {
+            WriteQueued();
+        }
+
         _file?.Dispose();
         _file = null;
         List<Segment>? delete = null;
@@ -285,7 +312,6 @@ internal sealed partial class UsageOpenJournal : IDisposable
         }
 
         DeleteFiles(delete);
-        _wake.Dispose();
     }
 
     private void LoadPrevious()
@@ -334,44 +360,65 @@ internal sealed partial class UsageOpenJournal : IDisposable
         _openCount = _open.Count;
     }
 
-    private void Run()
+    // With at most this many records open, an open is written by its own caller (see AppendAsync).
+    private const int InlineOpenLimit = 2;
+
+    private bool TryStartWriting() => Interlocked.CompareExchange(ref _writing, 1, 0) == 0;
+
+    /// <summary>
+    /// Ends this writer's turn. Opens queued during its write are handed to one thread-pool work item that writes until
+    /// the queue is empty: the caller returns to its own request instead of writing for others.
+    /// </summary>
+    private void StopWriting()
+    {
+        Volatile.Write(ref _writing, 0);
+        if (!_queue.IsEmpty && !Volatile.Read(ref _stopping) && TryStartWriting())
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static journal => journal.WriteUntilEmpty(), this, preferLocal: false);
+        }
+    }
+
+    private void WriteUntilEmpty()
     {
         while (true)
         {
-            if (!_queue.TryDequeue(out var first))
+            while (!_queue.IsEmpty)
             {
-                if (Volatile.Read(ref _stopping) && _queue.IsEmpty)
-                {
-                    return;
-                }
-
-                Volatile.Write(ref _idle, 1);
-                Interlocked.MemoryBarrier();
-                if (!_queue.IsEmpty || Volatile.Read(ref _stopping))
-                {
-                    // Something arrived (or stop was asked) after the check: take the wake-up back, or consume it if a
-                    // producer already released it.
-                    if (Interlocked.CompareExchange(ref _idle, 0, 1) != 1)
-                    {
-                        _wake.Wait();
-                    }
-
-                    continue;
-                }
-
-                _wake.Wait();
-                continue;
+                WriteQueued();
             }
 
-            _batch.Add(first);
-            var bytes = (long)JournalFrames.FrameHeaderBytes + first.Payload.Length;
-            while (bytes < 4 * 1024 * 1024 && _queue.TryDequeue(out var next))
-            {
-                _batch.Add(next);
-                bytes += JournalFrames.FrameHeaderBytes + next.Payload.Length;
-            }
+            Volatile.Write(ref _writing, 0);
 
+            // Something queued after the last look, by a caller that found this writer still busy: take it too.
+            if (_queue.IsEmpty || Volatile.Read(ref _stopping) || !TryStartWriting())
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Writes one batch of what is queued (up to 4 MiB of frames). Only the writer of the moment calls it.</summary>
+    private void WriteQueued()
+    {
+        if (!_queue.TryDequeue(out var first))
+        {
+            return;
+        }
+
+        _batch.Add(first);
+        var bytes = (long)JournalFrames.FrameHeaderBytes + first.Payload.Length;
+        while (bytes < 4 * 1024 * 1024 && _queue.TryDequeue(out var next))
+        {
+            _batch.Add(next);
+            bytes += JournalFrames.FrameHeaderBytes + next.Payload.Length;
+        }
+
+        try
+        {
             WriteBatch(bytes);
+        }
+        finally
+        {
             _batch.Clear();
             _relocating.Clear();
         }
@@ -432,7 +479,7 @@ internal sealed partial class UsageOpenJournal : IDisposable
             Interlocked.Add(ref _appended, _batch.Count + _relocating.Count);
             written = _active;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex)
         {
             // Nothing in this batch is durable, and the segment may now end in a torn frame: what follows goes to a new one.
             failure = ex;
@@ -667,7 +714,7 @@ internal sealed partial class UsageOpenJournal : IDisposable
     /// <summary>One open: its frame's bytes, where the frame is, and its caller's wait.</summary>
     private sealed class OpenEntry(string id, byte[] payload) : IValueTaskSource
     {
-        // Continuations run on the thread pool: a caller must never run on, and stall, the appender.
+        // Continuations run on the thread pool: a caller must never run on, and stall, the writer of the moment.
         private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
 
         public string Id { get; } = id;

@@ -54,6 +54,7 @@ public sealed class GroupCommitTests(ITestOutputHelper output)
 
         // The opens went to the journal file (one frame each); the closes are the writer's group-committed writes.
         Assert.Equal(Requests, store.Writer.Journal.FrameCount);
+        Assert.True(store.Writer.Journal.WriteCount < Requests / 2, $"{store.Writer.Journal.WriteCount} journal writes for {Requests} opens");
         Assert.Equal(Requests, store.Usage.CommittedWriteCount);
         Assert.True(store.Usage.TransactionCount < store.Usage.CommittedWriteCount / 2, $"{store.Usage.TransactionCount} transactions for {store.Usage.CommittedWriteCount} writes");
         Assert.InRange(store.Usage.LargestBatch, 2, store.Database.Options.MaxBatchSize);

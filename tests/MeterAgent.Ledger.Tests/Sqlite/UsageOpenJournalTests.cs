@@ -206,7 +206,12 @@ public sealed class UsageOpenJournalTests(ITestOutputHelper output)
         {
             var transactions = store.Usage.TransactionCount;
             var record = Minimal();
-            await store.Usage.OpenAsync(record);
+
+            // Into an idle journal the caller writes its own frame: the open is durable when the call returns, with no
+            // hand-off to another thread to wait for.
+            var opening = store.Usage.OpenAsync(record);
+            Assert.True(opening.IsCompletedSuccessfully);
+            await opening;
             Assert.Equal(transactions, store.Usage.TransactionCount);
             Assert.Single(Segments(dir.DbPath));
             record.Status = UsageStatus.Completed;
