@@ -197,6 +197,13 @@ public static class MeterAgentHost
         app.Services.GetRequiredService<DeliveryVerifier>();
         // The console's security headers, and its assets on both ports (the same files for either audience).
         app.UseWebConsoleAssets();
+
+        // The console signs in and authenticates its sessions explicitly, per audience (ConsoleEndpoints), and no endpoint
+        // carries authorization metadata. Left to itself, WebApplication would put UseAuthentication and UseAuthorization
+        // in front of every request once the console's services exist: two middlewares with nothing to do, on every
+        // proxied request (~0.5 KB and a scoped service look-up each). These are the markers their Use methods set.
+        ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
+        ((IApplicationBuilder)app).Properties["__AuthorizationMiddlewareSet"] = true;
         app.UseRouting();
         app.Use(KeepListenersApart);
 
