@@ -20,20 +20,18 @@ public sealed class ReferenceTokenizer
 
     private static readonly Lazy<ReferenceTokenizer> Shared = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>
-    /// Pieces longer than this (UTF-8 bytes) are merged by <see cref="LongPieceCounter"/>. Measured: at 128 bytes it is
-    /// already as fast as the library's merge or faster for every kind of text, and the library stays in charge of short
-    /// pieces, where its per-word cache makes it much faster. No token is longer than 128 bytes either.
-    /// </summary>
-    internal const int LongPieceBytes = 128;
+    /// <summary>Pieces up to this many UTF-8 bytes are encoded on the stack; no token is longer either.</summary>
+    internal const int LongPieceBytes = BytePairCounter.StackPieceBytes;
 
-    private readonly TiktokenTokenizer _tokenizer;
-    private readonly LongPieceCounter _longPieces;
+    private readonly BytePairCounter _counter;
 
-    private ReferenceTokenizer(TiktokenTokenizer tokenizer, LongPieceCounter longPieces, string rankDataSha256)
+    // Microsoft.ML.Tokenizers' own tokenizer over the same rank data: the tests' oracle, built only when one asks.
+    private readonly Lazy<TiktokenTokenizer> _library;
+
+    private ReferenceTokenizer(BytePairCounter counter, Lazy<TiktokenTokenizer> library, string rankDataSha256)
     {
-        _tokenizer = tokenizer;
-        _longPieces = longPieces;
+        _counter = counter;
+        _library = library;
         RankDataSha256 = rankDataSha256;
     }
 
@@ -53,18 +51,18 @@ public sealed class ReferenceTokenizer
             return CountTokens(ReplaceLoneSurrogates(text));
         }
 
-        // The pieces are split here rather than by the library so each long one can be routed around its merge, and so
-        // nothing is allocated (the library's own pre-tokenization lists the pieces of a span and enumerates them boxed);
-        // the library then counts each short one as a single pre-token, exactly as it would have inside its own loop.
+        // Split into pre-tokens (the o200k pattern, as tiktoken splits), then each one's UTF-8 bytes merged as tiktoken
+        // merges them. Nothing is allocated for a piece of up to LongPieceBytes: its bytes and its merge live on the stack.
+        Span<byte> bytes = stackalloc byte[LongPieceBytes];
         var count = 0;
         var position = 0;
         while (position < text.Length)
         {
             var end = O200kPreTokenizer.NextEnd(text, position);
             var piece = text[position..end];
-            count += piece.Length > LongPieceBytes / 3 && Encoding.UTF8.GetByteCount(piece) > LongPieceBytes
-                ? CountLongPiece(piece)
-                : _tokenizer.CountTokens(piece, considerPreTokenization: false, considerNormalization: false);
+            count += piece.Length <= LongPieceBytes / 3 || Encoding.UTF8.GetByteCount(piece) <= LongPieceBytes
+                ? _counter.CountTokens(bytes[..Encoding.UTF8.GetBytes(piece, bytes)])
+                : CountLongPiece(piece);
             position = end;
         }
 
@@ -118,11 +116,14 @@ public sealed class ReferenceTokenizer
         return total;
     }
 
-    /// <summary>The count as the library alone gives it: the same, but quadratic in a piece's length. Tests compare with it.</summary>
+    /// <summary>
+    /// The count as Microsoft.ML.Tokenizers' tokenizer gives it: the same, but quadratic in a piece's length. Tests
+    /// compare with it; the agent never builds it (its maps for encoding and decoding cost ~45 MB of heap).
+    /// </summary>
     internal int CountTokensWithLibrary(ReadOnlySpan<char> text) =>
-        text.IsEmpty ? 0 : _tokenizer.CountTokens(text, considerPreTokenization: true, considerNormalization: false);
+        text.IsEmpty ? 0 : _library.Value.CountTokens(text, considerPreTokenization: true, considerNormalization: false);
 
-    /// <summary>One piece, merged by <see cref="LongPieceCounter"/> whatever its length.</summary>
+    /// <summary>One piece, merged by <see cref="BytePairCounter"/> whatever its length.</summary>
     internal int CountLongPiece(ReadOnlySpan<char> piece)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(piece.Length));
@@ -130,7 +131,7 @@ public sealed class ReferenceTokenizer
         {
             // A lone surrogate becomes U+FFFD's bytes, as tiktoken replaces it (the library would write its CESU-8 bytes).
             var length = Encoding.UTF8.GetBytes(piece, buffer);
-            return _longPieces.CountTokens(buffer.AsSpan(0, length));
+            return _counter.CountTokens(buffer.AsSpan(0, length));
         }
         finally
         {
@@ -143,15 +144,13 @@ public sealed class ReferenceTokenizer
         var rankData = ReadRankData();
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(rankData));
 
-        // No special tokens at all: CreateForEncoding would register <|endoftext|> and <|endofprompt|> and split them out
-        // of the text, which is not what tiktoken's encode(text, (), ()) does and would let a client shrink its count.
-        using var ranks = new MemoryStream(rankData, writable: false);
-        var tokenizer = TiktokenTokenizer.Create(
-            ranks,
-            new O200kPreTokenizer(),
-            normalizer: null,
-            specialTokens: null);
-        return new ReferenceTokenizer(tokenizer, LongPieceCounter.FromRankData(rankData), sha256);
+        return new ReferenceTokenizer(BytePairCounter.FromRankData(rankData), new Lazy<TiktokenTokenizer>(() =>
+        {
+            // No special tokens at all: CreateForEncoding would register <|endoftext|> and <|endofprompt|> and split them
+            // out of the text, which is not what tiktoken's encode(text, (), ()) does.
+            using var ranks = new MemoryStream(ReadRankData(), writable: false);
+            return TiktokenTokenizer.Create(ranks, new O200kPreTokenizer(), normalizer: null, specialTokens: null);
+        }), sha256);
     }
 
     /// <summary>

@@ -6,21 +6,26 @@ namespace MeterAgent.Metering.Tokenization;
 
 /// <summary>
 /// Counts the tokens of one pre-token exactly as tiktoken's <c>_byte_pair_merge</c> would, in O(n log n) instead of
-/// its O(n²): the library's merge rescans the whole piece after every merge, so a client could send one long unbroken
-/// run (megabytes of letters) and hold a core for minutes. The merge order is the same (lowest-rank adjacent pair
-/// first, leftmost on ties), so the parts left, and their number, are the same.
+/// its O(n²): a merge that rescans the whole piece after every merge (tiktoken's, and Microsoft.ML.Tokenizers') would
+/// let a client send one long unbroken run (megabytes of letters) and hold a core for minutes. The merge order is the
+/// same (lowest-rank adjacent pair first, leftmost on ties), so the parts left, and their number, are the same.
 /// </summary>
-internal sealed class LongPieceCounter
+/// <remarks>
+/// It holds only the byte-sequence → rank map (one shared array of token bytes and ~200k slices of it, ~10 MB): all that
+/// counting needs. The library's tokenizer object also keeps a rank → bytes map and a string vocabulary for encoding
+/// and decoding (~45 MB more of the agent's heap), with no way to build it without them.
+/// </remarks>
+internal sealed class BytePairCounter
 {
     private const int NoRank = int.MaxValue;
 
     private readonly Dictionary<ReadOnlyMemory<byte>, int>.AlternateLookup<ReadOnlySpan<byte>> _ranks;
 
-    private LongPieceCounter(Dictionary<ReadOnlyMemory<byte>, int> ranks) =>
+    private BytePairCounter(Dictionary<ReadOnlyMemory<byte>, int> ranks) =>
         _ranks = ranks.GetAlternateLookup<ReadOnlySpan<byte>>();
 
     /// <summary>Builds the byte-sequence → rank map from the published .tiktoken text ("base64 rank\n" per token).</summary>
-    public static LongPieceCounter FromRankData(ReadOnlySpan<byte> rankData)
+    public static BytePairCounter FromRankData(ReadOnlySpan<byte> rankData)
     {
         // Every token lives in one shared array, so the map holds ~200k slices rather than ~200k small arrays.
         var decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(rankData.Length)];
@@ -55,8 +60,11 @@ internal sealed class LongPieceCounter
             ranks.Add(tokens.Slice(offset, length), rank);
         }
 
-        return new LongPieceCounter(ranks);
+        return new BytePairCounter(ranks);
     }
+
+    /// <summary>Pieces up to this many bytes are merged in stack memory; longer ones in pooled arrays.</summary>
+    internal const int StackPieceBytes = 128;
 
     /// <summary>The number of tokens tiktoken encodes <paramref name="piece"/> (one pre-token, UTF-8) into.</summary>
     public int CountTokens(ReadOnlySpan<byte> piece)
@@ -68,71 +76,19 @@ internal sealed class LongPieceCounter
             return length == 0 ? 0 : 1;
         }
 
-        // Parts are runs of bytes; a part is named by its first byte's position. For each live part: the next part's
-        // start (length for the last), the previous part's start (-1 for the first), and the rank of the pair it
-        // forms with its right neighbour (NoRank when that pair is no token, when it is last, or when it is merged away).
+        // A merge pops one key and pushes at most two, so stale keys can at most double the heap: n-1 + merges < 2n.
+        if (length <= StackPieceBytes)
+        {
+            return Merge(piece, stackalloc int[length], stackalloc int[length], stackalloc int[length], stackalloc long[2 * length]);
+        }
+
         var next = ArrayPool<int>.Shared.Rent(length);
         var previous = ArrayPool<int>.Shared.Rent(length);
         var pairRank = ArrayPool<int>.Shared.Rent(length);
-        // A merge pops one key and pushes at most two, so stale keys can at most double the heap: n-1 + merges < 2n.
         var heapItems = ArrayPool<long>.Shared.Rent(2 * length);
         try
         {
-            var heap = new KeyHeap(heapItems);
-            for (var i = 0; i < length; i++)
-            {
-                next[i] = i + 1;
-                previous[i] = i - 1;
-                pairRank[i] = i + 1 < length ? Rank(piece.Slice(i, 2)) : NoRank;
-                if (pairRank[i] != NoRank)
-                {
-                    heap.AddUnordered(Key(pairRank[i], i));
-                }
-            }
-
-            heap.Heapify();
-            var parts = length;
-            while (heap.TryPop(out var key))
-            {
-                var start = (int)(key & uint.MaxValue);
-                var rank = (int)(key >> 32);
-                // Lazy invalidation: a pair's byte range only ever grows, and ranks are unique per byte sequence, so a
-                // key whose rank is no longer its part's current pair rank is stale (and a merged-away part has NoRank).
-                if (pairRank[start] != rank)
-                {
-                    continue;
-                }
-
-                var right = next[start];
-                var afterRight = next[right];
-                next[start] = afterRight;
-                if (afterRight < length)
-                {
-                    previous[afterRight] = start;
-                }
-
-                pairRank[right] = NoRank;
-                parts--;
-
-                pairRank[start] = afterRight < length ? Rank(piece[start..next[afterRight]]) : NoRank;
-                if (pairRank[start] != NoRank)
-                {
-                    heap.Push(Key(pairRank[start], start));
-                }
-
-                var left = previous[start];
-                if (left >= 0)
-                {
-                    pairRank[left] = Rank(piece[left..afterRight]);
-                    if (pairRank[left] != NoRank)
-                    {
-                        heap.Push(Key(pairRank[left], left));
-                    }
-                }
-            }
-
-            // Every part left is a token: o200k has all 256 single bytes, and every merge made one.
-            return parts;
+            return Merge(piece, next, previous, pairRank, heapItems);
         }
         finally
         {
@@ -143,13 +99,78 @@ internal sealed class LongPieceCounter
         }
     }
 
+    /// <summary>
+    /// Parts are runs of bytes; a part is named by its first byte's position. For each live part: the next part's start
+    /// (length for the last), the previous part's start (-1 for the first), and the rank of the pair it forms with its
+    /// right neighbour (NoRank when that pair is no token, when it is last, or when it is merged away).
+    /// </summary>
+    private int Merge(ReadOnlySpan<byte> piece, Span<int> next, Span<int> previous, Span<int> pairRank, Span<long> heapItems)
+    {
+        var length = piece.Length;
+        var heap = new KeyHeap(heapItems);
+        for (var i = 0; i < length; i++)
+        {
+            next[i] = i + 1;
+            previous[i] = i - 1;
+            pairRank[i] = i + 1 < length ? Rank(piece.Slice(i, 2)) : NoRank;
+            if (pairRank[i] != NoRank)
+            {
+                heap.AddUnordered(Key(pairRank[i], i));
+            }
+        }
+
+        heap.Heapify();
+        var parts = length;
+        while (heap.TryPop(out var key))
+        {
+            var start = (int)(key & uint.MaxValue);
+            var rank = (int)(key >> 32);
+            // Lazy invalidation: a pair's byte range only ever grows, and ranks are unique per byte sequence, so a
+            // key whose rank is no longer its part's current pair rank is stale (and a merged-away part has NoRank).
+            if (pairRank[start] != rank)
+            {
+                continue;
+            }
+
+            var right = next[start];
+            var afterRight = next[right];
+            next[start] = afterRight;
+            if (afterRight < length)
+            {
+                previous[afterRight] = start;
+            }
+
+            pairRank[right] = NoRank;
+            parts--;
+
+            pairRank[start] = afterRight < length ? Rank(piece[start..next[afterRight]]) : NoRank;
+            if (pairRank[start] != NoRank)
+            {
+                heap.Push(Key(pairRank[start], start));
+            }
+
+            var left = previous[start];
+            if (left >= 0)
+            {
+                pairRank[left] = Rank(piece[left..afterRight]);
+                if (pairRank[left] != NoRank)
+                {
+                    heap.Push(Key(pairRank[left], left));
+                }
+            }
+        }
+
+        // Every part left is a token: o200k has all 256 single bytes, and every merge made one.
+        return parts;
+    }
+
     private int Rank(ReadOnlySpan<byte> pair) => _ranks.TryGetValue(pair, out var rank) ? rank : NoRank;
 
     /// <summary>Orders by rank, then by position: the leftmost of equal-rank pairs first, as tiktoken's scan picks it.</summary>
     private static long Key(int rank, int start) => ((long)rank << 32) | (uint)start;
 
-    /// <summary>A binary min-heap of keys in a caller-owned (pooled) array, so a long piece allocates nothing per merge.</summary>
-    private ref struct KeyHeap(long[] items)
+    /// <summary>A binary min-heap of keys in caller-owned memory (stack or pooled), so a merge allocates nothing.</summary>
+    private ref struct KeyHeap(Span<long> items)
     {
         private readonly Span<long> _items = items;
         private int _count;
