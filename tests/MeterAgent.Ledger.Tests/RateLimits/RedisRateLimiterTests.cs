@@ -5,8 +5,12 @@ using StackExchange.Redis;
 
 namespace MeterAgent.Ledger.Tests.RateLimits;
 
-/// <summary>One real redis-server for the class (started on first use), a connection per replica, a key prefix per test.</summary>
-public sealed class RedisServerFixture : IAsyncDisposable
+/// <summary>
+/// One real redis-server for the class (started on first use), a connection per replica, a key prefix per test. An
+/// <see cref="IAsyncLifetime"/>: xunit 2 disposes a fixture through it (a plain IAsyncDisposable fixture left its
+/// servers running after the run).
+/// </summary>
+public sealed class RedisServerFixture : IAsyncLifetime
 {
     private readonly SemaphoreSlim _starting = new(1, 1);
     private RunningRedis? _redis;
@@ -27,7 +31,9 @@ public sealed class RedisServerFixture : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         if (_redis is not null)
         {
@@ -38,11 +44,13 @@ public sealed class RedisServerFixture : IAsyncDisposable
     }
 }
 
-public sealed class RedisClusterFixture() : IAsyncDisposable
+public sealed class RedisClusterFixture() : IAsyncLifetime
 {
     public RedisServerFixture Server { get; } = new() { Cluster = true };
 
-    public ValueTask DisposeAsync() => Server.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => Server.DisposeAsync();
 }
 
 /// <summary>Two replicas' limiters, each on its own connection, sharing one Redis.</summary>
