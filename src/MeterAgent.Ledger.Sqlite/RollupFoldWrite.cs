@@ -6,6 +6,9 @@ namespace MeterAgent.Ledger.Sqlite;
 /// </summary>
 internal sealed class RollupFoldWrite(int batch) : SqliteWriteOperation<long>
 {
+    /// <inheritdoc/>
+    public override bool CanWait => true;
+
     private static readonly string FoldToParameter = UsageRollupSql.Fold("@up_to");
 
     public override string Description => $"usage rollup fold of up to {batch} rows";

@@ -10,6 +10,9 @@ namespace MeterAgent.Ledger.Sqlite;
 /// </summary>
 internal sealed class SettleAndCloseWrite(Reservation pending, long? actualMicro, UsageRecord record) : SqliteWriteOperation<Reservation>
 {
+    /// <inheritdoc/>
+    public override bool CanWait => true;
+
     public override string Description => $"credit settle and usage close {pending.ReservationId}";
 
     protected override Reservation Run(SqliteWriteContext context)

@@ -48,4 +48,10 @@ public sealed class SqliteStoreOptions
 
     /// <summary>8 MiB.</summary>
     public const long DefaultJournalSegmentBytes = 8L * 1024 * 1024;
+
+    /// <summary>
+    /// The longest the writer holds closes for others to share their commit (<see cref="SqliteWriter"/>). Not a
+    /// setting: tests lengthen it to see what ends the wait.
+    /// </summary>
+    internal TimeSpan CloseGatherTime { get; set; } = TimeSpan.FromMilliseconds(2);
 }

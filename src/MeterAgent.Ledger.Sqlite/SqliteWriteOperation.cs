@@ -20,6 +20,12 @@ internal abstract class SqliteWriteOperation
     /// </summary>
     public virtual bool IsSingleStatement => false;
 
+    /// <summary>
+    /// Nobody on a request's path waits for it (a close after its response, a fold, a log append): the writer may hold
+    /// it for a moment so that the closes right behind it share its commit (<see cref="SqliteWriter"/>).
+    /// </summary>
+    public virtual bool CanWait => false;
+
     public abstract void Execute(SqliteWriteContext context);
 
     /// <summary>After the commit: hands the caller its result, or its own <see cref="Error"/>.</summary>

@@ -32,6 +32,9 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
     // Recovery also appends the log entries of what it closes (and of any closed record the log lacks): undone together.
     public override bool IsSingleStatement => Kind != UsageWriteKind.RecoverOpen;
 
+    /// <summary>A close comes after its response has left; recovery runs before any request.</summary>
+    public override bool CanWait => Kind == UsageWriteKind.Close;
+
     public static UsageWrite Close(UsageRecord record) => new(UsageWriteKind.Close, record, default);
 
     public static UsageWrite RecoverOpen(DateTimeOffset now) => new(UsageWriteKind.RecoverOpen, null, now);

@@ -61,6 +61,72 @@ public sealed class GroupCommitTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Closes_arriving_one_after_another_share_commits()
+    {
+        // The proxy at concurrency 1: each close is queued after its response, ~0.3 ms apart, and the next request does
+        // not wait for it. Without gathering every close was a commit of its own, rewriting the same hot pages.
+        const int Closes = 300;
+        using var dir = new TempFolder();
+        await using var store = TestStore.Open(dir.DbPath);
+        var records = Enumerable.Range(0, Closes).Select(Numbered).ToArray();
+
+        // Warm (compiled, schema read) so that a commit takes well under the pace, as it does in a running agent.
+        for (var i = 0; i < 50; i++)
+        {
+            await store.Usage.CloseAsync(Numbered(Closes + i));
+        }
+
+        var writesBefore = store.Usage.CommittedWriteCount;
+        var transactionsBefore = store.Usage.TransactionCount;
+        // Paced on a thread of its own: spinning on a pool thread would starve the writer of the two-core machine's pool.
+        var closes = new List<Task>(Closes);
+        await Task.Factory.StartNew(() =>
+        {
+            var pace = System.Diagnostics.Stopwatch.StartNew();
+            for (var i = 0; i < Closes; i++)
+            {
+                closes.Add(store.Usage.CloseAsync(records[i]).AsTask());
+                var next = pace.Elapsed + TimeSpan.FromMicroseconds(300);
+                while (pace.Elapsed < next)
+                {
+                    Thread.SpinWait(20);
+                }
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        await Task.WhenAll(closes);
+        var transactions = store.Usage.TransactionCount - transactionsBefore;
+        output.WriteLine($"{Closes} paced closes in {transactions} transactions");
+        Assert.Equal(Closes, store.Usage.CommittedWriteCount - writesBefore);
+        Assert.True(transactions < Closes / 3, $"{transactions} transactions for {Closes} paced closes");
+        for (var i = 0; i < Closes; i += 37)
+        {
+            Assert.NotNull(await store.Usage.GetAsync(records[i].Id));
+        }
+    }
+
+    [Fact]
+    public async Task A_write_a_request_waits_for_ends_the_gathering_of_closes_at_once()
+    {
+        using var dir = new TempFolder();
+        await using var store = TestStore.Open(dir.DbPath, configure: o => o.CloseGatherTime = TimeSpan.FromSeconds(30));
+
+        // A commit moments ago: the next close is held for others to share its commit (up to 30 s here).
+        await store.Usage.CloseAsync(Numbered(0));
+        var held = Numbered(1);
+        var gathering = store.Usage.CloseAsync(held).AsTask();
+        await Task.Delay(100);
+        Assert.False(gathering.IsCompleted);
+
+        // A write on a request's path (a reservation would be one) is not held: it commits at once, the close with it.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        await new MeterAgent.Ledger.Sqlite.SqliteWriteProbe(store.Writer).ProbeWriteAsync(CancellationToken.None);
+        Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), $"the write waited {waited.Elapsed}");
+        await gathering.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(await store.Usage.GetAsync(held.Id));
+    }
+
+    [Fact]
     public async Task A_batch_never_exceeds_the_configured_size()
     {
         using var dir = new TempFolder();
