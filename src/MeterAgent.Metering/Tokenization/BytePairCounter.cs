@@ -66,15 +66,22 @@ internal sealed class BytePairCounter
     /// <summary>Pieces up to this many bytes are merged in stack memory; longer ones in pooled arrays.</summary>
     internal const int StackPieceBytes = 128;
 
+    /// <summary>
+    /// 1 when <paramref name="piece"/> is one token (tiktoken looks the whole piece up before merging: a piece that is a
+    /// token is one, however the merges would go), 0 when empty, -1 when it takes a merge.
+    /// </summary>
+    public int CountIfWhole(ReadOnlySpan<byte> piece) =>
+        piece.Length <= 1 || _ranks.ContainsKey(piece) ? Math.Min(piece.Length, 1) : -1;
+
     /// <summary>The number of tokens tiktoken encodes <paramref name="piece"/> (one pre-token, UTF-8) into.</summary>
     public int CountTokens(ReadOnlySpan<byte> piece)
     {
-        var length = piece.Length;
-        // tiktoken looks the whole piece up before merging; a piece that is a token is one, however the merges would go.
-        if (length <= 1 || _ranks.ContainsKey(piece))
+        if (CountIfWhole(piece) is var whole and >= 0)
         {
-            return length == 0 ? 0 : 1;
+            return whole;
         }
+
+        var length = piece.Length;
 
         // A merge pops one key and pushes at most two, so stale keys can at most double the heap: n-1 + merges < 2n.
         if (length <= StackPieceBytes)

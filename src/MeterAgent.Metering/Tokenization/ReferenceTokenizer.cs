@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Reflection;
 using System.Security.Cryptography;
@@ -23,7 +24,16 @@ public sealed class ReferenceTokenizer
     /// <summary>Pieces up to this many UTF-8 bytes are encoded on the stack; no token is longer either.</summary>
     internal const int LongPieceBytes = BytePairCounter.StackPieceBytes;
 
+    /// <summary>How many pieces that take a merge are remembered (a few MB at most).</summary>
+    internal const int MergedPieceCapacity = 16_384;
+
     private readonly BytePairCounter _counter;
+
+    // Pieces that take a merge (most words are one token and need none), counted once: common ones recur in every
+    // request. Bounded, never evicted: a client sending junk can fill it (then new pieces are merged each time), not grow it.
+    private readonly ConcurrentDictionary<string, int> _merged = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _mergedByChars;
+    private int _mergedCount;
 
     // Microsoft.ML.Tokenizers' own tokenizer over the same rank data: the tests' oracle, built only when one asks.
     private readonly Lazy<TiktokenTokenizer> _library;
@@ -32,6 +42,7 @@ public sealed class ReferenceTokenizer
     {
         _counter = counter;
         _library = library;
+        _mergedByChars = _merged.GetAlternateLookup<ReadOnlySpan<char>>();
         RankDataSha256 = rankDataSha256;
     }
 
@@ -61,12 +72,37 @@ public sealed class ReferenceTokenizer
             var end = O200kPreTokenizer.NextEnd(text, position);
             var piece = text[position..end];
             count += piece.Length <= LongPieceBytes / 3 || Encoding.UTF8.GetByteCount(piece) <= LongPieceBytes
-                ? _counter.CountTokens(bytes[..Encoding.UTF8.GetBytes(piece, bytes)])
+                ? CountShortPiece(piece, bytes)
                 : CountLongPiece(piece);
             position = end;
         }
 
         return count;
+    }
+
+    /// <summary>Pieces remembered now (tests).</summary>
+    internal int MergedPieceCount => Volatile.Read(ref _mergedCount);
+
+    private int CountShortPiece(ReadOnlySpan<char> piece, Span<byte> buffer)
+    {
+        var bytes = buffer[..Encoding.UTF8.GetBytes(piece, buffer)];
+        if (_counter.CountIfWhole(bytes) is var whole and >= 0)
+        {
+            return whole;
+        }
+
+        if (_mergedByChars.TryGetValue(piece, out var merged))
+        {
+            return merged;
+        }
+
+        merged = _counter.CountTokens(bytes);
+        if (Volatile.Read(ref _mergedCount) < MergedPieceCapacity && _mergedByChars.TryAdd(piece, merged))
+        {
+            Interlocked.Increment(ref _mergedCount);
+        }
+
+        return merged;
     }
 
     private static bool HasLoneSurrogate(ReadOnlySpan<char> text)
