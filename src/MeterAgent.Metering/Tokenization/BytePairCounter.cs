@@ -74,13 +74,11 @@ internal sealed class BytePairCounter
         piece.Length <= 1 || _ranks.ContainsKey(piece) ? Math.Min(piece.Length, 1) : -1;
 
     /// <summary>The number of tokens tiktoken encodes <paramref name="piece"/> (one pre-token, UTF-8) into.</summary>
-    public int CountTokens(ReadOnlySpan<byte> piece)
-    {
-        if (CountIfWhole(piece) is var whole and >= 0)
-        {
-            return whole;
-        }
+    public int CountTokens(ReadOnlySpan<byte> piece) => CountIfWhole(piece) is var whole and >= 0 ? whole : CountByMerging(piece);
 
+    /// <summary>The count of a piece that is not one token (<see cref="CountIfWhole"/> said -1): its merge, run out.</summary>
+    public int CountByMerging(ReadOnlySpan<byte> piece)
+    {
         var length = piece.Length;
 
         // A merge pops one key and pushes at most two, so stale keys can at most double the heap: n-1 + merges < 2n.

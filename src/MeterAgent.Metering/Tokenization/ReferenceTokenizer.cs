@@ -96,7 +96,7 @@ public sealed class ReferenceTokenizer
             return merged;
         }
 
-        merged = _counter.CountTokens(bytes);
+        merged = _counter.CountByMerging(bytes);
         if (Volatile.Read(ref _mergedCount) < MergedPieceCapacity && _mergedByChars.TryAdd(piece, merged))
         {
             Interlocked.Increment(ref _mergedCount);
