@@ -18,8 +18,8 @@ namespace MeterAgent.Ledger.Sqlite;
 /// <remarks>
 /// Closes are gathered: when a batch holds only operations no request waits for (<see
 /// cref="SqliteWriteOperation.CanWait"/>) and the writer committed moments ago (a steady stream, not a lone close), it
-/// waits up to <see cref="SqliteStoreOptions.CloseGatherTime"/> (2 ms) for more before committing, and commits at once when anything else arrives. At
-/// concurrency 1 each close was its own commit, writing the same hot pages (the table's and each index's last page) to
+/// waits up to <see cref="SqliteStoreOptions.CloseGatherTime"/> (2 ms) for more before committing, and commits at once
+/// when anything else arrives. At concurrency 1 each close was its own commit, writing the same hot pages (the table's and each index's last page) to
 /// the WAL again for every request; gathered, a score of closes share them.
 /// Each operation runs under its own savepoint: one that throws is rolled back alone and only its caller sees the
 /// error. If the commit itself fails, the batch is retried one operation per transaction, so one bad write cannot
@@ -171,7 +171,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         var lastCommit = long.MinValue / 2;
         while (await _queue.Reader.WaitToReadAsync())
         {
-            if (Take(batch, canWait: true) && Stopwatch.GetTimestamp() - lastCommit < _gatherTicks)
+            if (Take(batch) && Stopwatch.GetTimestamp() - lastCommit < _gatherTicks)
             {
                 await GatherAsync(batch);
             }
@@ -183,9 +183,10 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Moves what is queued into the batch; whether every operation in it still can wait.</summary>
-    private bool Take(List<SqliteWriteOperation> batch, bool canWait)
+    /// <summary>Moves what is queued into the batch; whether every operation taken can wait and the batch has room.</summary>
+    private bool Take(List<SqliteWriteOperation> batch)
     {
+        var canWait = true;
         while (batch.Count < _maxBatchSize && _queue.Reader.TryRead(out var operation))
         {
             Interlocked.Decrement(ref _queued);
@@ -199,32 +200,20 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     /// <summary>Waits up to <see cref="SqliteStoreOptions.CloseGatherTime"/> for more closes; returns at once when one that cannot wait arrives.</summary>
     private async Task GatherAsync(List<SqliteWriteOperation> batch)
     {
-        var deadline = Stopwatch.GetTimestamp() + _gatherTicks;
-        while (true)
+        using var timeout = new CancellationTokenSource(Stopwatch.GetElapsedTime(0, _gatherTicks));
+        try
         {
-            var left = deadline - Stopwatch.GetTimestamp();
-            if (left <= 0)
+            while (await _queue.Reader.WaitToReadAsync(timeout.Token))
             {
-                return;
-            }
-
-            using var timeout = new CancellationTokenSource(Stopwatch.GetElapsedTime(0, left));
-            try
-            {
-                if (!await _queue.Reader.WaitToReadAsync(timeout.Token))
+                if (!Take(batch))
                 {
                     return;
                 }
             }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            if (!Take(batch, canWait: true))
-            {
-                return;
-            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The gathering time is up: commit what is gathered.
         }
     }
 
