@@ -13,8 +13,8 @@ namespace MeterAgent.Ledger.Sqlite;
 /// writer, drains every queued open (its own among them), writes their frames with one write and, under
 /// <c>Synchronous=Full</c>, fsyncs before completing the callers; opens queued meanwhile are written by one thread-pool
 /// work item that the writer hands over to. An open into an idle journal so costs its caller one <c>write(2)</c> and no
-/// thread hop; under load, as many opens share a write as arrive during the one before. Under <c>Normal</c> the write to the OS is
-/// the durability point, as for SQLite's WAL at <c>synchronous=NORMAL</c>: it survives <c>kill -9</c> of the process,
+/// thread hop; under load, as many opens share a write as arrive during the one before. Under <c>Normal</c> the write
+/// to the OS is the durability point, as for SQLite's WAL at <c>synchronous=NORMAL</c>: it survives <c>kill -9</c> of the process,
 /// not a power loss.
 /// </summary>
 /// <remarks>
@@ -144,7 +144,7 @@ internal sealed partial class UsageOpenJournal : IDisposable
             if (Volatile.Read(ref _openCount) > InlineOpenLimit)
             {
                 // Busy: a work item writes, and the opens that arrive before it runs share its write.
-                ThreadPool.UnsafeQueueUserWorkItem(static journal => journal.WriteUntilEmpty(), this, preferLocal: false);
+                HandOver();
             }
             else
             {
@@ -374,9 +374,12 @@ internal sealed partial class UsageOpenJournal : IDisposable
         Volatile.Write(ref _writing, 0);
         if (!_queue.IsEmpty && !Volatile.Read(ref _stopping) && TryStartWriting())
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static journal => journal.WriteUntilEmpty(), this, preferLocal: false);
+            HandOver();
         }
     }
+
+    /// <summary>The writer's turn, already taken, passes to a thread-pool work item that writes until the queue is empty.</summary>
+    private void HandOver() => ThreadPool.UnsafeQueueUserWorkItem(static journal => journal.WriteUntilEmpty(), this, preferLocal: false);
 
     private void WriteUntilEmpty()
     {
