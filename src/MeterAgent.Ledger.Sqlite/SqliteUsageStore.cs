@@ -289,23 +289,16 @@ public sealed partial class SqliteUsageStore : IUsageStore
         // record from 'from' on can have. No such record: the bound is NULL and the page empty, as it should be. The rows
         // past the watermark are read by rowid (NOT INDEXED): SQLite would otherwise answer MAX(id) by walking the id
         // index from the top until a row passes, the whole table when none does.
+        var forAccount = query.AccountId is not null;
         if (query.To is not null)
         {
-            command.Parameters.AddWithValue("@id_max", IdBound(command, query.AccountId is null
-                ? $"SELECT MAX(x) FROM (SELECT MAX(max_id) AS x FROM usage_id_range_day WHERE day <= @to / {UsageRollupSql.MicrosecondsPerDay} "
-                  + $"UNION ALL SELECT MAX(id) FROM usage_records NOT INDEXED WHERE rowid > (SELECT folded FROM usage_rollup_state) AND +started_at < @to)"
-                : $"SELECT MAX(x) FROM (SELECT MAX(max_id) AS x FROM usage_id_range WHERE account_id = @account_id AND day <= @to / {UsageRollupSql.MicrosecondsPerDay} "
-                  + $"UNION ALL SELECT MAX(id) FROM usage_records NOT INDEXED WHERE rowid > (SELECT folded FROM usage_rollup_state) AND +started_at < @to AND +account_id = @account_id)"));
+            command.Parameters.AddWithValue("@id_max", IdBound(command, IdBoundSql("MAX", "max_id", "day <= @to", "+started_at < @to", forAccount)));
             filters.Append(" AND id <= @id_max");
         }
 
         if (query.From is not null)
         {
-            command.Parameters.AddWithValue("@id_min", IdBound(command, query.AccountId is null
-                ? $"SELECT MIN(x) FROM (SELECT MIN(min_id) AS x FROM usage_id_range_day WHERE day >= @from / {UsageRollupSql.MicrosecondsPerDay} "
-                  + $"UNION ALL SELECT MIN(id) FROM usage_records NOT INDEXED WHERE rowid > (SELECT folded FROM usage_rollup_state) AND +started_at >= @from)"
-                : $"SELECT MIN(x) FROM (SELECT MIN(min_id) AS x FROM usage_id_range WHERE account_id = @account_id AND day >= @from / {UsageRollupSql.MicrosecondsPerDay} "
-                  + $"UNION ALL SELECT MIN(id) FROM usage_records NOT INDEXED WHERE rowid > (SELECT folded FROM usage_rollup_state) AND +started_at >= @from AND +account_id = @account_id)"));
+            command.Parameters.AddWithValue("@id_min", IdBound(command, IdBoundSql("MIN", "min_id", "day >= @from", "+started_at >= @from", forAccount)));
             filters.Append(" AND id >= @id_min");
         }
 
@@ -318,6 +311,18 @@ public sealed partial class SqliteUsageStore : IUsageStore
     }
 
     /// <summary>One id bound, read in the query's own transaction (one snapshot with the page); DBNull when there is none.</summary>
+    /// <summary>
+    /// The extreme id (<paramref name="aggregate"/> MAX or MIN) a record on the near side of a time bound can have: from
+    /// the folded id ranges per day (<paramref name="dayCondition"/> ends with the bound, in microseconds: it is divided
+    /// into days), and from the rows past the watermark by rowid.
+    /// </summary>
+    private static string IdBoundSql(string aggregate, string rangeColumn, string dayCondition, string startedCondition, bool forAccount) =>
+        $"SELECT {aggregate}(x) FROM (SELECT {aggregate}({rangeColumn}) AS x FROM "
+        + (forAccount ? "usage_id_range WHERE account_id = @account_id AND " : "usage_id_range_day WHERE ")
+        + $"{dayCondition} / {UsageRollupSql.MicrosecondsPerDay} "
+        + $"UNION ALL SELECT {aggregate}(id) FROM usage_records NOT INDEXED WHERE rowid > (SELECT folded FROM usage_rollup_state) AND {startedCondition}"
+        + (forAccount ? " AND +account_id = @account_id)" : ")");
+
     private static object IdBound(Microsoft.Data.Sqlite.SqliteCommand command, string sql)
     {
         using var bound = command.Connection!.CreateCommand();
