@@ -17,17 +17,7 @@ public sealed class RawStatementTests
         using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
         using var connection = store.Database.OpenConnection();
-        using (var create = connection.CreateCommand())
-        {
-            create.CommandText = "CREATE TABLE t (v TEXT);";
-            create.ExecuteNonQuery();
-        }
-
-        using (var insert = new RawStatement(connection, "INSERT INTO t (v) VALUES (@v);"))
-        {
-            insert.Bind("@v", value);
-            Assert.Equal(1, insert.Execute());
-        }
+        InsertOne(connection, value);
 
         using var read = connection.CreateCommand();
         read.CommandText = "SELECT typeof(v), v, hex(v) FROM t;";
@@ -44,20 +34,24 @@ public sealed class RawStatementTests
         using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
         using var connection = store.Database.OpenConnection();
+        InsertOne(connection, null);
+
+        using var read = connection.CreateCommand();
+        read.CommandText = "SELECT typeof(v) FROM t;";
+        Assert.Equal("null", read.ExecuteScalar());
+    }
+
+    /// <summary>A one-column table and one row, its text bound through the writer's raw statement.</summary>
+    private static void InsertOne(Microsoft.Data.Sqlite.SqliteConnection connection, string? value)
+    {
         using (var create = connection.CreateCommand())
         {
             create.CommandText = "CREATE TABLE t (v TEXT);";
             create.ExecuteNonQuery();
         }
 
-        using (var insert = new RawStatement(connection, "INSERT INTO t (v) VALUES (@v);"))
-        {
-            insert.Bind("@v", (string?)null);
-            insert.Execute();
-        }
-
-        using var read = connection.CreateCommand();
-        read.CommandText = "SELECT typeof(v) FROM t;";
-        Assert.Equal("null", read.ExecuteScalar());
+        using var insert = new RawStatement(connection, "INSERT INTO t (v) VALUES (@v);");
+        insert.Bind("@v", value);
+        Assert.Equal(1, insert.Execute());
     }
 }
