@@ -55,6 +55,9 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     // The channel of a single reader cannot count its items: the writes waiting are counted here, for the metrics.
     private int _queued;
 
+    // Set while the writer gathers closes: a write that cannot wait (or a full batch) completes it to end the wait.
+    private TaskCompletionSource? _hurry;
+
     /// <param name="database">the file</param>
     /// <param name="logger">its log</param>
     /// <param name="meterFactory">the host's meters (the store's metrics); none outside a host</param>
@@ -127,6 +130,11 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             throw new ObjectDisposedException(nameof(SqliteWriter), "The store is stopped; nothing was written.");
         }
 
+        if (!operation.CanWait || Volatile.Read(ref _queued) >= _maxBatchSize)
+        {
+            Volatile.Read(ref _hurry)?.TrySetResult();
+        }
+
         return await operation.Task.WaitAsync(cancellationToken);
     }
 
@@ -139,6 +147,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         }
 
         _queue.Writer.TryComplete();
+        Volatile.Read(ref _hurry)?.TrySetResult();
         await _loop;
 
         // After the last commit, so every close is acknowledged: segments with nothing open left are deleted.
@@ -197,23 +206,39 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         return canWait && batch.Count < _maxBatchSize;
     }
 
-    /// <summary>Waits up to <see cref="SqliteStoreOptions.CloseGatherTime"/> for more closes; returns at once when one that cannot wait arrives.</summary>
+    /// <summary>
+    /// Waits up to <see cref="SqliteStoreOptions.CloseGatherTime"/> for more closes, then takes what is queued; returns
+    /// at once when a write that cannot wait arrives, or a batch's worth is queued.
+    /// </summary>
+    /// <remarks>
+    /// The closes that arrive meanwhile only join the queue: waiting on the channel instead would wake this loop for
+    /// each one (a thread-pool work item, and a worker woken to spin) just to wait again. Only
+    /// <see cref="SubmitAsync{T}"/> of a write that cannot wait completes <see cref="_hurry"/>. It is published (a full
+    /// fence) before the queue is looked at again, and a submitter reads it after its write is queued, so a write that
+    /// cannot wait is either taken here or sees the signal.
+    /// </remarks>
     private async Task GatherAsync(List<SqliteWriteOperation> batch)
     {
-        using var timeout = new CancellationTokenSource(Stopwatch.GetElapsedTime(0, _gatherTicks));
+        var hurry = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref _hurry, hurry);
         try
         {
-            while (await _queue.Reader.WaitToReadAsync(timeout.Token))
+            if (!Take(batch))
             {
-                if (!Take(batch))
-                {
-                    return;
-                }
+                return;
             }
+
+            using var window = new CancellationTokenSource(Stopwatch.GetElapsedTime(0, _gatherTicks));
+            using (window.Token.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetResult(), hurry))
+            {
+                await hurry.Task;
+            }
+
+            Take(batch);
         }
-        catch (OperationCanceledException)
+        finally
         {
-            // The gathering time is up: commit what is gathered.
+            Interlocked.Exchange(ref _hurry, null);
         }
     }
 

@@ -127,6 +127,34 @@ public sealed class GroupCommitTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_full_batch_of_closes_ends_the_gathering_at_once()
+    {
+        using var dir = new TempFolder();
+        await using var store = TestStore.Open(dir.DbPath, configure: o =>
+        {
+            o.CloseGatherTime = TimeSpan.FromSeconds(30);
+            o.MaxBatchSize = 8;
+        });
+
+        // A commit moments ago, so the next closes are held for others to share their commit (up to 30 s here)...
+        await store.Usage.CloseAsync(Numbered(0));
+        var first = store.Usage.CloseAsync(Numbered(1)).AsTask();
+        await Task.Delay(100);
+        Assert.False(first.IsCompleted);
+
+        // ...until a batch's worth is queued: the batch is filled and committed without waiting out the window.
+        var rest = Enumerable.Range(2, 8).Select(i => store.Usage.CloseAsync(Numbered(i)).AsTask()).ToArray();
+        await first.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1 + 8, store.Usage.CommittedWriteCount);
+        Assert.Equal(8, store.Usage.LargestBatch);
+
+        // The one left over is held for the closes behind it, as any close after a commit is; stopping commits it.
+        Assert.Equal(1, rest.Count(close => !close.IsCompleted));
+        await store.DisposeAsync();
+        await Task.WhenAll(rest).WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task A_batch_never_exceeds_the_configured_size()
     {
         using var dir = new TempFolder();
