@@ -50,8 +50,8 @@ internal static class CreditLedgerSql
 
     /// <summary>
     /// The account's pending reservations, oldest first. Pending rows are the few requests in flight: the expiry
-    /// sweep's (state, expires_at) index finds them without reading the resolved ones (every request ever made), and
-    /// the few found are sorted; no index of its own, so a reserve writes nothing more.
+    /// sweep's partial index of pending reservations finds them without reading the resolved ones (every request ever
+    /// made), and the few found are sorted; no index of its own, so a reserve writes nothing more.
     /// </summary>
     public const string SelectPendingByAccount = $"""
         SELECT reservation_id FROM reservations

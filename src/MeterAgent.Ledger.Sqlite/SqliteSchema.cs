@@ -306,6 +306,15 @@ internal static class SqliteSchema
 
         {UsageRollupSql.FoldIdRanges("0", "(SELECT MAX(rowid) FROM usage_records)")}
         """,
+
+        // 12: the expiry sweep's index holds only the pending reservations (the requests in flight), not every
+        // reservation ever resolved: a reserve adds one entry and its settlement removes it, so the index stays a page
+        // or two, where (state, expires_at) moved each settled reservation to a region that grew with every request.
+        // Both readers of pending reservations (the sweep, and the console's list per account) say state = 'pending'.
+        $"""
+        DROP INDEX ix_reservations_state_expires;
+        CREATE INDEX ix_reservations_pending_expires ON reservations (expires_at) WHERE state = '{ReservationStateNames.Pending}';
+        """,
     ];
 
     /// <summary>The version whose step moves <c>usage_journal</c>'s open rows to the journal file before dropping the table.</summary>

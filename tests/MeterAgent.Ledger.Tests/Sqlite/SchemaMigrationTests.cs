@@ -74,6 +74,55 @@ public sealed class SchemaMigrationTests
     }
 
     [Fact]
+    public async Task A_version_12_file_keeps_its_pending_reservations_for_the_expiry_sweep_and_the_console()
+    {
+        using var dir = new TempFolder();
+        const string AccountId = "acct_00000000000000c1";
+        var due = Credit.T0.AddMinutes(-1);
+        var later = Credit.T0.AddHours(1);
+        using (var connection = new SqliteConnection($"Data Source={dir.DbPath};Pooling=False"))
+        {
+            connection.Open();
+            SqliteSchema.Migrate(connection, target: 12);
+            using var insert = connection.CreateCommand();
+
+            // One lot of 10 units: 0.5 redeemed by a posted reservation, 3 pending in two (one past its deadline).
+            insert.CommandText = """
+                INSERT INTO accounts (account_id, name, created_at) VALUES (@account, 'Acme', 0);
+                INSERT INTO credit_lots (lot_id, account_id, contract_id, contract_version, delivery_id, delivered, available,
+                    pending, redeemed, window_start, window_end, delivered_at)
+                VALUES ('lot_1', @account, 'std', 1, 'd1', 10000000, 6500000, 3000000, 500000, 0, @far, 0);
+                INSERT INTO reservations (reservation_id, account_id, contract_id, state, reserved, posted, overage, created_at, expires_at)
+                VALUES ('r_due', @account, 'std', 'pending', 1000000, 0, 0, 1, @due),
+                       ('r_live', @account, 'std', 'pending', 2000000, 0, 0, 2, @later),
+                       ('r_posted', @account, 'std', 'posted', 500000, 500000, 0, 0, @due);
+                INSERT INTO reservation_draws (reservation_id, seq, lot_id, reserved, posted)
+                VALUES ('r_due', 0, 'lot_1', 1000000, 0), ('r_live', 0, 'lot_1', 2000000, 0), ('r_posted', 0, 'lot_1', 500000, 500000);
+                """;
+            insert.Parameters.AddWithValue("@account", AccountId);
+            insert.Parameters.AddWithValue("@far", later.AddDays(30).ToUnixTimeMilliseconds() * 1000);
+            insert.Parameters.AddWithValue("@due", due.ToUnixTimeMilliseconds() * 1000);
+            insert.Parameters.AddWithValue("@later", later.ToUnixTimeMilliseconds() * 1000);
+            insert.ExecuteNonQuery();
+        }
+
+        await using var store = TestStore.Open(dir.DbPath);
+        using (var connection = store.Database.OpenConnection())
+        {
+            // The sweep's index now holds the pending reservations only.
+            Assert.Equal("ix_reservations_pending_expires\nsqlite_autoindex_reservations_1", Rows(connection,
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reservations' ORDER BY name"));
+        }
+
+        // The console lists both in flight; the sweep releases the one past its deadline and only that one.
+        Assert.Equal(["r_due", "r_live"], (await store.Credits.GetPendingReservationsAsync(AccountId, 10)).Select(r => r.ReservationId));
+        Assert.Equal(1, await store.Credits.ExpireAsync(Credit.T0));
+        Assert.Equal(["r_live"], (await store.Credits.GetPendingReservationsAsync(AccountId, 10)).Select(r => r.ReservationId));
+        var lot = Assert.Single(await store.Credits.GetLotsAsync(AccountId));
+        Assert.Equal((7_500_000L, 2_000_000L, 500_000L), (lot.AvailableMicro, lot.PendingMicro, lot.RedeemedMicro));
+    }
+
+    [Fact]
     public async Task Lot_ids_are_stored_as_a_json_array_any_sqlite_tool_can_read()
     {
         using var dir = new TempFolder();
