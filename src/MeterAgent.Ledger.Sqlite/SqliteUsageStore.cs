@@ -55,10 +55,11 @@ public sealed partial class SqliteUsageStore : IUsageStore
     }
 
     /// <inheritdoc cref="OpenAsync"/>
-    public async ValueTask CloseAsync(UsageRecord record, CancellationToken cancellationToken = default)
+    // Not async: the writer's task is the caller's, with no state machine of its own on every request's close.
+    public ValueTask CloseAsync(UsageRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        await _writer.SubmitAsync(UsageWrite.Close(record), cancellationToken);
+        return new ValueTask(_writer.SubmitAsync(UsageWrite.Close(record), cancellationToken));
     }
 
     /// <summary>
