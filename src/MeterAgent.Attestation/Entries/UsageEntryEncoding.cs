@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -15,10 +16,21 @@ public static class UsageEntryEncoding
     /// <summary>The first byte of every entry: a later encoding gets a new number, and old leaves keep theirs.</summary>
     public const byte Version = 1;
 
+    // The buffer an entry is written into, one per thread and reused: an entry is encoded for every closed record, and
+    // a growing stream with a byte array per string cost about a kilobyte of garbage each time. One that grew past
+    // RetainedBytes (a record with very long strings) is not kept.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    private const int RetainedBytes = 4096;
+
     public static byte[] Encode(UsageEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var writer = new Writer();
+        var buffer = t_buffer ?? new ArrayBufferWriter<byte>(512);
+        t_buffer = null;
+        buffer.ResetWrittenCount();
+        var writer = new Writer(buffer);
         writer.Byte(Version);
         writer.String(entry.UsageId);
         writer.String(entry.AccountId);
@@ -44,7 +56,13 @@ public static class UsageEntryEncoding
         writer.OptionalString(entry.UnitsBasis);
         writer.String(entry.Flags);
         writer.Byte(entry.NonTextInput ? (byte)1 : (byte)0);
-        return writer.ToArray();
+        var bytes = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity <= RetainedBytes)
+        {
+            t_buffer = buffer;
+        }
+
+        return bytes;
     }
 
     /// <summary>Reads an entry back; throws <see cref="FormatException"/> naming what is wrong (verifiers report it).</summary>
@@ -88,25 +106,27 @@ public static class UsageEntryEncoding
         return entry;
     }
 
-    private sealed class Writer
+    private readonly struct Writer(ArrayBufferWriter<byte> buffer)
     {
-        private readonly MemoryStream _bytes = new();
-
-        public void Byte(byte value) => _bytes.WriteByte(value);
+        public void Byte(byte value)
+        {
+            buffer.GetSpan(1)[0] = value;
+            buffer.Advance(1);
+        }
 
         public void String(string value)
         {
             ArgumentNullException.ThrowIfNull(value);
-            var utf8 = Encoding.UTF8.GetBytes(value);
-            if (utf8.Length > ushort.MaxValue)
+            var length = Encoding.UTF8.GetByteCount(value);
+            if (length > ushort.MaxValue)
             {
-                throw new ArgumentException($"A string of {utf8.Length} UTF-8 bytes does not fit an entry (at most {ushort.MaxValue}).", nameof(value));
+                throw new ArgumentException($"A string of {length} UTF-8 bytes does not fit an entry (at most {ushort.MaxValue}).", nameof(value));
             }
 
-            Span<byte> length = stackalloc byte[2];
-            BinaryPrimitives.WriteUInt16BigEndian(length, (ushort)utf8.Length);
-            _bytes.Write(length);
-            _bytes.Write(utf8);
+            var span = buffer.GetSpan(2 + length);
+            BinaryPrimitives.WriteUInt16BigEndian(span, (ushort)length);
+            Encoding.UTF8.GetBytes(value, span[2..]);
+            buffer.Advance(2 + length);
         }
 
         public void OptionalString(string? value)
@@ -120,9 +140,8 @@ public static class UsageEntryEncoding
 
         public void Int64(long value)
         {
-            Span<byte> bytes = stackalloc byte[8];
-            BinaryPrimitives.WriteInt64BigEndian(bytes, value);
-            _bytes.Write(bytes);
+            BinaryPrimitives.WriteInt64BigEndian(buffer.GetSpan(8), value);
+            buffer.Advance(8);
         }
 
         public void OptionalInt64(long? value)
@@ -139,13 +158,10 @@ public static class UsageEntryEncoding
             Byte(value is null ? (byte)0 : (byte)1);
             if (value is { } present)
             {
-                Span<byte> bytes = stackalloc byte[4];
-                BinaryPrimitives.WriteInt32BigEndian(bytes, present);
-                _bytes.Write(bytes);
+                BinaryPrimitives.WriteInt32BigEndian(buffer.GetSpan(4), present);
+                buffer.Advance(4);
             }
         }
-
-        public byte[] ToArray() => _bytes.ToArray();
     }
 
     private ref struct Reader(ReadOnlySpan<byte> bytes)
