@@ -13,6 +13,10 @@ internal sealed class ApiKeyCache
 {
     private readonly ConcurrentDictionary<string, Entry> _found = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Entry> _missing = new(StringComparer.Ordinal);
+
+    // Looked up by the hash's hex in a span, so a request whose key is cached makes no string of it.
+    private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _foundBySpan;
+    private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _missingBySpan;
     private readonly TimeProvider _time;
     private readonly long _ttlTicks;
     private readonly int _capacity;
@@ -23,6 +27,8 @@ internal sealed class ApiKeyCache
         _time = time;
         _ttlTicks = (long)(ttl.TotalSeconds * time.TimestampFrequency);
         _capacity = capacity;
+        _foundBySpan = _found.GetAlternateLookup<ReadOnlySpan<char>>();
+        _missingBySpan = _missing.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public int Count => _found.Count + _missing.Count;
@@ -30,7 +36,8 @@ internal sealed class ApiKeyCache
     /// <summary>Read before a database lookup and passed to <see cref="Set"/>: a revocation in between voids the result.</summary>
     public long Generation => Interlocked.Read(ref _generation);
 
-    public bool TryGet(string hashHex, out ApiKeyInfo? info) => TryGet(_found, hashHex, out info) || TryGet(_missing, hashHex, out info);
+    public bool TryGet(ReadOnlySpan<char> hashHex, out ApiKeyInfo? info) =>
+        TryGet(_foundBySpan, hashHex, out info) || TryGet(_missingBySpan, hashHex, out info);
 
     public void Set(string hashHex, ApiKeyInfo? info, long generation)
     {
@@ -61,9 +68,10 @@ internal sealed class ApiKeyCache
         _missing.TryRemove(hashHex, out _);
     }
 
-    private bool TryGet(ConcurrentDictionary<string, Entry> entries, string hashHex, out ApiKeyInfo? info)
+    private bool TryGet(
+        ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> entries, ReadOnlySpan<char> hashHex, out ApiKeyInfo? info)
     {
-        if (entries.TryGetValue(hashHex, out var entry))
+        if (entries.TryGetValue(hashHex, out var key, out var entry))
         {
             if (_time.GetTimestamp() < entry.ExpiresAt)
             {
@@ -71,7 +79,7 @@ internal sealed class ApiKeyCache
                 return true;
             }
 
-            entries.TryRemove(KeyValuePair.Create(hashHex, entry));
+            entries.Dictionary.TryRemove(KeyValuePair.Create(key, entry));
         }
 
         info = null;

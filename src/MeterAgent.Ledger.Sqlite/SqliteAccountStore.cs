@@ -158,14 +158,15 @@ public sealed class SqliteAccountStore : IAccountStore
 
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         ApiKeySecrets.Hash(presentedKey, hash);
-        var hashHex = Convert.ToHexStringLower(hash);
-
-        if (_cache.TryGet(hashHex, out var cached))
+        Span<char> hex = stackalloc char[2 * SHA256.HashSizeInBytes];
+        Convert.TryToHexStringLower(hash, hex, out _);
+        if (_cache.TryGet(hex, out var cached))
         {
             return ValueTask.FromResult(cached);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        var hashHex = new string(hex);
         var generation = _cache.Generation;
         var info = Lookup(hashHex, hash);
         _cache.Set(hashHex, info, generation);
