@@ -42,7 +42,7 @@ internal static class ConfigurationKeys
     // shutdownTimeoutSeconds, kept when longer than MeterAgent:DrainTimeout and the flush after it (ShutdownTimeoutTests).
     private static readonly HashSet<string> HostVariables = new(StringComparer.Ordinal)
     {
-        "DOTNET_SHUTDOWNTIMEOUTSECONDS", "DOTNET_NOLOGO", "DOTNET_CLI_TELEMETRY_OPTOUT", "TMPDIR", "ASPNETCORE_URLS",
+        "DOTNET_SHUTDOWNTIMEOUTSECONDS", "DOTNET_NOLOGO", "DOTNET_CLI_TELEMETRY_OPTOUT", "DOTNET_TC_CallCountingDelayMs", "TMPDIR", "ASPNETCORE_URLS",
         TracingOptions.OtlpEndpointVariable,
     };
 

@@ -53,6 +53,9 @@ public sealed partial class DockerfileTests
         Assert.Equal("0.0.0.0", env["MeterAgent__ListenAddress"]);
         Assert.Equal(AppFacts.ProxyPort.ToString(CultureInfo.InvariantCulture), env["MeterAgent__ProxyPort"]);
         Assert.Equal(AppFacts.ManagementPort.ToString(CultureInfo.InvariantCulture), env["MeterAgent__ManagementPort"]);
+
+        // The hot path is compiled fully as soon as it is hot, not seconds into the load (docs/benchmarks.md, "Warm-up").
+        Assert.Equal("0", env["DOTNET_TC_CallCountingDelayMs"]);
     }
 
     [Fact]
