@@ -311,7 +311,6 @@ public sealed partial class SqliteUsageStore : IUsageStore
         return $"SELECT {UsageRecordSql.SelectColumns} FROM {source}{filters}{before} ORDER BY id DESC LIMIT @limit;";
     }
 
-    /// <summary>One id bound, read in the query's own transaction (one snapshot with the page); DBNull when there is none.</summary>
     /// <summary>
     /// The extreme id (<paramref name="aggregate"/> MAX or MIN) a record on the near side of a time bound can have: from
     /// the folded id ranges per day (<paramref name="dayCondition"/> ends with the bound, in microseconds: it is divided
@@ -324,6 +323,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
         + $"UNION ALL SELECT {aggregate}(id) FROM usage_records NOT INDEXED WHERE rowid > (SELECT folded FROM usage_rollup_state) AND {startedCondition}"
         + (forAccount ? " AND +account_id = @account_id)" : ")");
 
+    /// <summary>One id bound, read in the query's own transaction (one snapshot with the page); DBNull when there is none.</summary>
     private static object IdBound(Microsoft.Data.Sqlite.SqliteCommand command, string sql)
     {
         using var bound = command.Connection!.CreateCommand();

@@ -19,8 +19,8 @@ namespace MeterAgent.Ledger.Sqlite;
 /// Closes are gathered: when a batch holds only operations no request waits for (<see
 /// cref="SqliteWriteOperation.CanWait"/>) and the writer committed moments ago (a steady stream, not a lone close), it
 /// waits up to <see cref="SqliteStoreOptions.CloseGatherTime"/> (2 ms) for more before committing, and commits at once
-/// when anything else arrives. At concurrency 1 each close was its own commit, writing the same hot pages (the table's and each index's last page) to
-/// the WAL again for every request; gathered, a score of closes share them.
+/// when anything else arrives. At concurrency 1 each close was its own commit, writing the same hot pages (the table's
+/// and each index's last page) to the WAL again for every request; gathered, a score of closes share them.
 /// Each operation runs under its own savepoint: one that throws is rolled back alone and only its caller sees the
 /// error. If the commit itself fails, the batch is retried one operation per transaction, so one bad write cannot
 /// fail the others that happened to share its transaction.

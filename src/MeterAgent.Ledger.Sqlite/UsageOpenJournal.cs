@@ -14,8 +14,8 @@ namespace MeterAgent.Ledger.Sqlite;
 /// <c>Synchronous=Full</c>, fsyncs before completing the callers; opens queued meanwhile are written by one thread-pool
 /// work item that the writer hands over to. An open into an idle journal so costs its caller one <c>write(2)</c> and no
 /// thread hop; under load, as many opens share a write as arrive during the one before. Under <c>Normal</c> the write
-/// to the OS is the durability point, as for SQLite's WAL at <c>synchronous=NORMAL</c>: it survives <c>kill -9</c> of the process,
-/// not a power loss.
+/// to the OS is the durability point, as for SQLite's WAL at <c>synchronous=NORMAL</c>: it survives <c>kill -9</c> of
+/// the process, not a power loss.
 /// </summary>
 /// <remarks>
 /// The close is the <c>usage_records</c> row, committed by <see cref="SqliteWriter"/>, which then acknowledges the id
