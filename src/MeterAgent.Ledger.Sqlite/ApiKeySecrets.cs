@@ -36,6 +36,19 @@ internal static class ApiKeySecrets
     public static bool HasSecretShape(string presented) =>
         presented.Length == SecretLength && presented.StartsWith(SecretPrefix, StringComparison.Ordinal);
 
+    /// <summary>Characters of a secret's hash in hex: the key cache's key and the stored key_hash.</summary>
+    public const int HashHexLength = 2 * SHA256.HashSizeInBytes;
+
+    /// <summary>
+    /// The secret's SHA-256 into <paramref name="hash"/> and its lower-case hex into <paramref name="hex"/>
+    /// (<see cref="HashHexLength"/> characters), allocating nothing: what authentication looks up the key cache by.
+    /// </summary>
+    public static void Hash(string secret, Span<byte> hash, Span<char> hex)
+    {
+        Hash(secret, hash);
+        Convert.TryToHexStringLower(hash, hex, out _);
+    }
+
     public static string HashHex(string secret)
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];

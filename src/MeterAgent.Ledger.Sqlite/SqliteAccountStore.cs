@@ -157,9 +157,8 @@ public sealed class SqliteAccountStore : IAccountStore
         }
 
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        ApiKeySecrets.Hash(presentedKey, hash);
-        Span<char> hex = stackalloc char[2 * SHA256.HashSizeInBytes];
-        Convert.TryToHexStringLower(hash, hex, out _);
+        Span<char> hex = stackalloc char[ApiKeySecrets.HashHexLength];
+        ApiKeySecrets.Hash(presentedKey, hash, hex);
         if (_cache.TryGet(hex, out var cached))
         {
             return ValueTask.FromResult(cached);
