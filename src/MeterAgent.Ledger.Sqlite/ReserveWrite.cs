@@ -10,6 +10,9 @@ internal sealed class ReserveWrite(ReserveRequest request) : SqliteWriteOperatio
 {
     public override string Description => $"credit reserve {request.ReservationId}";
 
+    /// <inheritdoc/>
+    public override bool AnswersBeforeCommit => true;
+
     protected override ReserveOutcome Run(SqliteWriteContext context)
     {
         // Only granted reservations are stored, so a stored one is the first outcome; a refusal is decided afresh.

@@ -1,10 +1,11 @@
 namespace MeterAgent.Ledger.Sqlite;
 
 /// <summary>
-/// One unit of work for <see cref="SqliteWriter"/>. It runs on the writer thread inside the batch transaction, under
-/// its own savepoint, so it may read, decide and write atomically; its caller learns the outcome only once the
-/// transaction has committed. A batch whose commit fails is retried one operation per transaction, so
-/// <see cref="Execute"/> may run more than once: it must keep no state outside the database between runs.
+/// One unit of work for <see cref="SqliteWriter"/>. It runs serialised with every other write inside the batch
+/// transaction, under its own savepoint, so it may read, decide and write atomically; its caller learns the outcome
+/// once the transaction has committed (or, for <see cref="AnswersBeforeCommit"/>, once it has run). A batch whose
+/// commit fails is retried one operation per transaction, so <see cref="Execute"/> may run more than once: it must
+/// keep no state outside the database between runs.
 /// </summary>
 internal abstract class SqliteWriteOperation
 {
@@ -25,6 +26,16 @@ internal abstract class SqliteWriteOperation
     /// it for a moment so that the closes right behind it share its commit (<see cref="SqliteWriter"/>).
     /// </summary>
     public virtual bool CanWait => false;
+
+    /// <summary>
+    /// Its caller may have the answer as soon as it has run in the open transaction, before the commit: a reserve while
+    /// other requests are in flight (<see cref="SqliteWriter"/>). What it wrote is committed with the closes gathered
+    /// behind it; a crash before that loses it with the request it was for, which is never charged.
+    /// </summary>
+    public virtual bool AnswersBeforeCommit => false;
+
+    /// <summary>Its caller has had the answer (set by the writer, once).</summary>
+    public bool Answered { get; set; }
 
     public abstract void Execute(SqliteWriteContext context);
 

@@ -18,9 +18,13 @@ namespace MeterAgent.Ledger.Sqlite;
 /// <remarks>
 /// Closes are gathered: when a batch holds only operations no request waits for (<see
 /// cref="SqliteWriteOperation.CanWait"/>) and the writer committed moments ago (a steady stream, not a lone close), it
-/// waits up to <see cref="SqliteStoreOptions.CloseGatherTime"/> (2 ms) for more before committing, and commits at once
-/// when anything else arrives. At concurrency 1 each close was its own commit, writing the same hot pages (the table's
-/// and each index's last page) to the WAL again for every request; gathered, a score of closes share them.
+/// keeps the transaction open up to <see cref="SqliteStoreOptions.CloseGatherTime"/> (2 ms), running what arrives, and
+/// commits at once when anything else arrives. At concurrency 1 each close was its own commit, writing the same hot
+/// pages (the table's and each index's last page) to the WAL again for every request; gathered, a score of closes
+/// share them. A reserve while other requests are in flight joins that open transaction, run on its caller's thread
+/// after everything queued before it, and is answered before the commit (<see
+/// cref="SqliteWriteOperation.AnswersBeforeCommit"/>): a credited request no longer waits for a commit of its own,
+/// which had kept commits small (three times as many per request) and added two thread hand-offs.
 /// Each operation runs under its own savepoint: one that throws is rolled back alone and only its caller sees the
 /// error. If the commit itself fails, the batch is retried one operation per transaction, so one bad write cannot
 /// fail the others that happened to share its transaction.
@@ -57,6 +61,13 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
     // Set while the writer gathers closes: a write that cannot wait (or a full batch) completes it to end the wait.
     private TaskCompletionSource? _hurry;
+
+    // While the writer gathers: its batch, whose transaction is open, and how many of it have run. Guarded by _gate,
+    // as is every use of the connection meanwhile (TryRunNow runs a reserve in that transaction).
+    private readonly Lock _gate = new();
+    private List<SqliteWriteOperation>? _gather;
+    private int _ran;
+    private bool _commitSoon;
 
     /// <param name="database">the file</param>
     /// <param name="logger">its log</param>
@@ -123,6 +134,11 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     internal async Task<T> SubmitAsync<T>(SqliteWriteOperation<T> operation, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (TryRunNow(operation))
+        {
+            return await operation.Task;
+        }
+
         Interlocked.Increment(ref _queued);
         if (!_queue.Writer.TryWrite(operation))
         {
@@ -184,15 +200,21 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             {
                 await GatherAsync(batch);
             }
+            else
+            {
+                WriteBatch(batch);
+            }
 
-            WriteBatch(batch);
             batch.Clear();
             lastCommit = Stopwatch.GetTimestamp();
             BoundWal();
         }
     }
 
-    /// <summary>Moves what is queued into the batch; whether every operation taken can wait and the batch has room.</summary>
+    /// <summary>
+    /// Moves what is queued into the batch; whether every operation taken can wait for a later commit and the batch has
+    /// room. A reserve can while other requests are in flight (see <see cref="SqliteWriteOperation.AnswersBeforeCommit"/>).
+    /// </summary>
     private bool Take(List<SqliteWriteOperation> batch)
     {
         var canWait = true;
@@ -200,45 +222,170 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         {
             Interlocked.Decrement(ref _queued);
             batch.Add(operation);
-            canWait &= operation.CanWait;
+            canWait &= operation.CanWait || (operation.AnswersBeforeCommit && Journal.OpenCount > 1);
         }
 
         return canWait && batch.Count < _maxBatchSize;
     }
 
     /// <summary>
-    /// Waits up to <see cref="SqliteStoreOptions.CloseGatherTime"/> for more closes, then takes what is queued; returns
-    /// at once when a write that cannot wait arrives, or a batch's worth is queued.
+    /// Opens the batch's transaction, runs what is queued, and goes on taking and running what arrives for up to
+    /// <see cref="SqliteStoreOptions.CloseGatherTime"/>; commits then, or at once when a write that cannot wait arrives,
+    /// or a batch's worth is queued. Meanwhile a reserve runs in the open transaction on its caller's thread
+    /// (<see cref="TryRunNow"/>) and is answered at once: it does not wait for the commit.
     /// </summary>
     /// <remarks>
     /// The closes that arrive meanwhile only join the queue: waiting on the channel instead would wake this loop for
     /// each one (a thread-pool work item, and a worker woken to spin) just to wait again. Only
     /// <see cref="SubmitAsync{T}"/> of a write that cannot wait completes <see cref="_hurry"/>. It is published (a full
     /// fence) before the queue is looked at again, and a submitter reads it after its write is queued, so a write that
-    /// cannot wait is either taken here or sees the signal.
+    /// cannot wait is either taken here or sees the signal. Every use of the connection while the transaction is open
+    /// holds <see cref="_gate"/>, the loop's and a reserve's alike.
     /// </remarks>
     private async Task GatherAsync(List<SqliteWriteOperation> batch)
     {
-        var hurry = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Interlocked.Exchange(ref _hurry, hurry);
+        var deadline = Stopwatch.GetTimestamp() + _gatherTicks;
+
+        // For the commit's duration metric: the writer's own time on the batch (running it, committing), not the wait.
+        var busy = 0L;
+        SqliteTransaction? transaction = null;
         try
         {
+            while (true)
+            {
+                var hurry = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Interlocked.Exchange(ref _hurry, hurry);
+                var woke = Stopwatch.GetTimestamp();
+                transaction ??= BeginGathering(batch);
+
+                // The stop is read after the signal is published, so a stop either sees the signal or is seen here.
+                var more = TakeAndRun(batch) && Volatile.Read(ref _disposed) == 0;
+                var now = Stopwatch.GetTimestamp();
+                busy += now - woke;
+                if (!more || now >= deadline)
+                {
+                    break;
+                }
+
+                using var window = new CancellationTokenSource(Stopwatch.GetElapsedTime(now, deadline));
+                using (window.Token.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetResult(), hurry))
+                {
+                    await hurry.Task;
+                }
+            }
+
+            var committing = Stopwatch.GetTimestamp();
+            EndGathering();
+            transaction.Commit();
+            busy += Stopwatch.GetTimestamp() - committing;
+        }
+        catch (Exception ex)
+        {
+            EndGathering();
+            _context.End();
+            transaction?.Dispose();
+
+            // Whatever was taken but not run yet joins the retry; so does every operation already run.
+            LogBatchFailed(ex, batch.Count);
+            Retry(batch);
+            return;
+        }
+
+        _context.End();
+        transaction.Dispose();
+        Committed(batch, Stopwatch.GetElapsedTime(0, busy));
+        Complete(batch);
+    }
+
+    private SqliteTransaction BeginGathering(List<SqliteWriteOperation> batch)
+    {
+        lock (_gate)
+        {
+            var transaction = Begin();
+            _gather = batch;
+            _ran = 0;
+            _commitSoon = false;
+            return transaction;
+        }
+    }
+
+    /// <summary>From here on a reserve is queued, not run in the transaction: it is about to commit (or roll back).</summary>
+    private void EndGathering()
+    {
+        Interlocked.Exchange(ref _hurry, null);
+        lock (_gate)
+        {
+            _gather = null;
+        }
+    }
+
+    /// <summary>Takes what is queued into the open transaction and runs it; false when it should commit now.</summary>
+    private bool TakeAndRun(List<SqliteWriteOperation> batch)
+    {
+        lock (_gate)
+        {
+            var more = Take(batch) && !_commitSoon;
+            _commitSoon = false;
+            _ran = Run(batch, _ran, answerEarly: true);
+            return more;
+        }
+    }
+
+    /// <summary>
+    /// Runs a reserve at once, on the caller's thread, in the transaction the writer holds open while it gathers closes
+    /// (only while other requests are in flight, so there are closes to gather): no hand-off to the writer and back, no
+    /// wait for the commit. False when it cannot (nothing is being gathered, the writer is busy with the connection, or
+    /// the batch is full): then it is queued as any write.
+    /// </summary>
+    private bool TryRunNow(SqliteWriteOperation operation)
+    {
+        if (!operation.AnswersBeforeCommit || Volatile.Read(ref _gather) is null || Journal.OpenCount <= 1 || !_gate.TryEnter())
+        {
+            return false;
+        }
+
+        try
+        {
+            var batch = _gather;
+            if (batch is null)
+            {
+                return false;
+            }
+
+            // The writes queued before this one run first, in order: a settlement the caller's previous request queued
+            // must count before this reserve decides. One among them that cannot wait, or a full batch, asks the
+            // writer to commit; this reserve is then queued behind them like any write.
             if (!Take(batch))
             {
-                return;
+                _commitSoon = true;
+                Volatile.Read(ref _hurry)?.TrySetResult();
             }
 
-            using var window = new CancellationTokenSource(Stopwatch.GetElapsedTime(0, _gatherTicks));
-            using (window.Token.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetResult(), hurry))
+            _ran = Run(batch, _ran, answerEarly: true);
+            if (_commitSoon)
             {
-                await hurry.Task;
+                return false;
             }
 
-            Take(batch);
+            batch.Add(operation);
+            try
+            {
+                _ran = Run(batch, _ran, answerEarly: true);
+            }
+            catch (Exception ex)
+            {
+                // The savepoint could not be rolled back: the transaction is lost, and its commit will fail and be
+                // retried. This caller has its failure now, so the retry does not run it again.
+                operation.Error = ex;
+                operation.Answered = true;
+                throw;
+            }
+
+            return true;
         }
         finally
         {
-            Interlocked.Exchange(ref _hurry, null);
+            _gate.Exit();
         }
     }
 
@@ -310,21 +457,49 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             return;
         }
 
+        Retry(batch);
+    }
+
+    /// <summary>
+    /// After a failed commit: each operation again, in its own transaction, so one bad write cannot fail the others
+    /// that happened to share its transaction. A reserve already answered with its failure is not run again; one
+    /// answered with a grant is, and if that fails too the grant is lost (logged): its request's settlement finds no
+    /// reservation and fails, which leaves the record open for recovery, as a crash would.
+    /// </summary>
+    private void Retry(List<SqliteWriteOperation> batch)
+    {
         var single = new List<SqliteWriteOperation>(1);
         foreach (var operation in batch)
         {
+            if (operation.Answered && operation.Error is not null)
+            {
+                continue;
+            }
+
             single.Add(operation);
             try
             {
                 Commit(single);
+                if (operation is { Answered: true, Error: { } lost })
+                {
+                    LogAnsweredWriteLost(lost, operation.Description);
+                }
+
                 Complete(single);
             }
             catch (Exception ex)
             {
                 // The operation's own error, when it caused the failure, says more than the rollback's.
                 var error = operation.Error ?? ex;
-                LogWriteFailed(error, operation.Description);
-                operation.Fail(error);
+                if (operation.Answered)
+                {
+                    LogAnsweredWriteLost(error, operation.Description);
+                }
+                else
+                {
+                    LogWriteFailed(error, operation.Description);
+                    operation.Fail(error);
+                }
             }
 
             single.Clear();
@@ -334,50 +509,10 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     private void Commit(List<SqliteWriteOperation> batch)
     {
         var started = Stopwatch.GetTimestamp();
-        using var transaction = _connection.BeginTransaction();
-        _context.Begin(transaction);
-        var closed = _context.ClosedUsageIds;
-        closed.Clear();
+        using var transaction = Begin();
         try
         {
-            foreach (var operation in batch)
-            {
-                // A retry runs the operation again from scratch; forget what the failed batch said about it.
-                operation.Error = null;
-                var closedBefore = closed.Count;
-                if (operation.IsSingleStatement)
-                {
-                    try
-                    {
-                        operation.Execute(_context);
-                    }
-                    catch (Exception ex)
-                    {
-                        operation.Error = ex;
-                        closed.RemoveRange(closedBefore, closed.Count - closedBefore);
-                    }
-
-                    continue;
-                }
-
-                _context.Raw(Savepoint).Execute();
-                try
-                {
-                    operation.Execute(_context);
-                }
-                catch (Exception ex)
-                {
-                    // Only this operation is undone; the failure is its caller's, reported after the commit. After
-                    // SQLITE_FULL, IOERR or NOMEM SQLite may already have rolled back the whole transaction, savepoint
-                    // included: then this throws, and the batch is retried one operation per transaction.
-                    operation.Error = ex;
-                    closed.RemoveRange(closedBefore, closed.Count - closedBefore);
-                    _context.Raw(RollbackToSavepoint).Execute();
-                }
-
-                _context.Raw(ReleaseSavepoint).Execute();
-            }
-
+            Run(batch, 0, answerEarly: false);
             transaction.Commit();
         }
         finally
@@ -385,10 +520,79 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             _context.End();
         }
 
+        Committed(batch, Stopwatch.GetElapsedTime(started));
+    }
+
+    private SqliteTransaction Begin()
+    {
+        var transaction = _connection.BeginTransaction();
+        _context.Begin(transaction);
+        _context.ClosedUsageIds.Clear();
+        return transaction;
+    }
+
+    /// <summary>
+    /// Runs the batch's operations from <paramref name="from"/> on, each under its own savepoint (or as its single
+    /// statement); returns how many of the batch have run. With <paramref name="answerEarly"/>, a reserve's caller has
+    /// its answer at once.
+    /// </summary>
+    private int Run(List<SqliteWriteOperation> batch, int from, bool answerEarly)
+    {
+        var closed = _context.ClosedUsageIds;
+        for (var i = from; i < batch.Count; i++)
+        {
+            var operation = batch[i];
+
+            // A retry runs the operation again from scratch; forget what the failed batch said about it.
+            operation.Error = null;
+            var closedBefore = closed.Count;
+            if (operation.IsSingleStatement)
+            {
+                try
+                {
+                    operation.Execute(_context);
+                }
+                catch (Exception ex)
+                {
+                    operation.Error = ex;
+                    closed.RemoveRange(closedBefore, closed.Count - closedBefore);
+                }
+
+                continue;
+            }
+
+            _context.Raw(Savepoint).Execute();
+            try
+            {
+                operation.Execute(_context);
+            }
+            catch (Exception ex)
+            {
+                // Only this operation is undone; the failure is its caller's, reported after the commit. After
+                // SQLITE_FULL, IOERR or NOMEM SQLite may already have rolled back the whole transaction, savepoint
+                // included: then this throws, and the batch is retried one operation per transaction.
+                operation.Error = ex;
+                closed.RemoveRange(closedBefore, closed.Count - closedBefore);
+                _context.Raw(RollbackToSavepoint).Execute();
+            }
+
+            _context.Raw(ReleaseSavepoint).Execute();
+            if (answerEarly && operation.AnswersBeforeCommit && !operation.Answered)
+            {
+                Answer(operation);
+            }
+        }
+
+        return batch.Count;
+    }
+
+    private void Committed(List<SqliteWriteOperation> batch, TimeSpan duration)
+    {
         // Committed: these records are closed in usage_records, so their opens in the journal are no longer needed.
+        var closed = _context.ClosedUsageIds;
         Journal.Acknowledge(closed);
         closed.Clear();
-        _metrics?.RecordCommit(batch.Count, Stopwatch.GetElapsedTime(started));
+        _metrics?.RecordCommit(batch.Count, duration);
         Interlocked.Increment(ref _transactions);
         Interlocked.Add(ref _committedWrites, batch.Count);
         if (batch.Count > _largestBatch)
@@ -401,13 +605,22 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     {
         foreach (var operation in batch)
         {
-            if (operation.Error is { } error && !IsCallerError(error))
+            if (!operation.Answered)
             {
-                LogWriteFailed(error, operation.Description);
+                Answer(operation);
             }
-
-            operation.Complete();
         }
+    }
+
+    private void Answer(SqliteWriteOperation operation)
+    {
+        if (operation.Error is { } error && !IsCallerError(error))
+        {
+            LogWriteFailed(error, operation.Description);
+        }
+
+        operation.Answered = true;
+        operation.Complete();
     }
 
     // The caller asked for something that is not there or not allowed: its answer, not a store fault worth an error log.
@@ -419,6 +632,10 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
     [LoggerMessage(EventId = 1111, Level = LogLevel.Error, Message = "Write {Operation} failed")]
     private partial void LogWriteFailed(Exception exception, string operation);
+
+    [LoggerMessage(EventId = 1116, Level = LogLevel.Error,
+        Message = "Write {Operation} was answered before its group commit, which failed, and failed again alone: it is lost, and its request's settlement will fail and leave the record for recovery")]
+    private partial void LogAnsweredWriteLost(Exception exception, string operation);
 
     [LoggerMessage(EventId = 1113, Level = LogLevel.Warning, Message = "WAL checkpoint at shutdown failed")]
     private partial void LogCheckpointFailed(Exception exception);
