@@ -34,6 +34,12 @@ internal abstract class SqliteWriteOperation
     /// </summary>
     public virtual bool AnswersBeforeCommit => false;
 
+    /// <summary>
+    /// The writer answers this one as soon as it has run: it <see cref="AnswersBeforeCommit"/> and other requests were
+    /// in flight when it was taken (set by the writer).
+    /// </summary>
+    public bool AnswerEarly { get; set; }
+
     /// <summary>Its caller has had the answer (set by the writer, once).</summary>
     public bool Answered { get; set; }
 

@@ -222,7 +222,8 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         {
             Interlocked.Decrement(ref _queued);
             batch.Add(operation);
-            canWait &= operation.CanWait || (operation.AnswersBeforeCommit && Journal.OpenCount > 1);
+            operation.AnswerEarly = operation.AnswersBeforeCommit && Journal.OpenCount > 1;
+            canWait &= operation.CanWait || operation.AnswerEarly;
         }
 
         return canWait && batch.Count < _maxBatchSize;
@@ -339,7 +340,8 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     /// </summary>
     private bool TryRunNow(SqliteWriteOperation operation)
     {
-        if (!operation.AnswersBeforeCommit || Volatile.Read(ref _gather) is null || Journal.OpenCount <= 1 || !_gate.TryEnter())
+        if (!operation.AnswersBeforeCommit || Volatile.Read(ref _gather) is null || Journal.OpenCount <= 1
+            || Volatile.Read(ref _disposed) != 0 || !_gate.TryEnter())
         {
             return false;
         }
@@ -355,19 +357,30 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             // The writes queued before this one run first, in order: a settlement the caller's previous request queued
             // must count before this reserve decides. One among them that cannot wait, or a full batch, asks the
             // writer to commit; this reserve is then queued behind them like any write.
-            if (!Take(batch))
+            try
             {
+                if (!Take(batch))
+                {
+                    _commitSoon = true;
+                }
+
+                _ran = Run(batch, _ran, answerEarly: true);
+            }
+            catch (Exception)
+            {
+                // A savepoint could not be rolled back: the transaction is lost. The writer's commit fails and retries
+                // the batch one write at a time; this reserve is queued behind it.
                 _commitSoon = true;
-                Volatile.Read(ref _hurry)?.TrySetResult();
             }
 
-            _ran = Run(batch, _ran, answerEarly: true);
             if (_commitSoon)
             {
+                Volatile.Read(ref _hurry)?.TrySetResult();
                 return false;
             }
 
             batch.Add(operation);
+            operation.AnswerEarly = true;
             try
             {
                 _ran = Run(batch, _ran, answerEarly: true);
@@ -577,7 +590,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             }
 
             _context.Raw(ReleaseSavepoint).Execute();
-            if (answerEarly && operation.AnswersBeforeCommit && !operation.Answered)
+            if (answerEarly && operation.AnswerEarly && !operation.Answered)
             {
                 Answer(operation);
             }
