@@ -128,8 +128,9 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     internal int LargestBatch => Volatile.Read(ref _largestBatch);
 
     /// <summary>
-    /// Queues the operation and waits for the commit that holds it. Cancelling stops the wait, not the write: once
-    /// queued, the operation may still be committed.
+    /// Queues the operation and waits for the commit that holds it (a reserve while other requests are in flight: until
+    /// it has run, see <see cref="SqliteWriteOperation.AnswersBeforeCommit"/>). Cancelling stops the wait, not the
+    /// write: once queued, the operation may still be committed.
     /// </summary>
     internal async Task<T> SubmitAsync<T>(SqliteWriteOperation<T> operation, CancellationToken cancellationToken)
     {
