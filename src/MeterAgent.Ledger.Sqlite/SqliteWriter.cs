@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -68,6 +69,9 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     private List<SqliteWriteOperation>? _gather;
     private int _ran;
     private bool _commitSoon;
+
+    // Set when a reserve run on its caller's thread found the open transaction broken: the writer fails the batch.
+    private Exception? _lost;
 
     /// <param name="database">the file</param>
     /// <param name="logger">its log</param>
@@ -278,6 +282,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
             var committing = Stopwatch.GetTimestamp();
             EndGathering();
+            ThrowIfLost();
             transaction.Commit();
             busy += Stopwatch.GetTimestamp() - committing;
         }
@@ -307,6 +312,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             _gather = batch;
             _ran = 0;
             _commitSoon = false;
+            _lost = null;
             return transaction;
         }
     }
@@ -326,10 +332,20 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     {
         lock (_gate)
         {
+            ThrowIfLost();
             var more = Take(batch) && !_commitSoon;
             _commitSoon = false;
             _ran = Run(batch, _ran, answerEarly: true);
             return more;
+        }
+    }
+
+    /// <summary>A reserve run on its caller's thread found the transaction broken: the batch fails, and is retried.</summary>
+    private void ThrowIfLost()
+    {
+        if (_lost is { } lost)
+        {
+            ExceptionDispatchInfo.Throw(lost);
         }
     }
 
@@ -358,6 +374,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             // The writes queued before this one run first, in order: a settlement the caller's previous request queued
             // must count before this reserve decides. One among them that cannot wait, or a full batch, asks the
             // writer to commit; this reserve is then queued behind them like any write.
+            var added = false;
             try
             {
                 if (!Take(batch))
@@ -366,36 +383,29 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
                 }
 
                 _ran = Run(batch, _ran, answerEarly: true);
+                if (!_commitSoon)
+                {
+                    batch.Add(operation);
+                    added = true;
+                    operation.AnswerEarly = true;
+                    _ran = Run(batch, _ran, answerEarly: true);
+                }
             }
-            catch (Exception)
+            catch (Exception ex)
             {
-                // A savepoint could not be rolled back: the transaction is lost. The writer's commit fails and retries
-                // the batch one write at a time; this reserve is queued behind it.
+                // A savepoint could not be rolled back: the transaction is lost. Nothing more runs in it; the writer
+                // fails the batch and retries each of its writes alone, this reserve too if it joined (its caller then
+                // has the retry's answer).
+                _lost = ex;
                 _commitSoon = true;
             }
 
             if (_commitSoon)
             {
                 Volatile.Read(ref _hurry)?.TrySetResult();
-                return false;
             }
 
-            batch.Add(operation);
-            operation.AnswerEarly = true;
-            try
-            {
-                _ran = Run(batch, _ran, answerEarly: true);
-            }
-            catch (Exception ex)
-            {
-                // The savepoint could not be rolled back: the transaction is lost, and its commit will fail and be
-                // retried. This caller has its failure now, so the retry does not run it again.
-                operation.Error = ex;
-                operation.Answered = true;
-                throw;
-            }
-
-            return true;
+            return added;
         }
         finally
         {
