@@ -124,25 +124,28 @@ public sealed class UsageRollupTests
         using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
         using var stop = new CancellationTokenSource();
+        var closed = 0;
         var writers = Task.Run(async () =>
         {
             var random = new Random(99);
-            var n = 0;
             while (!stop.IsCancellationRequested)
             {
                 await store.Usage.CloseAsync(RandomRecord(random));
-                if (++n % 25 == 0)
+                if (Interlocked.Increment(ref closed) % 25 == 0)
                 {
                     await store.Writer.SubmitAsync(new RollupFoldWrite(random.Next(5, 60)), CancellationToken.None);
                 }
             }
 
-            return n;
+            return Volatile.Read(ref closed);
         });
 
+        // Reads go on until enough records have closed and folded under them (each close after a commit is held for
+        // the closes behind it, so on a loaded machine a lone writer closes few per second), for 3 s at least.
         var compared = 0;
-        var deadline = DateTime.UtcNow.AddSeconds(3);
-        while (DateTime.UtcNow < deadline)
+        var least = DateTime.UtcNow.AddSeconds(3);
+        var most = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < most && (DateTime.UtcNow < least || Volatile.Read(ref closed) <= 100 || compared <= 10))
         {
             // Both sums in one read transaction: the same snapshot, whatever the writer does meanwhile.
             using var connection = store.Database.OpenConnection();
