@@ -31,10 +31,10 @@ internal static class LedgerScripts
         end
 
         local function load_res(id)
-          local h = redis.call('HMGET', reskey(id), 'c', 's', 'rv', 'po', 'ov', 'ca', 'ex', 'd')
+          local h = redis.call('HMGET', reskey(id), 'c', 's', 'rv', 'po', 'ov', 'ca', 'ex', 'd', 'oh')
           if not h[2] then return nil end
           local r = { id = id, c = h[1], s = h[2], rv = tonumber(h[3]), po = tonumber(h[4]), ov = tonumber(h[5]),
-                      ca = h[6], ex = h[7], draws = {} }
+                      ca = h[6], ex = h[7], draws = {}, oh = tonumber(h[9] or '0') }
           for lot, reserved, posted in string.gmatch(h[8], '([^,;]+),(%d+),(%d+)') do
             r.draws[#r.draws + 1] = { lot = lot, r = tonumber(reserved), p = tonumber(posted) }
           end
@@ -49,7 +49,7 @@ internal static class LedgerScripts
 
         local function save_res(r)
           redis.call('HSET', reskey(r.id), 'c', r.c, 's', r.s, 'rv', num(r.rv), 'po', num(r.po), 'ov', num(r.ov),
-                     'ca', r.ca, 'ex', r.ex, 'd', draws_text(r.draws))
+                     'ca', r.ca, 'ex', r.ex, 'd', draws_text(r.draws), 'oh', num(r.oh or 0))
         end
 
         local function res_reply(r)
@@ -96,6 +96,13 @@ internal static class LedgerScripts
           end
         end
 
+        -- A pending reservation leaving pending (posted, voided, expired) gives back the overage it was granted beyond its
+        -- credits: the account's 'overage-held' counts only the requests in flight, for allow_up_to.
+        local function unhold(r)
+          if (r.oh or 0) > 0 then redis.call('DECRBY', S .. 'overage-held', num(r.oh)) end
+          r.oh = 0
+        end
+
         local function finish(r)
           save_res(r)
           redis.call('ZREM', S .. 'pending', r.id)
@@ -121,6 +128,7 @@ internal static class LedgerScripts
             if d.r > d.p then redis.call('HINCRBY', k, 'av', num(d.r - d.p)) end
           end
           if overage > 0 then redis.call('INCRBY', S .. 'overage', num(overage)) end
+          unhold(r)
           r.s, r.po, r.ov = 'posted', posted, overage
           finish(r)
           return r
@@ -135,6 +143,7 @@ internal static class LedgerScripts
             redis.call('HINCRBY', k, 'av', num(d.r))
             d.p = 0
           end
+          unhold(r)
           r.s, r.po, r.ov = state, 0, 0
           finish(r)
           return r
@@ -209,7 +218,9 @@ internal static class LedgerScripts
           local policy = redis.call('HMGET', S .. 'policy', 'kind', 'limit')
           local kind = policy[1] or 'reject'
           if kind == 'allow_up_to' then
+            -- The overage posted, and what the pending reservations were granted beyond their credits.
             local overage = tonumber(redis.call('GET', S .. 'overage') or '0')
+              + tonumber(redis.call('GET', S .. 'overage-held') or '0')
             if math.max(shortfall, 0) > tonumber(policy[2]) - overage then return { 'refused', 'overage_limit_exceeded' } end
           elseif kind ~= 'allow' then
             return { 'refused', 'insufficient_quota' }
@@ -220,7 +231,10 @@ internal static class LedgerScripts
           redis.call('HINCRBY', lotkey(p.lot), 'av', num(-p.r))
           redis.call('HINCRBY', lotkey(p.lot), 'pe', num(p.r))
         end
-        local r = { id = id, c = contract, s = 'pending', rv = drawn, po = 0, ov = 0, ca = ARGV[4], ex = ARGV[5], draws = picks }
+        local held = math.max(shortfall, 0)
+        if held > 0 then redis.call('INCRBY', S .. 'overage-held', num(held)) end
+        local r = { id = id, c = contract, s = 'pending', rv = drawn, po = 0, ov = 0, ca = ARGV[4], ex = ARGV[5], draws = picks,
+                    oh = held }
         save_res(r)
         redis.call('ZADD', S .. 'pending', ARGV[5], id)
         return { 'granted', unpack(res_reply(r)) }

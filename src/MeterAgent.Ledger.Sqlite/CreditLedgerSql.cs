@@ -62,8 +62,19 @@ internal static class CreditLedgerSql
     public const string SelectDraws = "SELECT lot_id, reserved, posted FROM reservation_draws WHERE reservation_id = @reservation_id ORDER BY seq;";
 
     public const string InsertReservation = $"""
-        INSERT INTO reservations ({ReservationColumns})
-        VALUES (@reservation_id, @account_id, @contract_id, '{ReservationStateNames.Pending}', @reserved, 0, 0, @created_at, @expires_at);
+        INSERT INTO reservations ({ReservationColumns}, overage_held)
+        VALUES (@reservation_id, @account_id, @contract_id, '{ReservationStateNames.Pending}', @reserved, 0, 0, @created_at, @expires_at,
+                @overage_held);
+        """;
+
+    /// <summary>
+    /// The overage the account's pending reservations were granted on top of their credits: the requests in flight
+    /// that <c>allow_up_to</c> must count beside the posted overage. Read through the pending reservations' partial
+    /// index, like <see cref="SelectPendingByAccount"/>.
+    /// </summary>
+    public const string SelectOverageHeld = $"""
+        SELECT COALESCE(SUM(overage_held), 0) FROM reservations
+        WHERE state = '{ReservationStateNames.Pending}' AND account_id = @account_id;
         """;
 
     public const string InsertDraw = """
@@ -253,7 +264,10 @@ internal static class CreditLedgerSql
         return r.Read() ? new OveragePolicy(OveragePolicyNames.FromName(r.GetString(0)), r.GetInt64(1)) : OveragePolicy.Reject;
     }
 
-    /// <summary>The account's overage through a command for <see cref="SelectOverage"/>; 0 when there is none.</summary>
+    /// <summary>
+    /// One amount of the account's through a command for <see cref="SelectOverage"/> or <see cref="SelectOverageHeld"/>;
+    /// 0 when there is none.
+    /// </summary>
     public static long ReadOverage(SqliteCommand selectOverage, string accountId)
     {
         selectOverage.Parameters[0].Value = accountId;

@@ -29,7 +29,8 @@ internal sealed class ReserveWrite(ReserveRequest request) : SqliteWriteOperatio
             var refusal = OverageRule.Refusal(
                 policy,
                 plan.ShortfallMicro,
-                () => CreditLedgerSql.ReadOverage(context.Command(CreditLedgerSql.SelectOverage, "@account_id"), request.AccountId));
+                () => CreditLedgerSql.ReadOverage(context.Command(CreditLedgerSql.SelectOverage, "@account_id"), request.AccountId)
+                    + CreditLedgerSql.ReadOverage(context.Command(CreditLedgerSql.SelectOverageHeld, "@account_id"), request.AccountId));
             if (refusal is not null)
             {
                 return new ReserveOutcome(Granted: false, Reservation: null, refusal);
@@ -43,6 +44,7 @@ internal sealed class ReserveWrite(ReserveRequest request) : SqliteWriteOperatio
         insert.Bind("@reserved", plan.DrawnMicro);
         insert.Bind("@created_at", SqliteTime.ToUnixMicroseconds(request.Now));
         insert.Bind("@expires_at", SqliteTime.ToUnixMicroseconds(request.ExpiresAt));
+        insert.Bind("@overage_held", Math.Max(plan.ShortfallMicro, 0));
         insert.Execute();
 
         var reserveFromLot = context.Raw(CreditLedgerSql.ReserveFromLot);

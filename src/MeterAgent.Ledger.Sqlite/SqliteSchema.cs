@@ -315,6 +315,10 @@ internal static class SqliteSchema
         DROP INDEX ix_reservations_state_expires;
         CREATE INDEX ix_reservations_pending_expires ON reservations (expires_at) WHERE state = '{ReservationStateNames.Pending}';
         """,
+
+        // 13: the overage a pending reservation was granted beyond its credits (its shortfall), so allow_up_to counts
+        // the requests in flight beside the overage already posted. Reservations pending at the upgrade hold none.
+        "ALTER TABLE reservations ADD COLUMN overage_held INTEGER NOT NULL DEFAULT 0;",
     ];
 
     /// <summary>The version whose step moves <c>usage_journal</c>'s open rows to the journal file before dropping the table.</summary>

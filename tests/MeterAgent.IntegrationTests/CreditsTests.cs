@@ -189,9 +189,13 @@ public sealed class CreditsTests : IAsyncLifetime
     [Theory]
     [InlineData("reject")]
     [InlineData("allow")]
+    [InlineData("allow_up_to")]
     public async Task Sixty_four_concurrent_streams_on_credits_that_cover_only_some(string policy)
     {
-        using (var set = await _agent.Admin.PutAsJsonAsync($"admin/accounts/{_agent.AccountId}/policy", new { kind = policy }))
+        // allow_up_to: about seven requests' worth of overage, far less than the 64 would take together.
+        const decimal limit = 1000m;
+        object body = policy == "allow_up_to" ? new { kind = policy, limit } : new { kind = policy };
+        using (var set = await _agent.Admin.PutAsJsonAsync($"admin/accounts/{_agent.AccountId}/policy", body))
         {
             Assert.Equal(HttpStatusCode.OK, set.StatusCode);
         }
@@ -248,6 +252,14 @@ public sealed class CreditsTests : IAsyncLifetime
         if (policy == "allow")
         {
             Assert.True(charged.Sum(r => r.OverageMicro ?? 0) > 0, "usage beyond the credits is overage under allow");
+        }
+
+        if (policy == "allow_up_to")
+        {
+            // Requests in flight together count against the limit, not only the overage already posted: no request uses
+            // more than it reserved (the emulator keeps to max_tokens), so the overage never passes the limit.
+            Assert.InRange(charged.Sum(r => r.OverageMicro ?? 0), 1, Micro(limit));
+            Assert.True(refused > 0, "the limit refuses some of the 64");
         }
     }
 

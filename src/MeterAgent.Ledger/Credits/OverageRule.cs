@@ -5,8 +5,10 @@ public static class OverageRule
 {
     /// <summary>
     /// Null to serve the shortfall, or why not (a <see cref="RefusalReasons"/> code).
-    /// <paramref name="outstandingOverageMicro"/> is asked only under <see cref="OveragePolicyKind.AllowUpTo"/>, so a store
-    /// reads the account's overage only when the decision needs it.
+    /// <paramref name="outstandingOverageMicro"/> is the overage already posted plus what the account's pending
+    /// reservations were granted beyond their credits (requests in flight), so requests reserved at once cannot together
+    /// pass the limit. It is asked only under <see cref="OveragePolicyKind.AllowUpTo"/>, so a store reads it only when the
+    /// decision needs it.
     /// </summary>
     public static string? Refusal(OveragePolicy policy, long shortfallMicro, Func<long> outstandingOverageMicro)
     {

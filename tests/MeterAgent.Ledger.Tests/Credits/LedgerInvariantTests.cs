@@ -138,11 +138,17 @@ public abstract class LedgerInvariantTests
                 Expectation? expected = null;
                 if (alone && await ledger.GetReservationAsync(request.ReservationId) is null)
                 {
-                    expected = Expect(log.Policy, estimates, await ledger.GetLotsAsync(accountId), await ledger.GetOverageMicroAsync(accountId));
+                    expected = Expect(log.Policy, estimates, await ledger.GetLotsAsync(accountId),
+                        await ledger.GetOverageMicroAsync(accountId) + await HeldAsync(ledger, log));
                 }
 
                 var outcome = await ledger.ReserveAsync(request);
                 var grantedAt = log.Tick();
+                if (expected is { } granting && outcome.Granted)
+                {
+                    log.Held[request.ReservationId] = granting.ShortfallMicro;
+                }
+
                 log.Reserves.Add((request.ReservationId, outcome, grantedAt));
                 CheckOutcome(log.Policy, request.ReservationId, outcome, expected);
                 break;
@@ -199,8 +205,26 @@ public abstract class LedgerInvariantTests
     private static string Id(int reservation) => $"res_{reservation}";
 
     /// <summary>
+    /// The overage the reservations granted while one caller ran alone were granted beyond their credits, counted while
+    /// they are still pending: what <c>allow_up_to</c> counts beside the posted overage.
+    /// </summary>
+    private static async Task<long> HeldAsync(ICreditLedger ledger, Observations log)
+    {
+        long held = 0;
+        foreach (var (id, shortfall) in log.Held)
+        {
+            if ((await ledger.GetReservationAsync(id))?.State == ReservationState.Pending)
+            {
+                held += shortfall;
+            }
+        }
+
+        return held;
+    }
+
+    /// <summary>
     /// What the rule says of a reservation made when the account holds <paramref name="lots"/> (in redemption order)
-    /// and owes <paramref name="overage"/>: it redeems under the contract of the first open lot with credit that the
+    /// and owes <paramref name="overage"/> (posted, and held by pending reservations): it redeems under the contract of the first open lot with credit that the
     /// request covers, and is granted when that contract's open lots cover the estimate; otherwise the policy decides.
     /// </summary>
     private static Expectation Expect(OveragePolicy policy, Dictionary<string, long> estimates, IReadOnlyList<CreditLot> lots, long overage)
@@ -229,7 +253,7 @@ public abstract class LedgerInvariantTests
             OveragePolicyKind.AllowUpTo => shortfall <= policy.LimitMicro - overage,
             _ => false,
         };
-        return new Expectation(granted, contract, reserved);
+        return new Expectation(granted, contract, reserved, shortfall);
     }
 
     /// <summary>A reserve's outcome against the policy, and, when one caller ran alone, against the model.</summary>
@@ -417,7 +441,7 @@ public abstract class LedgerInvariantTests
     };
 
     /// <summary>What the model expects of one reserve: granted or not, and if so under which contract and how much.</summary>
-    private readonly record struct Expectation(bool Granted, string? ContractId, long ReservedMicro);
+    private readonly record struct Expectation(bool Granted, string? ContractId, long ReservedMicro, long ShortfallMicro);
 
     /// <summary>What the callers saw, for checking against what the store holds afterwards.</summary>
     private sealed class Observations(OveragePolicy policy)
@@ -427,6 +451,9 @@ public abstract class LedgerInvariantTests
         public OveragePolicy Policy { get; } = policy;
 
         public ConcurrentDictionary<string, long> Delivered { get; } = new();
+
+        /// <summary>The shortfall of each reservation granted while one caller ran alone: the overage it holds while pending.</summary>
+        public ConcurrentDictionary<string, long> Held { get; } = new();
 
         /// <summary>Reserves that returned, with the tick after they returned.</summary>
         public ConcurrentBag<(string Id, ReserveOutcome Outcome, long At)> Reserves { get; } = [];

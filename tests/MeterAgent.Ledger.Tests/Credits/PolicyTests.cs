@@ -112,6 +112,69 @@ public abstract class PolicyTests : LedgerContract
     }
 
     [Fact]
+    public async Task Allow_up_to_counts_what_pending_reservations_were_granted_beyond_their_credits()
+    {
+        var lot = await DeliverAsync(1 * Unit);
+        await Ledger.SetPolicyAsync(AccountId, new OveragePolicy(OveragePolicyKind.AllowUpTo, 10 * Unit));
+
+        // Requests in flight at once, none settled: 1 credit + 4 held, then 4 more held (8), then 4 more would be 12.
+        var first = await Ledger.ReserveAsync(Request(AccountId, 5 * Unit));
+        var second = await Ledger.ReserveAsync(Request(AccountId, 4 * Unit));
+        var third = await Ledger.ReserveAsync(Request(AccountId, 4 * Unit));
+        Assert.Equal((true, true), (first.Granted, second.Granted));
+        Assert.Equal((false, RefusalReasons.OverageLimitExceeded), (third.Granted, third.RefusalReason));
+        Assert.Equal(0, await Ledger.GetOverageMicroAsync(AccountId));
+
+        // 8 + 2 = 10: exactly at the limit.
+        var fourth = await Ledger.ReserveAsync(Request(AccountId, 2 * Unit));
+        Assert.True(fourth.Granted);
+
+        // A void gives its hold back at once.
+        await Ledger.VoidAsync(second.Reservation!.ReservationId);
+        Assert.True((await Ledger.ReserveAsync(Request(AccountId, 4 * Unit))).Granted);
+        Assert.False((await Ledger.ReserveAsync(Request(AccountId, 1))).Granted);
+
+        // A post swaps the hold (4) for the overage it posts (6 - 1 credit = 5): 4 + 2 + 5 = 11 > 10, so even 1 µ is refused.
+        var posted = await Ledger.PostAsync(first.Reservation!.ReservationId, 6 * Unit);
+        Assert.Equal((1 * Unit, 5 * Unit), (posted.PostedMicro, posted.OverageMicro));
+        Assert.Equal(RefusalReasons.OverageLimitExceeded, (await Ledger.ReserveAsync(Request(AccountId, 1))).RefusalReason);
+
+        // Expired reservations hold nothing: only the 5 posted count, so 5 more fit and 6 do not.
+        await Ledger.ExpireAsync(T0.AddDays(1));
+        Assert.False((await Ledger.ReserveAsync(Request(AccountId, 5 * Unit + 1))).Granted);
+        Assert.True((await Ledger.ReserveAsync(Request(AccountId, 5 * Unit))).Granted);
+        var after = Assert.Single(await Ledger.GetLotsAsync(AccountId));
+        Assert.Equal((lot, 0L, 0L, 1 * Unit), (after.LotId, after.AvailableMicro, after.PendingMicro, after.RedeemedMicro));
+    }
+
+    [Fact]
+    public async Task Allow_up_to_holds_against_many_reserves_at_once()
+    {
+        await Ledger.SetPolicyAsync(AccountId, new OveragePolicy(OveragePolicyKind.AllowUpTo, 5 * Unit));
+
+        // 32 requests reserve 1 unit each at once, with no credit: the limit lets exactly 5 through, whatever the order.
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reserves = Enumerable.Range(0, 32).Select(_ => Task.Run(async () =>
+        {
+            await start.Task;
+            return await Ledger.ReserveAsync(Request(AccountId, 1 * Unit));
+        })).ToArray();
+        start.SetResult();
+        var outcomes = await Task.WhenAll(reserves);
+
+        Assert.Equal(5, outcomes.Count(o => o.Granted));
+        Assert.All(outcomes.Where(o => !o.Granted), o => Assert.Equal(RefusalReasons.OverageLimitExceeded, o.RefusalReason));
+
+        // Posted in full, they owe exactly the limit.
+        foreach (var granted in outcomes.Where(o => o.Granted))
+        {
+            await Ledger.PostAsync(granted.Reservation!.ReservationId, 1 * Unit);
+        }
+
+        Assert.Equal(5 * Unit, await Ledger.GetOverageMicroAsync(AccountId));
+    }
+
+    [Fact]
     public async Task Without_a_shortfall_no_policy_is_consulted()
     {
         await DeliverAsync(5 * Unit);

@@ -36,8 +36,8 @@ public sealed class RedisClusterTests(RedisClusterFixture redis)
             }
         }
 
-        // account, keys, policy, lots, lot, deliveries, corrections, two reservations, pending, overage.
-        Assert.Equal(11, found.Count);
+        // account, keys, policy, lots, lot, deliveries, corrections, two reservations, pending, overage, overage-held.
+        Assert.Equal(12, found.Count);
         Assert.All(found, key => Assert.Equal(expectedSlot, redis.Multiplexer.HashSlot(key)));
         var serverSlot = await redis.Server.CliAsync("cluster", "keyslot", keys.Account(accountId)!);
         Assert.Equal(expectedSlot.ToString(System.Globalization.CultureInfo.InvariantCulture), serverSlot.Trim());

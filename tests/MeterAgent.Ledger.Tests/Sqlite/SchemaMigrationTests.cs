@@ -123,6 +123,18 @@ public sealed class SchemaMigrationTests
     }
 
     [Fact]
+    public async Task The_overage_held_by_pending_reservations_is_read_through_their_index_not_every_reservation()
+    {
+        using var dir = new TempFolder();
+        await using var store = TestStore.Open(dir.DbPath);
+        using var connection = store.Database.OpenConnection();
+
+        // allow_up_to reads it on the reserve's path: a scan of every reservation ever made would grow with each request.
+        var plan = Rows(connection, "EXPLAIN QUERY PLAN " + CreditLedgerSql.SelectOverageHeld.Replace("@account_id", "'acct_1'", StringComparison.Ordinal));
+        Assert.Contains("USING INDEX ix_reservations_pending_expires", plan, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Lot_ids_are_stored_as_a_json_array_any_sqlite_tool_can_read()
     {
         using var dir = new TempFolder();
