@@ -181,14 +181,23 @@ internal static class LedgerScripts
     public static readonly RedisScript Reserve = new("reserve", Prelude + """
 
         -- ARGV: 3 reservation id, 4 now µs, 5 expires µs, 6 fallback contract ('c:ID' or '-'), 7 its estimate,
-        -- 8.. contract id, estimate pairs. Idempotent: a stored reservation is the first outcome, returned as it is.
+        -- 8 the forget token this call answers ('' for none), 9.. contract id, estimate pairs. Idempotent: a stored
+        -- reservation is the first outcome, returned as it is.
         local id = ARGV[3]
         local existing = load_res(id)
         if existing then return { 'granted', unpack(res_reply(existing)) } end
 
+        -- The expiry sweep forgot this account: nothing pending may be created until the caller has put the account back
+        -- in the sweep's set after that forget, which it says by answering with the forget's token.
+        local forgotten = redis.call('GET', S .. 'forgotten')
+        if forgotten then
+          if forgotten ~= ARGV[8] then return { 'unregistered', forgotten } end
+          redis.call('DEL', S .. 'forgotten')
+        end
+
         local now = tonumber(ARGV[4])
         local estimates = {}
-        for i = 8, #ARGV, 2 do estimates[ARGV[i]] = tonumber(ARGV[i + 1]) end
+        for i = 9, #ARGV, 2 do estimates[ARGV[i]] = tonumber(ARGV[i + 1]) end
 
         local lots = eligible(now)
         local contract, estimate, start = nil, 0, nil
@@ -298,7 +307,8 @@ internal static class LedgerScripts
     public static readonly RedisScript Expire = new("expire", Prelude + """
 
         -- ARGV: 3 now µs, 4 most to release in one call. Releases the account's pending reservations whose deadline is at or
-        -- before now. Returns { released, looked at }: the caller calls again while it looked at a full batch.
+        -- before now. Returns { released, looked at, still pending }: the caller calls again while it looked at a full
+        -- batch, and may forget an idle account with nothing still pending.
         local ids = redis.call('ZRANGEBYSCORE', S .. 'pending', '-inf', ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
         local released = 0
         for _, id in ipairs(ids) do
@@ -310,7 +320,30 @@ internal static class LedgerScripts
             redis.call('ZREM', S .. 'pending', id)
           end
         end
-        return { released, #ids }
+        return { released, #ids, redis.call('ZCARD', S .. 'pending') }
+        """);
+
+    /// <summary>
+    /// On the sweep's set of accounts (a global key, no prelude): removes the account only if its latest reserve is still
+    /// at or before the cut-off, so a reserve that came in since the sweep read the set keeps it.
+    /// </summary>
+    public static readonly RedisScript MarkForgotten = new("mark-forgotten", Prelude + """
+
+        -- ARGV: 3 a new token. Run by the sweep after it removed the account from its set: marks the account forgotten
+        -- (a reserve then grants nothing until its caller has added the account back), unless something is pending, which
+        -- a reserve made since the sweep looked; then 0, and the sweep adds the account back itself.
+        if redis.call('ZCARD', S .. 'pending') > 0 then return 0 end
+        redis.call('SET', S .. 'forgotten', ARGV[3])
+        return 1
+        """);
+
+    public static readonly RedisScript ForgetIdleAccount = new("forget-idle-account", """
+        -- KEYS[1]: the sweep's sorted set of accounts. ARGV: 1 account id, 2 cut-off µs.
+        local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+        if score and tonumber(score) <= tonumber(ARGV[2]) then
+          return redis.call('ZREM', KEYS[1], ARGV[1])
+        end
+        return 0
         """);
 
     public static readonly RedisScript Renew = new("renew", Prelude + """

@@ -38,6 +38,15 @@ public sealed partial class RedisCreditLedger : ICreditLedger
     /// <summary>Most accounts whose expiry scripts are in flight at once.</summary>
     private const int AccountBatch = 64;
 
+    /// <summary>
+    /// How long after its latest reserve (by the reserving replica's clock) an account with nothing pending stays in the
+    /// sweep's set. Only a heuristic for when to try: forgetting is safe at any time (see <see cref="SweepAccountAsync"/>).
+    /// </summary>
+    internal static readonly TimeSpan SweepForgetAfter = TimeSpan.FromHours(1);
+
+    /// <summary>How often a reserve adds its account back after the sweep forgot it before it gives up (never reached in practice).</summary>
+    private const int MaxRegisterAttempts = 5;
+
     /// <summary>Intents one replay pass reads at a time.</summary>
     private const int ReplayBatch = 100;
 
@@ -179,6 +188,7 @@ public sealed partial class RedisCreditLedger : ICreditLedger
         var fallback = Redemption.PlanReservation([], request.EstimateMicroByContract);
         args.Add(RedisCodec.ContractText(fallback.ContractId));
         args.Add(fallback.EstimateMicro);
+        args.Add(string.Empty); // ARGV[8]: the sweep's forget token this reserve answers (ReserveInRedisAsync sets it).
         foreach (var (contractId, estimate) in request.EstimateMicroByContract)
         {
             if (estimate < 0)
@@ -217,11 +227,27 @@ public sealed partial class RedisCreditLedger : ICreditLedger
         // three primaries at once). The call returns only when all three are done, so a granted reservation always has
         // its index and is always found by the sweep; a refused one leaves an index entry that expires with the retention.
         var index = Db.StringSetAsync(Keys.ReservationIndex(request.ReservationId), request.AccountId, _redis.ReservationRetention);
-        var sweep = Db.SetAddAsync(Keys.PendingAccounts, request.AccountId);
+        var sweep = Db.SortedSetAddAsync(Keys.ReservingAccounts, request.AccountId, Micros(request.Now), SortedSetWhen.GreaterThan);
         var script = _redis.EvaluateAsync(LedgerScripts.Reserve, Keys.Account(request.AccountId), [.. args]);
         await Task.WhenAll(index, sweep, script);
 
         var reply = RedisCodec.Strings(await script);
+        for (var attempt = 1; reply[0] == "unregistered"; attempt++)
+        {
+            // The sweep forgot the account (nothing was pending, no recent reserve) and may have done so after the entry
+            // sent above: add it again, then reserve answering that forget's token. A newer forget gets a new token, and
+            // the reserve is told again; it grants only once an entry made after the last forget is in place.
+            if (attempt > MaxRegisterAttempts)
+            {
+                throw new InvalidOperationException(
+                    $"Reservation {request.ReservationId}: account {request.AccountId} was forgotten by the expiry sweep {MaxRegisterAttempts} times in a row while it reserved.");
+            }
+
+            await Db.SortedSetAddAsync(Keys.ReservingAccounts, request.AccountId, Micros(request.Now), SortedSetWhen.GreaterThan);
+            args[7] = reply[1];
+            reply = RedisCodec.Strings(await _redis.EvaluateAsync(LedgerScripts.Reserve, Keys.Account(request.AccountId), [.. args]));
+        }
+
         return reply[0] == "granted"
             ? new ReserveOutcome(Granted: true, RedisCodec.Reservation(request.ReservationId, request.AccountId, reply, 1), RefusalReason: null)
             : new ReserveOutcome(Granted: false, Reservation: null, reply[1]);
@@ -504,22 +530,74 @@ public sealed partial class RedisCreditLedger : ICreditLedger
     }
 
     /// <summary>
-    /// Visits every account that ever reserved (the set <see cref="RedisKeys.PendingAccounts"/>) with the expiry script,
-    /// a batch of accounts at a time: each account's pending reservations are a sorted set by deadline, so an account
-    /// with nothing due costs one cheap script. On a cluster the scripts go to each account's own primary.
+    /// Visits every account in the sweep's set (<see cref="RedisKeys.ReservingAccounts"/>) with the expiry script, a batch
+    /// of accounts at a time: each account's pending reservations are a sorted set by deadline, so an account with
+    /// nothing due costs one cheap script. On a cluster the scripts go to each account's own primary. An account left
+    /// with nothing pending whose latest reserve is older than <see cref="SweepForgetAfter"/> leaves the set, so the
+    /// sweep's cost follows the accounts that reserve, not every account that ever did.
     /// </summary>
     public async Task<int> ExpireAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        var accounts = await Db.SetMembersAsync(Keys.PendingAccounts);
+        await AdoptEarlierSweepSetAsync(now);
+        var accounts = await Db.SortedSetRangeByRankWithScoresAsync(Keys.ReservingAccounts);
+        var forgetUpTo = Micros(now - SweepForgetAfter);
         var expired = 0;
         foreach (var batch in accounts.Chunk(AccountBatch))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var counts = await Task.WhenAll(batch.Select(account => ExpireAccountAsync(account!, now)));
+            var counts = await Task.WhenAll(batch.Select(entry => SweepAccountAsync(entry.Element!, entry.Score <= forgetUpTo, forgetUpTo, now)));
             expired += counts.Sum();
         }
 
         return expired;
+    }
+
+    /// <summary>
+    /// Moves the accounts of an earlier version's sweep set into <see cref="RedisKeys.ReservingAccounts"/> (as if they
+    /// had reserved now, so each gets the whole <see cref="SweepForgetAfter"/>), then removes just those: an account a
+    /// replica on the earlier version adds meanwhile stays for the next sweep.
+    /// </summary>
+    private async Task AdoptEarlierSweepSetAsync(DateTimeOffset now)
+    {
+        var earlier = await Db.SetMembersAsync(Keys.PendingAccounts);
+        if (earlier.Length == 0)
+        {
+            return;
+        }
+
+        await Db.SortedSetAddAsync(Keys.ReservingAccounts, [.. earlier.Select(account => new SortedSetEntry(account, Micros(now)))], SortedSetWhen.NotExists);
+        await Db.SetRemoveAsync(Keys.PendingAccounts, earlier);
+    }
+
+    /// <summary>
+    /// Expires the account's due reservations; then, if it is idle and nothing is pending, forgets it. The set and the
+    /// account's keys are in different slots, so no one script can do both; instead:
+    /// <list type="number">
+    /// <item>the account leaves the set (if its latest reserve is still old: a recent reserve keeps it);</item>
+    /// <item>then a script on the account marks it forgotten with a new token, only if nothing is pending there; if
+    /// something is (a reserve came in between), the account goes back into the set.</item>
+    /// </list>
+    /// A reserve script that finds the mark grants nothing: its caller adds the account to the set again and retries
+    /// with the mark's token. So a reservation is only ever pending while its account is in the set, whatever the
+    /// order in which the commands of a reserve and of a sweep reach Redis, and whatever the replicas' clocks say.
+    /// </summary>
+    private async Task<int> SweepAccountAsync(string accountId, bool idle, long forgetUpTo, DateTimeOffset now)
+    {
+        var (released, stillPending) = await ExpireAccountAsync(accountId, now);
+        if (!idle || stillPending > 0
+            || (long)await _redis.EvaluateAsync(LedgerScripts.ForgetIdleAccount, Keys.ReservingAccounts, [accountId, forgetUpTo]) == 0)
+        {
+            return released;
+        }
+
+        var marked = (long)await _redis.EvaluateAsync(
+            LedgerScripts.MarkForgotten, Keys.Account(accountId), [Keys.AccountSpace(accountId), Retention, Guid.NewGuid().ToString("N")]);
+        if (marked == 0)
+        {
+            await Db.SortedSetAddAsync(Keys.ReservingAccounts, accountId, Micros(now), SortedSetWhen.GreaterThan);
+        }
+
+        return released;
     }
 
     public async Task<Reservation?> GetReservationAsync(string reservationId, CancellationToken cancellationToken = default)
@@ -762,7 +840,8 @@ public sealed partial class RedisCreditLedger : ICreditLedger
         }
     }
 
-    private async Task<int> ExpireAccountAsync(string accountId, DateTimeOffset now)
+    /// <summary>Releases the account's reservations due at <paramref name="now"/>; returns how many, and how many stay pending.</summary>
+    private async Task<(int Released, long StillPending)> ExpireAccountAsync(string accountId, DateTimeOffset now)
     {
         var released = 0;
         while (true)
@@ -774,7 +853,7 @@ public sealed partial class RedisCreditLedger : ICreditLedger
             released += (int)reply[0];
             if ((int)reply[1] < ExpireBatch)
             {
-                return released;
+                return (released, (long)reply[2]);
             }
         }
     }

@@ -21,6 +21,7 @@ public sealed class RedisKeys
         Prefix = prefix;
         Accounts = prefix + "accounts";
         PendingAccounts = prefix + "pending-accounts";
+        ReservingAccounts = prefix + "reserving-accounts";
     }
 
     public string Prefix { get; }
@@ -28,8 +29,19 @@ public sealed class RedisKeys
     /// <summary>Sorted set: every account id, scored by creation time (µs); ties in id order.</summary>
     public RedisKey Accounts { get; }
 
-    /// <summary>Set: the accounts that have ever reserved, which the expiry sweep visits.</summary>
+    /// <summary>
+    /// Set, from earlier versions: the accounts that had ever reserved. The expiry sweep moves its members to
+    /// <see cref="ReservingAccounts"/> and removes them here, so a replica still on an earlier version during a rolling
+    /// upgrade loses none.
+    /// </summary>
     public RedisKey PendingAccounts { get; }
+
+    /// <summary>
+    /// Sorted set: the accounts the expiry sweep visits, scored by their latest reserve (Unix µs). The sweep forgets an
+    /// account with nothing pending once its latest reserve is older than <see cref="RedisCreditLedger.SweepForgetAfter"/>;
+    /// its next reserve adds it again.
+    /// </summary>
+    public RedisKey ReservingAccounts { get; }
 
     /// <summary>The hash tag every key of <paramref name="accountId"/> carries.</summary>
     public static string AccountTag(string accountId) => "{a:" + accountId + "}";

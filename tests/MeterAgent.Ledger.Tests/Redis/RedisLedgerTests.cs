@@ -211,6 +211,109 @@ public sealed class RedisLedgerTests(RedisServerFixture redis) : IAsyncLifetime
             await Ledger.GetContractBalancesAsync(T0));
     }
 
+    [Fact]
+    public async Task The_sweep_forgets_an_account_idle_past_the_hour_with_nothing_pending_and_a_new_reserve_brings_it_back()
+    {
+        var keys = _stores.Connection.Keys;
+        var db = redis.Multiplexer.GetDatabase();
+        var idle = _accountId;
+        var holding = (await _stores.Accounts.CreateAccountAsync("Holding")).Id;
+        var recent = (await _stores.Accounts.CreateAccountAsync("Recent")).Id;
+        foreach (var account in new[] { idle, holding, recent })
+        {
+            await Ledger.ApplyDeliveryAsync(Notice(account, 10 * Unit), T0);
+        }
+
+        // At T0: one reserve posted at once, one held for a day (a long stream's renewed deadline); at T0 + 2 h one more.
+        var posted = (await Ledger.ReserveAsync(Request(idle, Unit))).Reservation!;
+        await Ledger.PostAsync(posted.ReservationId, Unit);
+        Assert.True((await Ledger.ReserveAsync(new ReserveRequest("res_held", holding, new Dictionary<string, long> { ["gpt4o-2026q1"] = Unit }, T0, T0.AddDays(1)))).Granted);
+        var later = (await Ledger.ReserveAsync(Request(recent, Units(1), now: T0.AddHours(2)))).Reservation!;
+        await Ledger.PostAsync(later.ReservationId, Unit);
+        Assert.Equal(new[] { holding, idle, recent }.Order(), (await db.SortedSetRangeByRankAsync(keys.ReservingAccounts)).Select(v => (string)v!).Order());
+
+        // Two hours on, the sweep forgets only the account idle for over an hour with nothing pending.
+        Assert.Equal(0, await Ledger.ExpireAsync(T0.AddHours(2)));
+        Assert.Equal(new[] { holding, recent }.Order(), (await db.SortedSetRangeByRankAsync(keys.ReservingAccounts)).Select(v => (string)v!).Order());
+
+        // A reserve brings it back; a sweep that read the set before that reserve (the cut-off it computed then) keeps
+        // it; and what the reserve leaves pending is released at its deadline.
+        Assert.True((await Ledger.ReserveAsync(Request(idle, Units(2), now: T0.AddHours(3)))).Granted);
+        var staleCutOff = T0.AddHours(1).ToUnixTimeMilliseconds() * 1000;
+        Assert.Equal(0, (int)await _stores.Connection.EvaluateAsync(LedgerScripts.ForgetIdleAccount, keys.ReservingAccounts, [idle, staleCutOff]));
+        Assert.Contains(idle, (await db.SortedSetRangeByRankAsync(keys.ReservingAccounts)).Select(v => (string)v!));
+        Assert.Equal(1, await Ledger.ExpireAsync(T0.AddHours(3).AddMinutes(5)));
+        Assert.Equal(10 * Unit - Unit, (await Ledger.GetLotsAsync(idle)).Single().AvailableMicro);
+
+        // The held reservation keeps its account in the set however idle; once released at its deadline, it goes too.
+        Assert.Equal(1, await Ledger.ExpireAsync(T0.AddDays(1)));
+        Assert.Equal(0, await Ledger.ExpireAsync(T0.AddDays(1)));
+        Assert.Empty(await db.SortedSetRangeByRankAsync(keys.ReservingAccounts));
+    }
+
+    [Fact]
+    public async Task A_reserve_on_a_forgotten_account_puts_it_back_in_the_sweep_whatever_its_clock_says()
+    {
+        var keys = _stores.Connection.Keys;
+        var db = redis.Multiplexer.GetDatabase();
+        await Ledger.ApplyDeliveryAsync(Notice(_accountId, 10 * Unit), T0);
+        var first = (await Ledger.ReserveAsync(Request(_accountId, Unit))).Reservation!;
+        await Ledger.PostAsync(first.ReservationId, Unit);
+        await Ledger.ExpireAsync(T0.AddHours(2));
+        Assert.Equal(0, await db.SortedSetLengthAsync(keys.ReservingAccounts));
+
+        // The reserve script itself, as it would run when a sweep removed the account after the reserve's entry landed:
+        // it grants nothing (no hold, nothing pending) until it is called with the forget's token, i.e. by a caller that
+        // has put the account back in the set since.
+        RedisValue[] args = [keys.AccountSpace(_accountId), 60_000, "res_raced", Micros(T0), Micros(T0.AddMinutes(5)),
+            "c:gpt4o-2026q1", 2 * Unit, string.Empty, "gpt4o-2026q1", 2 * Unit];
+        var refused = RedisCodec.Strings(await _stores.Connection.EvaluateAsync(LedgerScripts.Reserve, keys.Account(_accountId), args));
+        Assert.Equal("unregistered", refused[0]);
+        Assert.Equal(0, await db.SortedSetLengthAsync(keys.Pending(_accountId)));
+        Assert.Equal((9 * Unit, 0L), ((await Ledger.GetLotsAsync(_accountId)).Single().AvailableMicro, (await Ledger.GetLotsAsync(_accountId)).Single().PendingMicro));
+        args[7] = "not the token";
+        Assert.Equal("unregistered", RedisCodec.Strings(await _stores.Connection.EvaluateAsync(LedgerScripts.Reserve, keys.Account(_accountId), args))[0]);
+        args[7] = refused[1];
+        Assert.Equal("granted", RedisCodec.Strings(await _stores.Connection.EvaluateAsync(LedgerScripts.Reserve, keys.Account(_accountId), args))[0]);
+        await _stores.Connection.EvaluateAsync(LedgerScripts.Settle, keys.Account(_accountId), [keys.AccountSpace(_accountId), 60_000, "res_raced", "void", 0, string.Empty]);
+
+        // A replica whose clock is two hours behind reserves for a day: its entry in the set looks idle at once, yet the
+        // sweep keeps the account while the reservation is pending and releases it at its deadline.
+        Assert.True((await Ledger.ReserveAsync(new ReserveRequest("res_late_clock", _accountId, Units(2), T0, T0.AddDays(1)))).Granted);
+        Assert.Equal(0, await Ledger.ExpireAsync(T0.AddHours(3)));
+        Assert.Equal(1, await db.SortedSetLengthAsync(keys.ReservingAccounts));
+        Assert.Equal(1, await Ledger.ExpireAsync(T0.AddDays(1)));
+        Assert.Equal(9 * Unit, (await Ledger.GetLotsAsync(_accountId)).Single().AvailableMicro);
+    }
+
+    [Fact]
+    public async Task The_sweep_takes_over_the_set_of_an_earlier_version_and_releases_what_is_due_there()
+    {
+        var keys = _stores.Connection.Keys;
+        var db = redis.Multiplexer.GetDatabase();
+        await Ledger.ApplyDeliveryAsync(Notice(_accountId, 10 * Unit), T0);
+        Assert.True((await Ledger.ReserveAsync(Request(_accountId, 3 * Unit))).Granted);
+
+        // As an earlier version left it: the account only in the set it added to on every reserve.
+        await db.KeyDeleteAsync(keys.ReservingAccounts);
+        await db.SetAddAsync(keys.PendingAccounts, _accountId);
+
+        Assert.Equal(1, await Ledger.ExpireAsync(T0.AddMinutes(5)));
+        Assert.Equal(10 * Unit, (await Ledger.GetLotsAsync(_accountId)).Single().AvailableMicro);
+        Assert.False(await db.KeyExistsAsync(keys.PendingAccounts));
+
+        // Adopted as if it had reserved at that sweep: kept for the hour after it, then forgotten.
+        Assert.Equal([_accountId], (await db.SortedSetRangeByRankAsync(keys.ReservingAccounts)).Select(v => (string)v!));
+        await Ledger.ExpireAsync(T0.AddMinutes(5).AddMinutes(59));
+        Assert.Equal(1, await db.SortedSetLengthAsync(keys.ReservingAccounts));
+        await Ledger.ExpireAsync(T0.AddMinutes(5).AddHours(1));
+        Assert.Equal(0, await db.SortedSetLengthAsync(keys.ReservingAccounts));
+    }
+
+    private static long Micros(DateTimeOffset at) => at.ToUnixTimeMilliseconds() * 1000;
+
+    private static Dictionary<string, long> Units(long units) => new() { ["gpt4o-2026q1"] = units * Unit };
+
     private static string ApiKeySecretsHash(string secret) =>
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret)));
 
