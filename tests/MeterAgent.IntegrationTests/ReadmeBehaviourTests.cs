@@ -202,8 +202,13 @@ public sealed class CreditsBehaviourTests : IAsyncLifetime
             statuses.Add(response.StatusCode);
             if (response.StatusCode == HttpStatusCode.PaymentRequired)
             {
-                Assert.Equal("insufficient_quota", (await TestAgent.JsonAsync(response)).GetProperty("error").GetProperty("code").GetString());
-                Assert.Equal(UsageStatus.Rejected, (await _agent.RecordForAsync(response)).Status);
+                // The code OpenAI's SDKs know; the message (and the record) says it is the limit, not the credits alone.
+                var error = (await TestAgent.JsonAsync(response)).GetProperty("error");
+                Assert.Equal("insufficient_quota", error.GetProperty("code").GetString());
+                Assert.Contains("allow_up_to limit (overage_limit_exceeded)", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+                var record = await _agent.RecordForAsync(response);
+                Assert.Equal(UsageStatus.Rejected, record.Status);
+                Assert.Contains("overage_limit_exceeded", record.Error, StringComparison.Ordinal);
             }
         }
 

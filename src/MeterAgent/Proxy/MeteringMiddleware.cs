@@ -304,7 +304,9 @@ internal sealed partial class MeteringMiddleware
             if (exchange.Reservation is null)
             {
                 await RejectAsync(context, exchange, family, StatusCodes.Status402PaymentRequired, ApiErrorKind.InsufficientQuota,
-                    "Insufficient credits for this request under the account's overage policy (insufficient_quota).");
+                    outcome.RefusalReason == RefusalReasons.OverageLimitExceeded
+                        ? "Insufficient credits for this request, and serving it would take the account's overage (posted, and held by its requests in flight) past its allow_up_to limit (overage_limit_exceeded)."
+                        : "Insufficient credits for this request under the account's overage policy (insufficient_quota).");
                 return;
             }
         }
