@@ -324,8 +324,8 @@ internal static class LedgerScripts
         """);
 
     /// <summary>
-    /// On the sweep's set of accounts (a global key, no prelude): removes the account only if its latest reserve is still
-    /// at or before the cut-off, so a reserve that came in since the sweep read the set keeps it.
+    /// On the account, after the sweep removed it from its set: marks it forgotten unless something is pending (see
+    /// <c>RedisCreditLedger.SweepAccountAsync</c>).
     /// </summary>
     public static readonly RedisScript MarkForgotten = new("mark-forgotten", Prelude + """
 
@@ -337,6 +337,10 @@ internal static class LedgerScripts
         return 1
         """);
 
+    /// <summary>
+    /// On the sweep's set of accounts (a global key, no prelude): removes the account only if its latest reserve is still
+    /// at or before the cut-off, so a reserve that came in since the sweep read the set keeps it.
+    /// </summary>
     public static readonly RedisScript ForgetIdleAccount = new("forget-idle-account", """
         -- KEYS[1]: the sweep's sorted set of accounts. ARGV: 1 account id, 2 cut-off µs.
         local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
