@@ -220,12 +220,25 @@ internal sealed class ReplicaSet : IAsyncDisposable
     /// <summary>Every record of replica <paramref name="index"/>'s local store, through its admin usage API.</summary>
     public async Task<List<JsonElement>> RecordsAsync(int index)
     {
-        using var admin = Agents[index]!.AdminClient();
+        var agent = Agents[index]!;
+        using var admin = agent.AdminClient();
         var records = new List<JsonElement>();
         string? before = null;
         do
         {
-            var page = await admin.GetFromJsonAsync<JsonElement>("admin/usage?limit=1000" + (before is null ? "" : "&before=" + before));
+            JsonElement page;
+            try
+            {
+                page = await admin.GetFromJsonAsync<JsonElement>("admin/usage?limit=1000" + (before is null ? "" : "&before=" + before));
+            }
+            catch (HttpRequestException ex) when (agent.HasExited)
+            {
+                // A replica no test stopped has died: say how, with what it wrote last, instead of "connection refused".
+                var output = agent.Output;
+                throw new Xunit.Sdk.XunitException(
+                    $"replica {index} exited with {agent.ExitCode}; its last output:\n{output[Math.Max(0, output.Length - 8000)..]}\n({ex.Message})");
+            }
+
             records.AddRange(page.GetProperty("records").EnumerateArray());
             before = page.GetProperty("next_before").ValueKind == JsonValueKind.String ? page.GetProperty("next_before").GetString() : null;
         }
