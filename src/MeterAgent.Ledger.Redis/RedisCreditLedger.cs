@@ -697,6 +697,14 @@ public sealed partial class RedisCreditLedger : ICreditLedger
         return value.IsNull ? 0 : RedisAmounts.Parse(value);
     }
 
+    public async Task<long> GetOverageHeldMicroAsync(string accountId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(accountId);
+        cancellationToken.ThrowIfCancellationRequested();
+        var value = await Db.StringGetAsync(Keys.OverageHeld(accountId));
+        return value.IsNull ? 0 : RedisAmounts.Parse(value);
+    }
+
     /// <summary>Reads every account's lots (a batch of accounts at a time): slower than one SQL query, and off the request path.</summary>
     public async Task<IReadOnlyList<ContractBalance>> GetContractBalancesAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
     {

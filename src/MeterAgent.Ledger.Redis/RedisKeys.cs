@@ -94,6 +94,9 @@ public sealed class RedisKeys
     /// <summary>String: the account's overage not yet billed (µ-units).</summary>
     public RedisKey Overage(string accountId) => AccountSpace(accountId) + "overage";
 
+    /// <summary>String: what the account's pending reservations were granted beyond their credits (µ-units), for allow_up_to.</summary>
+    public RedisKey OverageHeld(string accountId) => AccountSpace(accountId) + "overage-held";
+
     /// <summary>Hash: the account's overage policy (kind, limit).</summary>
     public RedisKey Policy(string accountId) => AccountSpace(accountId) + "policy";
 }

@@ -202,6 +202,16 @@ public sealed class SqliteCreditLedger : ICreditLedger
         return Task.FromResult(CreditLedgerSql.ReadOverage(command, accountId));
     }
 
+    public Task<long> GetOverageHeldMicroAsync(string accountId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(accountId);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var connection = _database.OpenConnection();
+        using var command = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectOverageHeld, "@account_id");
+        return Task.FromResult(CreditLedgerSql.ReadOverage(command, accountId));
+    }
+
     public Task<IReadOnlyList<ContractBalance>> GetContractBalancesAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -249,6 +249,7 @@ public sealed class CreditsTests : IAsyncLifetime
         Assert.Equal(redeemed, charged.Sum(r => r.RedeemedMicro ?? 0));
         Assert.Equal(charged.Sum(r => r.UnitsMicro ?? 0), charged.Sum(r => (r.RedeemedMicro ?? 0) + (r.OverageMicro ?? 0)));
         Assert.Equal(Micro(ClearingHouse.Units(balance, "overage")), charged.Sum(r => r.OverageMicro ?? 0));
+        Assert.Equal(0m, ClearingHouse.Units(balance, "overage_held")); // nothing in flight any more
         if (policy == "allow")
         {
             Assert.True(charged.Sum(r => r.OverageMicro ?? 0) > 0, "usage beyond the credits is overage under allow");

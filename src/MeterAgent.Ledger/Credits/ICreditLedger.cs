@@ -66,6 +66,12 @@ public interface ICreditLedger
     Task<long> GetOverageMicroAsync(string accountId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// What the account's pending reservations (its requests in flight) were granted beyond their credits: counted with
+    /// the posted overage against an <see cref="OveragePolicyKind.AllowUpTo"/> limit, and given back as each settles.
+    /// </summary>
+    Task<long> GetOverageHeldMicroAsync(string accountId, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Per contract, the units available in lots whose window is open at <paramref name="now"/> and the units held by
     /// pending reservations, over every account: what the credit gauges show, read every few seconds off the request path.
     /// </summary>

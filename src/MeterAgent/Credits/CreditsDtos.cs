@@ -37,7 +37,12 @@ public sealed record PolicyView(string Kind, decimal? Limit)
         policy.Kind == OveragePolicyKind.AllowUpTo ? ContractUnits.FromMicro(policy.LimitMicro) : null);
 }
 
-public sealed record BalanceView(string AccountId, IReadOnlyList<LotView> Lots, decimal Overage, PolicyView Policy, IReadOnlyList<UsageTotalsView> Usage);
+/// <summary>
+/// An account's balance. <c>overage</c> is posted and not yet billed; <c>overage_held</c> is what its requests in flight
+/// were granted beyond their credits, counted with it against an <c>allow_up_to</c> limit until they settle.
+/// </summary>
+public sealed record BalanceView(
+    string AccountId, IReadOnlyList<LotView> Lots, decimal Overage, decimal OverageHeld, PolicyView Policy, IReadOnlyList<UsageTotalsView> Usage);
 
 /// <summary>What the account used under one contract ("" when none) and model, from the live counters.</summary>
 public sealed record UsageTotalsView(

@@ -222,6 +222,7 @@ internal static class CreditsEndpoints
         accountId,
         await LotsAsync(ledger, accountId, ct),
         ContractUnits.FromMicro(await ledger.GetOverageMicroAsync(accountId, ct)),
+        ContractUnits.FromMicro(await ledger.GetOverageHeldMicroAsync(accountId, ct)),
         PolicyView.From(await ledger.GetPolicyAsync(accountId, ct)),
         [.. (await counters.ReadAsync(accountId, ct)).Select(row => UsageTotalsView.From(row.ContractId, row.Model, row.Totals))]);
 

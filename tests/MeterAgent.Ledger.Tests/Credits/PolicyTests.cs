@@ -123,7 +123,7 @@ public abstract class PolicyTests : LedgerContract
         var third = await Ledger.ReserveAsync(Request(AccountId, 4 * Unit));
         Assert.Equal((true, true), (first.Granted, second.Granted));
         Assert.Equal((false, RefusalReasons.OverageLimitExceeded), (third.Granted, third.RefusalReason));
-        Assert.Equal(0, await Ledger.GetOverageMicroAsync(AccountId));
+        Assert.Equal((0L, 8 * Unit), (await Ledger.GetOverageMicroAsync(AccountId), await Ledger.GetOverageHeldMicroAsync(AccountId)));
 
         // 8 + 2 = 10: exactly at the limit.
         var fourth = await Ledger.ReserveAsync(Request(AccountId, 2 * Unit));
@@ -137,10 +137,12 @@ public abstract class PolicyTests : LedgerContract
         // A post swaps the hold (4) for the overage it posts (6 - 1 credit = 5): 4 + 2 + 5 = 11 > 10, so even 1 µ is refused.
         var posted = await Ledger.PostAsync(first.Reservation!.ReservationId, 6 * Unit);
         Assert.Equal((1 * Unit, 5 * Unit), (posted.PostedMicro, posted.OverageMicro));
+        Assert.Equal((5 * Unit, 6 * Unit), (await Ledger.GetOverageMicroAsync(AccountId), await Ledger.GetOverageHeldMicroAsync(AccountId)));
         Assert.Equal(RefusalReasons.OverageLimitExceeded, (await Ledger.ReserveAsync(Request(AccountId, 1))).RefusalReason);
 
         // Expired reservations hold nothing: only the 5 posted count, so 5 more fit and 6 do not.
         await Ledger.ExpireAsync(T0.AddDays(1));
+        Assert.Equal(0, await Ledger.GetOverageHeldMicroAsync(AccountId));
         Assert.False((await Ledger.ReserveAsync(Request(AccountId, 5 * Unit + 1))).Granted);
         Assert.True((await Ledger.ReserveAsync(Request(AccountId, 5 * Unit))).Granted);
         var after = Assert.Single(await Ledger.GetLotsAsync(AccountId));
