@@ -192,23 +192,20 @@ public sealed class SqliteCreditLedger : ICreditLedger
         return _writer.SubmitAsync(new SetPolicyWrite(accountId, policy), cancellationToken);
     }
 
-    public Task<long> GetOverageMicroAsync(string accountId, CancellationToken cancellationToken = default)
+    public Task<long> GetOverageMicroAsync(string accountId, CancellationToken cancellationToken = default) =>
+        ReadAmountAsync(CreditLedgerSql.SelectOverage, accountId, cancellationToken);
+
+    public Task<long> GetOverageHeldMicroAsync(string accountId, CancellationToken cancellationToken = default) =>
+        ReadAmountAsync(CreditLedgerSql.SelectOverageHeld, accountId, cancellationToken);
+
+    /// <summary>One of the account's amounts, by a query that takes <c>@account_id</c>; 0 when there is none.</summary>
+    private Task<long> ReadAmountAsync(string sql, string accountId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(accountId);
         cancellationToken.ThrowIfCancellationRequested();
 
         using var connection = _database.OpenConnection();
-        using var command = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectOverage, "@account_id");
-        return Task.FromResult(CreditLedgerSql.ReadOverage(command, accountId));
-    }
-
-    public Task<long> GetOverageHeldMicroAsync(string accountId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(accountId);
-        cancellationToken.ThrowIfCancellationRequested();
-
-        using var connection = _database.OpenConnection();
-        using var command = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectOverageHeld, "@account_id");
+        using var command = CreditLedgerSql.Create(connection, sql, "@account_id");
         return Task.FromResult(CreditLedgerSql.ReadOverage(command, accountId));
     }
 
