@@ -545,7 +545,7 @@ public sealed partial class RedisCreditLedger : ICreditLedger
         foreach (var batch in accounts.Chunk(AccountBatch))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var counts = await Task.WhenAll(batch.Select(entry => SweepAccountAsync(entry.Element!, entry.Score <= forgetUpTo, forgetUpTo, now)));
+            var counts = await Task.WhenAll(batch.Select(entry => SweepAccountAsync(entry.Element!, entry.Score, forgetUpTo, now)));
             expired += counts.Sum();
         }
 
@@ -581,10 +581,10 @@ public sealed partial class RedisCreditLedger : ICreditLedger
     /// with the mark's token. So a reservation is only ever pending while its account is in the set, whatever the
     /// order in which the commands of a reserve and of a sweep reach Redis, and whatever the replicas' clocks say.
     /// </summary>
-    private async Task<int> SweepAccountAsync(string accountId, bool idle, long forgetUpTo, DateTimeOffset now)
+    private async Task<int> SweepAccountAsync(string accountId, double latestReserve, long forgetUpTo, DateTimeOffset now)
     {
         var (released, stillPending) = await ExpireAccountAsync(accountId, now);
-        if (!idle || stillPending > 0
+        if (latestReserve > forgetUpTo || stillPending > 0
             || (long)await _redis.EvaluateAsync(LedgerScripts.ForgetIdleAccount, Keys.ReservingAccounts, [accountId, forgetUpTo]) == 0)
         {
             return released;

@@ -268,9 +268,9 @@ internal static class CreditLedgerSql
     /// One amount of the account's through a command for <see cref="SelectOverage"/> or <see cref="SelectOverageHeld"/>;
     /// 0 when there is none.
     /// </summary>
-    public static long ReadOverage(SqliteCommand selectOverage, string accountId)
+    public static long ReadAmount(SqliteCommand select, string accountId)
     {
-        selectOverage.Parameters[0].Value = accountId;
-        return selectOverage.ExecuteScalar() is long overage ? overage : 0;
+        select.Parameters[0].Value = accountId;
+        return select.ExecuteScalar() is long amount ? amount : 0;
     }
 }

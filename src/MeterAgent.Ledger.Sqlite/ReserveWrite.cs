@@ -29,8 +29,8 @@ internal sealed class ReserveWrite(ReserveRequest request) : SqliteWriteOperatio
             var refusal = OverageRule.Refusal(
                 policy,
                 plan.ShortfallMicro,
-                () => CreditLedgerSql.ReadOverage(context.Command(CreditLedgerSql.SelectOverage, "@account_id"), request.AccountId)
-                    + CreditLedgerSql.ReadOverage(context.Command(CreditLedgerSql.SelectOverageHeld, "@account_id"), request.AccountId));
+                () => CreditLedgerSql.ReadAmount(context.Command(CreditLedgerSql.SelectOverage, "@account_id"), request.AccountId)
+                    + CreditLedgerSql.ReadAmount(context.Command(CreditLedgerSql.SelectOverageHeld, "@account_id"), request.AccountId));
             if (refusal is not null)
             {
                 return new ReserveOutcome(Granted: false, Reservation: null, refusal);

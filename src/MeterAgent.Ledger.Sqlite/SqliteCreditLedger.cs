@@ -206,7 +206,7 @@ public sealed class SqliteCreditLedger : ICreditLedger
 
         using var connection = _database.OpenConnection();
         using var command = CreditLedgerSql.Create(connection, sql, "@account_id");
-        return Task.FromResult(CreditLedgerSql.ReadOverage(command, accountId));
+        return Task.FromResult(CreditLedgerSql.ReadAmount(command, accountId));
     }
 
     public Task<IReadOnlyList<ContractBalance>> GetContractBalancesAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
