@@ -71,12 +71,15 @@ public sealed class MetricsTraffic : IAsyncLifetime
             Records.Add(await Agent.RecordForAsync(noCredits));
         }
 
-        // Observers run after the close is durable: wait until every record is counted and the poller saw the lot.
+        // Observers run after the close is durable: wait until every record is counted, its log entry appended (the
+        // usage log is one of those observers, and a loaded CI run once scraped it one entry behind), and the poller
+        // saw the lot.
         Scrape = await Eventually.ThatAsync(
             () => PrometheusScrape.GetAsync(Agent.Admin),
             scrape => scrape.Sum("meteragent_requests_total") >= Records.Count
+                && scrape.Sum("meteragent_log_entries") >= Records.Count
                 && scrape.Sum("meteragent_credit_units_available", ("contract", ClearingHouse.ContractId)) > 0,
-            "every metered request counted and the lot's credits polled");
+            "every metered request counted and logged, and the lot's credits polled");
     }
 
     public HttpRequestMessage Chat(bool stream, string? fault = null, string? key = null, string model = Model)
