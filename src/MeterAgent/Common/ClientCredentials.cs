@@ -30,11 +30,14 @@ internal static class ClientCredentials
     /// <remarks>
     /// While the shared store is unreachable a key its replica cached (within <c>Redis:KeyCacheTtl</c>) still
     /// authenticates; one it must look up is answered 503 with retry-after, not 401: the key may well be valid.
+    /// The availability and the failure throttle come from the request's services unless given: the proxy passes its own,
+    /// since a look-up there would create the request's service scope for nothing.
     /// </remarks>
-    public static async ValueTask<ApiKeyInfo?> AuthenticateAsync(HttpContext context, IAccountStore accounts, ApiFamily family, IStoreAvailability? availability = null)
+    public static async ValueTask<ApiKeyInfo?> AuthenticateAsync(
+        HttpContext context, IAccountStore accounts, ApiFamily family, IStoreAvailability? availability = null, AuthFailureThrottle? throttle = null)
     {
         availability ??= context.RequestServices.GetService<IStoreAvailability>() ?? AlwaysAvailable.Instance;
-        var throttle = context.RequestServices.GetService<AuthFailureThrottle>();
+        throttle ??= context.RequestServices.GetService<AuthFailureThrottle>();
         if (throttle is not null && throttle.IsThrottled(context, out var retryAfter))
         {
             await ApiError.WriteAsync(context, family, StatusCodes.Status429TooManyRequests, ApiErrorKind.RateLimited,

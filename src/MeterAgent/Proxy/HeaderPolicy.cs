@@ -54,14 +54,15 @@ internal sealed class HeaderPolicy
         var policy = new HeaderPolicy(context.Services.GetRequiredService<IOptions<MeterAgentOptions>>().Value.Headers);
         context.AddRequestTransform(transform =>
         {
+            // Each header the client sent that the policy does not allow leaves the proxy request. The names are read
+            // from the proxy request's own store (Kestrel's header enumerator is boxed on every request), and a header
+            // an earlier transform added is left alone: only the client's are checked.
+            var clientHeaders = transform.HttpContext.Request.Headers;
             var proxyRequest = transform.ProxyRequest;
-            foreach (var header in transform.HttpContext.Request.Headers)
+            RemoveDisallowed(policy, proxyRequest.Headers, clientHeaders);
+            if (proxyRequest.Content is { } content)
             {
-                if (!policy.AllowsRequest(header.Key))
-                {
-                    proxyRequest.Headers.Remove(header.Key);
-                    proxyRequest.Content?.Headers.Remove(header.Key);
-                }
+                RemoveDisallowed(policy, content.Headers, clientHeaders);
             }
 
             return ValueTask.CompletedTask;
@@ -86,6 +87,27 @@ internal sealed class HeaderPolicy
 
             return ValueTask.CompletedTask;
         });
+    }
+
+    private static void RemoveDisallowed(HeaderPolicy policy, System.Net.Http.Headers.HttpHeaders proxied, IHeaderDictionary fromClient)
+    {
+        // Removing shifts the store, so the scan starts again after each removal (a request has a handful of headers).
+        while (FirstDisallowed(policy, proxied, fromClient) is { } name && proxied.Remove(name))
+        {
+        }
+    }
+
+    private static string? FirstDisallowed(HeaderPolicy policy, System.Net.Http.Headers.HttpHeaders proxied, IHeaderDictionary fromClient)
+    {
+        foreach (var header in proxied.NonValidated)
+        {
+            if (!policy.AllowsRequest(header.Key) && fromClient.ContainsKey(header.Key))
+            {
+                return header.Key;
+            }
+        }
+
+        return null;
     }
 
     private static void Drop(HeaderPolicy policy, System.Net.Http.Headers.HttpHeaders upstream, IHeaderDictionary toClient)

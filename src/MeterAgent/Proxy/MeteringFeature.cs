@@ -10,15 +10,50 @@ namespace MeterAgent.Proxy;
 /// One metered request's state on its <see cref="HttpContext"/> (as YARP's IReverseProxyFeature), so transforms and
 /// other middleware can read its usage id and what is known of it so far.
 /// </summary>
-internal sealed class MeteringFeature(RequestOutcome opened)
+internal sealed class MeteringFeature
 {
+    private RequestOutcome? _current;
+
+    public required string UsageId { get; init; }
+
+    public required string AccountId { get; init; }
+
+    public required string KeyId { get; init; }
+
+    public required string Surface { get; init; }
+
+    public string? RouteId { get; init; }
+
+    public string? ClusterId { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public string? ReferenceTokenizer { get; init; }
+
     /// <summary>
     /// What is known of the request so far, as an outcome still <see cref="UsageStatus.Open"/>: its write-ahead record
-    /// is this, and its end is this with a status (<see cref="Conclude"/>). Each fact learnt replaces it (<c>with</c>).
+    /// is this, and its end is this with a status (<see cref="Conclude"/>). Built once the body is parsed
+    /// (<see cref="Open"/>); before that, from who sent it and where.
     /// </summary>
-    public RequestOutcome Current { get; set; } = opened;
+    public RequestOutcome Current => _current ??= Open(null, stream: false, nonTextInput: false, default);
 
-    public string UsageId => Current.UsageId;
+    /// <summary>The open outcome with what the parsed body said, in one allocation (a <c>with</c> would copy it).</summary>
+    public RequestOutcome Open(string? requestedModel, bool stream, bool nonTextInput, MeteredCounts counts) => _current = new()
+    {
+        UsageId = UsageId,
+        AccountId = AccountId,
+        KeyId = KeyId,
+        Surface = Surface,
+        RouteId = RouteId,
+        ClusterId = ClusterId,
+        StartedAt = StartedAt,
+        Status = UsageStatus.Open,
+        ReferenceTokenizer = ReferenceTokenizer,
+        RequestedModel = requestedModel,
+        Stream = stream,
+        NonTextInput = nonTextInput,
+        Counts = counts,
+    };
 
     /// <summary>The credit reservation the request holds until it ends; null without credits or before it is granted.</summary>
     public Reservation? Reservation { get; set; }

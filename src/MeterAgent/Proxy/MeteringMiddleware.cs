@@ -33,6 +33,7 @@ internal sealed partial class MeteringMiddleware
     private readonly RequestDelegate _next;
     private readonly IAccountStore _accounts;
     private readonly IStoreAvailability _availability;
+    private readonly AuthFailureThrottle _authFailures;
     private readonly IUsageStore _usage;
     private readonly SettlementPipeline _settlement;
     private readonly CreditRedemption _credits;
@@ -57,8 +58,10 @@ internal sealed partial class MeteringMiddleware
         IOptionsMonitor<MeterAgentOptions> options,
         TimeProvider clock,
         IStoreAvailability availability,
+        AuthFailureThrottle authFailures,
         ILogger<MeteringMiddleware> logger)
     {
+        _authFailures = authFailures;
         _next = next;
         _availability = availability;
         _accounts = accounts;
@@ -82,7 +85,7 @@ internal sealed partial class MeteringMiddleware
         var surface = RouteMetadata.ResolveSurface(route.Config, request.Path);
         var family = surface == ApiSurface.Unknown ? ApiError.GuessFamily(request) : surface.Family();
 
-        if (await ClientCredentials.AuthenticateAsync(context, _accounts, family, _availability) is not { } key)
+        if (await ClientCredentials.AuthenticateAsync(context, _accounts, family, _availability, _authFailures) is not { } key)
         {
             // Refused before any usage record exists: counted here, not by settlement (401; 429 for a throttled address; 503 in an outage).
             _metrics.Refused(MetricLabels.Surface(surface.Name()), context.Response.StatusCode);
@@ -109,7 +112,7 @@ internal sealed partial class MeteringMiddleware
     private async Task MeterAsync(HttpContext context, RouteModel route, ApiSurface surface, ApiKeyInfo key, long arrivedAt)
     {
         var family = surface.Family();
-        var exchange = new MeteringFeature(new RequestOutcome
+        var exchange = new MeteringFeature
         {
             UsageId = Guid.CreateVersion7().ToString("N"),
             AccountId = key.AccountId,
@@ -118,10 +121,7 @@ internal sealed partial class MeteringMiddleware
             RouteId = route.Config.RouteId,
             ClusterId = route.Cluster?.ClusterId,
             StartedAt = _clock.GetUtcNow(),
-            Status = UsageStatus.Open,
             ReferenceTokenizer = _tokenizerId,
-        })
-        {
             ArrivedAt = arrivedAt,
             Drain = context.Features.Get<Shutdown.DrainTicket>(),
         };
@@ -209,19 +209,11 @@ internal sealed partial class MeteringMiddleware
 
         exchange.MaxOutputTokens = parsedRequest.MaxOutputTokens;
         // The reservation and a token limit need the reference input count up front; without either it is counted after
-        // the response, off the path to the first token. One copy of the outcome for all the request's facts.
+        // the response, off the path to the first token.
         var inputSegments = parsedRequest.InputSegments;
-        var current = exchange.Current;
-        exchange.InputCountedAhead = _credits.Enabled || _rateLimits.MayLimitTokens(current.AccountId, current.KeyId);
-        exchange.Current = current = current with
-        {
-            RequestedModel = parsedRequest.Model,
-            Stream = parsedRequest.Stream,
-            NonTextInput = parsedRequest.HasNonTextInput,
-            Counts = exchange.InputCountedAhead
-                ? current.Counts with { ReferenceInput = _tokenizer.CountTokens(inputSegments) }
-                : current.Counts,
-        };
+        exchange.InputCountedAhead = _credits.Enabled || _rateLimits.MayLimitTokens(exchange.AccountId, exchange.KeyId);
+        var current = exchange.Open(parsedRequest.Model, parsedRequest.Stream, parsedRequest.HasNonTextInput,
+            exchange.InputCountedAhead ? new MeteredCounts { ReferenceInput = _tokenizer.CountTokens(inputSegments) } : default);
 
         // The shared store is known to be unreachable: under fail_closed nothing new is admitted; under fail_open the
         // request goes on without rate limits (they live in Redis) and the ledger grants its reservation from this
@@ -235,7 +227,7 @@ internal sealed partial class MeteringMiddleware
 
         // Rate limits charge one request and the same estimate the reservation takes (input + max output; embeddings
         // write no output) before anything is written or forwarded; the charge is corrected to the actual at settle.
-        var estimate = exchange.Current.Counts.ReferenceInput
+        var estimate = current.Counts.ReferenceInput
             + (surface == ApiSurface.OpenAIEmbeddings ? 0 : _credits.MaxOutputEstimate(parsedRequest.MaxOutputTokens));
         RateLimitDecision limits;
         try
@@ -282,13 +274,13 @@ internal sealed partial class MeteringMiddleware
         // Written ahead: once the request can reach the upstream, the record is already durable. The reservation is
         // queued beside it, so both usually share one group commit. Neither is cancelled by a client that leaves: a
         // write abandoned half-way would leave an open record or a pending reservation with nobody to end them.
-        var opening = _usage.OpenAsync(exchange.Current.ToRecord(), CancellationToken.None).AsTask();
+        var opening = _usage.OpenAsync(current.ToRecord(), CancellationToken.None);
         if (_credits.Enabled)
         {
             ReserveOutcome outcome;
             try
             {
-                outcome = await _credits.ReserveAsync(exchange.Current, parsedRequest.MaxOutputTokens, CancellationToken.None);
+                outcome = await _credits.ReserveAsync(current, parsedRequest.MaxOutputTokens, CancellationToken.None);
             }
             catch (Exception ex) when (_availability.IsOutage(ex))
             {
@@ -379,20 +371,40 @@ internal sealed partial class MeteringMiddleware
         // client or its connection.
         var firstTokenAt = tap.FirstTokenAt ?? (exchange.Current.Stream || status != UsageStatus.Completed ? null : tap.FirstByteAt);
         exchange.Ended = true;
-        var settling = FinishAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt);
-        exchange.Settlement = settling;
-        _settlements.Track(exchange.UsageId, settling);
+        _settlements.Begin();
+        exchange.Settlement = FinishAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt);
     }
 
     /// <summary>
     /// Counts what was delivered, notes what metering noticed, and settles the request, on the thread pool: it yields
     /// first, so its caller returns at once. (Task.Run of it would cost a closure, a task and an unwrapping promise more.)
+    /// It reports its end to the tracker the host's stop waits on (begun by its caller, before the yield).
     /// </summary>
     private async Task<SettledRequest> FinishAsync(
         MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
         UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt)
     {
         await Task.Yield();
+        Exception? failure = null;
+        try
+        {
+            return await FinishCoreAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+            throw;
+        }
+        finally
+        {
+            _settlements.End(exchange.UsageId, failure);
+        }
+    }
+
+    private Task<SettledRequest> FinishCoreAsync(
+        MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
+        UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt)
+    {
         var referenceInput = exchange.InputCountedAhead ? exchange.Current.Counts.ReferenceInput : _tokenizer.CountTokens(inputSegments);
         var referenceOutput = _tokenizer.CountTokens(metered.OutputSegments);
         List<string>? flags = null;
@@ -434,7 +446,7 @@ internal sealed partial class MeteringMiddleware
             }
         }
 
-        return await EndAsync(exchange, exchange.ConcludeForwarded(status, httpStatus, reason, _clock.GetUtcNow(),
+        return EndAsync(exchange, exchange.ConcludeForwarded(status, httpStatus, reason, _clock.GetUtcNow(),
             counts, metered.ServedModel, firstTokenAt, flags is null ? string.Empty : UsageFlags.Join(flags)));
     }
 

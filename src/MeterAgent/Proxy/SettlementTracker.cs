@@ -14,15 +14,24 @@ internal sealed partial class SettlementTracker(ILogger<SettlementTracker> logge
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
-    public void Track(string usageId, Task settlement)
+    /// <summary>A settlement has started; it reports its own end (<see cref="End"/>), so nothing waits on its task.</summary>
+    public void Begin() => Interlocked.Increment(ref _inFlight);
+
+    /// <summary>A settlement begun with <see cref="Begin"/> has ended, failed when <paramref name="failure"/> is set.</summary>
+    public void End(string usageId, Exception? failure)
     {
-        Interlocked.Increment(ref _inFlight);
-        settlement.ContinueWith(
-            (done, state) => ((SettlementTracker)state!).Finished(usageId, done),
-            this,
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+        if (failure is not null)
+        {
+            LogFailed(usageId, failure);
+        }
+
+        if (Interlocked.Decrement(ref _inFlight) == 0)
+        {
+            lock (_gate)
+            {
+                _drained?.TrySetResult();
+            }
+        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -49,22 +58,6 @@ internal sealed partial class SettlementTracker(ILogger<SettlementTracker> logge
         catch (OperationCanceledException)
         {
             LogAbandoned(InFlight);
-        }
-    }
-
-    private void Finished(string usageId, Task settlement)
-    {
-        if (settlement.Exception is { } exception)
-        {
-            LogFailed(usageId, exception.GetBaseException());
-        }
-
-        if (Interlocked.Decrement(ref _inFlight) == 0)
-        {
-            lock (_gate)
-            {
-                _drained?.TrySetResult();
-            }
         }
     }
 

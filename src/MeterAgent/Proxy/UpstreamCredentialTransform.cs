@@ -14,6 +14,7 @@ internal static class UpstreamCredentialTransform
     {
         var options = context.Services.GetRequiredService<IOptionsMonitor<MeterAgentOptions>>();
         var clusterId = context.Cluster?.ClusterId;
+        BearerHeader? bearer = null;
         context.AddRequestTransform(transform =>
         {
             var headers = transform.ProxyRequest.Headers;
@@ -29,11 +30,20 @@ internal static class UpstreamCredentialTransform
                 }
                 else
                 {
-                    headers.TryAddWithoutValidation("Authorization", "Bearer " + apiKey);
+                    // Built once per key, not per request; a reloaded key builds it again.
+                    var current = bearer;
+                    if (current is null || !ReferenceEquals(current.ApiKey, apiKey))
+                    {
+                        bearer = current = new BearerHeader(apiKey, "Bearer " + apiKey);
+                    }
+
+                    headers.TryAddWithoutValidation("Authorization", current.Value);
                 }
             }
 
             return ValueTask.CompletedTask;
         });
     }
+
+    private sealed record BearerHeader(string ApiKey, string Value);
 }
