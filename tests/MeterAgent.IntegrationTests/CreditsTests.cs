@@ -186,6 +186,55 @@ public sealed class CreditsTests : IAsyncLifetime
         Assert.Equal(0m, ClearingHouse.Units(balance, "pending"));
     }
 
+    [Fact]
+    public Task A_client_sending_one_request_after_another_is_not_refused_for_the_hold_of_its_last() =>
+        OneRequestAfterAnotherAsync(_agent, _house);
+
+    /// <summary>
+    /// A client in a loop on credits that cover its requests one after another, but not one request's estimate beside
+    /// another's hold: every request is served, so none was reserved before the last one had posted. Shared with the
+    /// distributed mode's tests.
+    /// </summary>
+    internal static async Task OneRequestAfterAnotherAsync(TestAgent agent, ClearingHouse house)
+    {
+        // Each request reserves input + 2 x 1,000 units (max_tokens 1,000; weights input 1, output 2) and uses about
+        // input + 2 x 64 (the emulator writes at most 64 tokens). The reject policy refuses what the credits do not cover.
+        const int requests = 8;
+        const decimal delivered = 3400m;
+        await ClearingHouse.DeliverAsync(agent.Admin, house.Notice(agent.AccountId, delivered));
+
+        for (var i = 0; i < requests; i++)
+        {
+            // One connection, as a client in a loop uses: the next request is sent the moment the last one's body is in.
+            using var response = await agent.Http.SendAsync(agent.OpenAIRequest("v1/chat/completions",
+                $$"""{"model":"emu-chat","stream":{{(i % 2 == 1 ? "true" : "false")}},"max_tokens":1000,"messages":[{"role":"user","content":"Price the strip."}]}"""));
+            var body = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                var before = await agent.ClosedRecordsAsync(i + 1);
+                Assert.Fail($"request {i + 1} of {requests}: {(int)response.StatusCode} {body}; records: "
+                    + string.Join("; ", before.Select(r => $"{r.Id} {r.Status} started {r.StartedAt:HH:mm:ss.ffffff} ended {r.EndedAt:HH:mm:ss.ffffff} units {r.UnitsMicro} redeemed {r.RedeemedMicro}")));
+            }
+        }
+
+        var records = await agent.ClosedRecordsAsync(requests);
+        Assert.All(records, r => Assert.Equal(UsageStatus.Completed, r.Status));
+
+        // The premise, from what the records say: the credits cover the requests in turn, and not two estimates at once.
+        var estimate = records.Max(r => r.ReferenceInputTokens) + (2 * 1000);
+        var costliest = records.Max(r => r.UnitsMicro!.Value) / 1_000_000m;
+        Assert.True(delivered - ((requests - 1) * costliest) >= estimate, "the credits cover every request in turn");
+        Assert.True(delivered < 2 * estimate, "the credits do not cover two holds at once");
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "v1/meteragent/balance");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", agent.ClientKey);
+        using var answer = await agent.Http.SendAsync(request);
+        var lot = (await answer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("lots")[0];
+        Assert.Equal(0m, ClearingHouse.Units(lot, "pending"));
+        Assert.Equal(records.Sum(r => r.RedeemedMicro ?? 0), Micro(ClearingHouse.Units(lot, "redeemed")));
+        Assert.Equal(delivered, ClearingHouse.Units(lot, "available") + ClearingHouse.Units(lot, "redeemed"));
+    }
+
     [Theory]
     [InlineData("reject")]
     [InlineData("allow")]

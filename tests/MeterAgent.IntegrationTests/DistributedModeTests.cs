@@ -69,4 +69,11 @@ public sealed class DistributedModeTests : RedisAgentTests
             },
             "the key revoked on B is refused on A");
     }
+
+    [SkippableFact]
+    public async Task A_client_sending_one_request_after_another_is_not_refused_for_the_hold_of_its_last()
+    {
+        await using var agent = await StartAsync("replica-seq");
+        await CreditsTests.OneRequestAfterAnotherAsync(agent, House);
+    }
 }

@@ -13,11 +13,18 @@ namespace MeterAgent.Credits;
 /// </summary>
 internal sealed class CreditRedemption
 {
+    /// <summary>
+    /// How long a refused reserve waits for the account's requests that were settling here when it was made, before it
+    /// asks again. Their posts take milliseconds; this bounds a store slow to commit.
+    /// </summary>
+    internal static readonly TimeSpan SettlingWait = TimeSpan.FromSeconds(1);
+
     private readonly ICreditLedger _ledger;
     private readonly ContractCatalog _catalog;
     private readonly ReservationKeepAlive _keepAlive;
     private readonly MeterAgentMetrics _metrics;
     private readonly TimeProvider _clock;
+    private readonly Proxy.SettlementTracker _settlements;
     private readonly CreditsOptions _options;
 
     // The catalog never changes after start: which spec prices each contract (its newest version) is decided once.
@@ -25,8 +32,9 @@ internal sealed class CreditRedemption
 
     public CreditRedemption(
         ICreditLedger ledger, ContractCatalog catalog, ReservationKeepAlive keepAlive, MeterAgentMetrics metrics,
-        IOptions<CreditsOptions> options, TimeProvider clock)
+        IOptions<CreditsOptions> options, TimeProvider clock, Proxy.SettlementTracker settlements)
     {
+        _settlements = settlements;
         _ledger = ledger;
         _catalog = catalog;
         _keepAlive = keepAlive;
@@ -65,9 +73,20 @@ internal sealed class CreditRedemption
             }
         }
 
+        // The account's requests settling here now hold their estimates until they post what they used. A client that
+        // sends one request after another has its last response before that request has posted, so this reserve may be
+        // decided against that hold: when it is refused, it is asked once more after they have posted.
+        var settling = _settlements.SettlingFor(request.AccountId);
         var now = _clock.GetUtcNow();
         var outcome = await _ledger.ReserveAsync(
             new ReserveRequest(request.UsageId, request.AccountId, estimates, now, now + _options.ReservationTimeout), cancellationToken);
+        if (!outcome.Granted && settling is not null)
+        {
+            await _settlements.SettledAsync(request.AccountId, settling, SettlingWait);
+            now = _clock.GetUtcNow();
+            outcome = await _ledger.ReserveAsync(
+                new ReserveRequest(request.UsageId, request.AccountId, estimates, now, now + _options.ReservationTimeout), cancellationToken);
+        }
         if (outcome is { Granted: true, Reservation: { } granted })
         {
             _keepAlive.Hold(granted.ReservationId);

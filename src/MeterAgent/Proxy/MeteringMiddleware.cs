@@ -371,8 +371,8 @@ internal sealed partial class MeteringMiddleware
         // client or its connection.
         var firstTokenAt = tap.FirstTokenAt ?? (exchange.Current.Stream || status != UsageStatus.Completed ? null : tap.FirstByteAt);
         exchange.Ended = true;
-        _settlements.Begin();
-        exchange.Settlement = FinishAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt);
+        var settling = _settlements.Begin(exchange.AccountId);
+        exchange.Settlement = FinishAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt, settling);
     }
 
     /// <summary>
@@ -382,7 +382,7 @@ internal sealed partial class MeteringMiddleware
     /// </summary>
     private async Task<SettledRequest> FinishAsync(
         MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
-        UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt)
+        UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt, SettlementTracker.Settling settling)
     {
         await Task.Yield();
         Exception? failure = null;
@@ -397,7 +397,7 @@ internal sealed partial class MeteringMiddleware
         }
         finally
         {
-            _settlements.End(exchange.UsageId, failure);
+            _settlements.End(exchange.UsageId, settling, failure);
         }
     }
 
