@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MeterAgent.Ledger.Credits;
 
 namespace MeterAgent.Ledger.Sqlite;
@@ -155,14 +156,34 @@ internal static class CreditWriteSteps
 
     /// <summary>
     /// A guarded update that changed nothing means the ledger disagrees with itself; failing the operation rolls it
-    /// back to its savepoint rather than writing a half-applied resolution.
+    /// back to its savepoint rather than writing a half-applied resolution. The message is formatted only then: these
+    /// checks run for every draw of every reserve and post.
     /// </summary>
-    public static void Expect(int rowsChanged, string otherwise)
+    public static void Expect(int rowsChanged, [InterpolatedStringHandlerArgument(nameof(rowsChanged))] ref Otherwise otherwise)
     {
         if (rowsChanged != 1)
         {
-            throw new InvalidOperationException($"Credit ledger inconsistency: {otherwise}.");
+            throw new InvalidOperationException($"Credit ledger inconsistency: {otherwise.ToStringAndClear()}.");
         }
+    }
+
+    /// <summary>The message of a failed <see cref="Expect"/>: an interpolated string formatted only when the check fails.</summary>
+    [InterpolatedStringHandler]
+    public ref struct Otherwise
+    {
+        private DefaultInterpolatedStringHandler _message;
+
+        public Otherwise(int literalLength, int formattedCount, int rowsChanged, out bool failed)
+        {
+            failed = rowsChanged != 1;
+            _message = failed ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
+        }
+
+        public void AppendLiteral(string value) => _message.AppendLiteral(value);
+
+        public void AppendFormatted<T>(T value) => _message.AppendFormatted(value);
+
+        public string ToStringAndClear() => _message.ToStringAndClear();
     }
 
     private static void AddOverage(SqliteWriteContext context, string accountId, long overage)

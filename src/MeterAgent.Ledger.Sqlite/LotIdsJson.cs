@@ -19,20 +19,27 @@ internal static class LotIdsJson
             return Empty;
         }
 
-        var buffer = new ArrayBufferWriter<byte>(lotIds.Count * 24);
-        using (var writer = new Utf8JsonWriter(buffer))
+        // One buffer and writer per thread, reset each time: every credited close writes this.
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        writer.WriteStartArray();
+        foreach (var lotId in lotIds)
         {
-            writer.WriteStartArray();
-            foreach (var lotId in lotIds)
-            {
-                writer.WriteStringValue(lotId);
-            }
-
-            writer.WriteEndArray();
+            writer.WriteStringValue(lotId);
         }
 
+        writer.WriteEndArray();
+        writer.Flush();
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
 
     public static string[] Read(string json)
     {
