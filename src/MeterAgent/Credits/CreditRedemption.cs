@@ -87,6 +87,7 @@ internal sealed class CreditRedemption
             outcome = await _ledger.ReserveAsync(
                 new ReserveRequest(request.UsageId, request.AccountId, estimates, now, now + _options.ReservationTimeout), cancellationToken);
         }
+
         if (outcome is { Granted: true, Reservation: { } granted })
         {
             _keepAlive.Hold(granted.ReservationId);
