@@ -38,6 +38,38 @@ public sealed class RateLimitTests : IAsyncLifetime
     private static string? Header(PipelineResponse response, string name) => response.Headers.TryGetValue(name, out var value) ? value : null;
 
     [Fact]
+    public async Task A_client_sending_one_request_after_another_is_not_limited_by_the_estimate_of_its_last()
+    {
+        // Each request is charged input + max_tokens (2,000) at admission and corrected to its actual (about input + 64;
+        // the emulator writes at most 64 tokens) at settlement. The limit admits eight such requests one after another,
+        // refill aside, but not one estimate beside another's uncorrected: a request admitted before the last one's
+        // correction would get 429.
+        const long Limit = 3400;
+        const int Requests = 8;
+        await SetAccountLimitsAsync(Limit, null);
+        var chat = Chat();
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = 2000 };
+        for (var i = 0; i < Requests; i++)
+        {
+            try
+            {
+                await chat.CompleteChatAsync([new UserChatMessage("Quote the strip.")], options);
+            }
+            catch (ClientResultException refused)
+            {
+                Assert.Fail($"request {i + 1} of {Requests}: {refused.Status} {refused.Message}");
+            }
+        }
+
+        // The premise, from what the records say: the requests fit in turn, and two estimates do not fit at once.
+        var records = await _agent.ClosedRecordsAsync(Requests);
+        var estimate = records.Max(r => r.ReferenceInputTokens) + 2000;
+        var costliest = records.Max(r => r.ReferenceInputTokens + r.ReferenceOutputTokens);
+        Assert.True(Limit - ((Requests - 1) * costliest) >= estimate, "the limit admits every request in turn");
+        Assert.True(Limit < 2 * estimate, "the limit does not admit two estimates at once");
+    }
+
+    [Fact]
     public async Task Sixty_four_concurrent_requests_admit_tokens_within_the_documented_overshoot_and_the_rest_get_429_with_the_headers()
     {
         const long Limit = 300;

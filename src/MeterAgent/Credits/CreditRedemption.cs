@@ -13,12 +13,6 @@ namespace MeterAgent.Credits;
 /// </summary>
 internal sealed class CreditRedemption
 {
-    /// <summary>
-    /// How long a refused reserve waits for the account's requests that were settling here when it was made, before it
-    /// asks again. Their posts take milliseconds; this bounds a store slow to commit.
-    /// </summary>
-    internal static readonly TimeSpan SettlingWait = TimeSpan.FromSeconds(1);
-
     private readonly ICreditLedger _ledger;
     private readonly ContractCatalog _catalog;
     private readonly ReservationKeepAlive _keepAlive;
@@ -82,7 +76,7 @@ internal sealed class CreditRedemption
             new ReserveRequest(request.UsageId, request.AccountId, estimates, now, now + _options.ReservationTimeout), cancellationToken);
         if (!outcome.Granted && settling is not null)
         {
-            await _settlements.SettledAsync(request.AccountId, settling, SettlingWait);
+            await _settlements.SettledAsync(request.AccountId, settling, Proxy.SettlementTracker.RefusalWait);
             now = _clock.GetUtcNow();
             outcome = await _ledger.ReserveAsync(
                 new ReserveRequest(request.UsageId, request.AccountId, estimates, now, now + _options.ReservationTimeout), cancellationToken);

@@ -234,7 +234,7 @@ internal sealed partial class MeteringMiddleware
         {
             limits = !_availability.IsAvailable
                 ? RateLimitDecision.Unlimited
-                : await _rateLimits.AcquireAsync(current.AccountId, current.KeyId, estimate, CancellationToken.None);
+                : await AcquireRateLimitsAsync(current.AccountId, current.KeyId, estimate);
         }
         catch (Exception ex) when (_availability.IsOutage(ex))
         {
@@ -334,6 +334,24 @@ internal sealed partial class MeteringMiddleware
         }
 
         await SettleAsync(context, exchange, inputSegments, tap, family);
+    }
+
+    /// <summary>
+    /// Charges the rate limits. A token limit holds each request's estimate until its settlement corrects it to what it
+    /// used, and a client that sends one request after another has its last response before that correction: a refusal
+    /// while the account's requests were settling here is asked once more after they have (a refusal charges nothing).
+    /// </summary>
+    private async ValueTask<RateLimitDecision> AcquireRateLimitsAsync(string accountId, string keyId, long estimate)
+    {
+        var settling = _rateLimits.MayLimitTokens(accountId, keyId) ? _settlements.SettlingFor(accountId) : null;
+        var limits = await _rateLimits.AcquireAsync(accountId, keyId, estimate, CancellationToken.None);
+        if (!limits.Allowed && limits.RetryAfter is not null && settling is not null)
+        {
+            await _settlements.SettledAsync(accountId, settling, SettlementTracker.RefusalWait);
+            limits = await _rateLimits.AcquireAsync(accountId, keyId, estimate, CancellationToken.None);
+        }
+
+        return limits;
     }
 
     private async Task SettleAsync(

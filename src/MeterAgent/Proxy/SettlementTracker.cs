@@ -15,6 +15,12 @@ internal sealed partial class SettlementTracker(ILogger<SettlementTracker> logge
     private int _inFlight;
     private TaskCompletionSource? _drained;
 
+    /// <summary>
+    /// How long a refusal (credits, a token limit) waits for the account's requests that were settling here when it was
+    /// decided, before it is asked again. Their settlements take milliseconds; this bounds a store slow to commit.
+    /// </summary>
+    public static readonly TimeSpan RefusalWait = TimeSpan.FromSeconds(1);
+
     public int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>
