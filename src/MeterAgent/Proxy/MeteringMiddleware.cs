@@ -234,7 +234,7 @@ internal sealed partial class MeteringMiddleware
         {
             limits = !_availability.IsAvailable
                 ? RateLimitDecision.Unlimited
-                : await AcquireRateLimitsAsync(current.AccountId, current.KeyId, estimate);
+                : await AcquireRateLimitsAsync(current.AccountId, current.KeyId, estimate, mayLimitTokens: exchange.InputCountedAhead);
         }
         catch (Exception ex) when (_availability.IsOutage(ex))
         {
@@ -341,9 +341,9 @@ internal sealed partial class MeteringMiddleware
     /// used, and a client that sends one request after another has its last response before that correction: a refusal
     /// while the account's requests were settling here is asked once more after they have (a refusal charges nothing).
     /// </summary>
-    private async ValueTask<RateLimitDecision> AcquireRateLimitsAsync(string accountId, string keyId, long estimate)
+    private async ValueTask<RateLimitDecision> AcquireRateLimitsAsync(string accountId, string keyId, long estimate, bool mayLimitTokens)
     {
-        var settling = _rateLimits.MayLimitTokens(accountId, keyId) ? _settlements.SettlingFor(accountId) : null;
+        var settling = mayLimitTokens ? _settlements.SettlingFor(accountId) : null;
         var limits = await _rateLimits.AcquireAsync(accountId, keyId, estimate, CancellationToken.None);
         if (!limits.Allowed && limits.RetryAfter is not null && settling is not null)
         {
