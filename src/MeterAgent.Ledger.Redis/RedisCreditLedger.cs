@@ -689,19 +689,23 @@ public sealed partial class RedisCreditLedger : ICreditLedger
         }
     }
 
-    public async Task<long> GetOverageMicroAsync(string accountId, CancellationToken cancellationToken = default)
+    public Task<long> GetOverageMicroAsync(string accountId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(accountId);
-        cancellationToken.ThrowIfCancellationRequested();
-        var value = await Db.StringGetAsync(Keys.Overage(accountId));
-        return value.IsNull ? 0 : RedisAmounts.Parse(value);
+        return ReadAmountAsync(Keys.Overage(accountId), cancellationToken);
     }
 
-    public async Task<long> GetOverageHeldMicroAsync(string accountId, CancellationToken cancellationToken = default)
+    public Task<long> GetOverageHeldMicroAsync(string accountId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(accountId);
+        return ReadAmountAsync(Keys.OverageHeld(accountId), cancellationToken);
+    }
+
+    /// <summary>One of an account's amounts (µ-units), kept as a string; 0 when there is none.</summary>
+    private async Task<long> ReadAmountAsync(RedisKey key, CancellationToken cancellationToken)
+    {
         cancellationToken.ThrowIfCancellationRequested();
-        var value = await Db.StringGetAsync(Keys.OverageHeld(accountId));
+        var value = await Db.StringGetAsync(key);
         return value.IsNull ? 0 : RedisAmounts.Parse(value);
     }
 

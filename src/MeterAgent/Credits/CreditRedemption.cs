@@ -71,15 +71,11 @@ internal sealed class CreditRedemption
         // sends one request after another has its last response before that request has posted, so this reserve may be
         // decided against that hold: when it is refused, it is asked once more after they have posted.
         var settling = _settlements.SettlingFor(request.AccountId);
-        var now = _clock.GetUtcNow();
-        var outcome = await _ledger.ReserveAsync(
-            new ReserveRequest(request.UsageId, request.AccountId, estimates, now, now + _options.ReservationTimeout), cancellationToken);
+        var outcome = await ReserveNowAsync();
         if (!outcome.Granted && settling is not null)
         {
             await _settlements.SettledAsync(request.AccountId, settling, Proxy.SettlementTracker.RefusalWait);
-            now = _clock.GetUtcNow();
-            outcome = await _ledger.ReserveAsync(
-                new ReserveRequest(request.UsageId, request.AccountId, estimates, now, now + _options.ReservationTimeout), cancellationToken);
+            outcome = await ReserveNowAsync();
         }
 
         if (outcome is { Granted: true, Reservation: { } granted })
@@ -90,6 +86,13 @@ internal sealed class CreditRedemption
         _metrics.Reservation(outcome.Granted ? "reserved" : "refused");
 
         return outcome;
+
+        Task<ReserveOutcome> ReserveNowAsync()
+        {
+            var now = _clock.GetUtcNow();
+            return _ledger.ReserveAsync(
+                new ReserveRequest(request.UsageId, request.AccountId, estimates, now, now + _options.ReservationTimeout), cancellationToken);
+        }
     }
 
     /// <summary>
