@@ -8,7 +8,8 @@ namespace MeterAgent.Ledger.Sqlite;
 /// fields and the ledger's postings are committed together or not at all, and a credited request costs the writer one
 /// operation at its end instead of two.
 /// </summary>
-internal sealed class SettleAndCloseWrite(Reservation pending, long? actualMicro, UsageRecord record) : SqliteWriteOperation<Reservation>
+internal sealed class SettleAndCloseWrite(Reservation pending, long? actualMicro, UsageRecord record)
+    : SqliteWriteOperation<Reservation>(resumesWithBatch: true)
 {
     /// <inheritdoc/>
     public override bool CanWait => true;

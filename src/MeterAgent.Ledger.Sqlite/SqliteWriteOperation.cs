@@ -9,6 +9,8 @@ namespace MeterAgent.Ledger.Sqlite;
 /// </summary>
 internal abstract class SqliteWriteOperation
 {
+    protected SqliteWriteOperation(bool resumesWithBatch) => ResumesWithBatch = resumesWithBatch;
+
     /// <summary>For logs: what this is and on what (no secrets, no content).</summary>
     public abstract string Description { get; }
 
@@ -26,6 +28,14 @@ internal abstract class SqliteWriteOperation
     /// it for a moment so that the closes right behind it share its commit (<see cref="SqliteWriter"/>).
     /// </summary>
     public virtual bool CanWait => false;
+
+    /// <summary>
+    /// Its caller is resumed together with the others of its batch that are, by one thread-pool work item after the
+    /// commit, its continuation run inline there: a settlement's close, whose caller only hands the outcome to its
+    /// observers. Each caller resumed on its own work item cost a hand-off per request. Only for a caller that does
+    /// little and never blocks: the callers of a batch run one after another. Never on the writer's own thread.
+    /// </summary>
+    public bool ResumesWithBatch { get; }
 
     /// <summary>
     /// Its caller may have the answer as soon as it has run in the open transaction, before the commit: a reserve while

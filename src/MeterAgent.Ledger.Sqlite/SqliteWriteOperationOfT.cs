@@ -3,9 +3,17 @@ namespace MeterAgent.Ledger.Sqlite;
 /// <inheritdoc cref="SqliteWriteOperation"/>
 internal abstract class SqliteWriteOperation<T> : SqliteWriteOperation
 {
-    // Asynchronous continuations: callers must never run on, and stall, the single writer.
-    private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Asynchronous continuations: callers must never run on, and stall, the single writer. One resumed with its batch
+    // is completed off the writer, on the batch's work item, and runs its caller's continuation there.
+    private readonly TaskCompletionSource<T> _completion;
     private T? _result;
+
+    /// <param name="resumesWithBatch">see <see cref="SqliteWriteOperation.ResumesWithBatch"/></param>
+    protected SqliteWriteOperation(bool resumesWithBatch = false)
+        : base(resumesWithBatch)
+    {
+        _completion = new(resumesWithBatch ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     public Task<T> Task => _completion.Task;
 

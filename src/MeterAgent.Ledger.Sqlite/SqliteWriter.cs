@@ -73,6 +73,9 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     // Set when a reserve run on its caller's thread found the open transaction broken: the writer fails the batch.
     private Exception? _lost;
 
+    // Answered operations whose callers are resumed together after the batch (ResumesWithBatch). Writer thread only.
+    private List<SqliteWriteOperation> _resume = [];
+
     /// <param name="database">the file</param>
     /// <param name="logger">its log</param>
     /// <param name="meterFactory">the host's meters (the store's metrics); none outside a host</param>
@@ -210,6 +213,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
                 WriteBatch(batch);
             }
 
+            ResumeTogether();
             batch.Clear();
             lastCommit = Stopwatch.GetTimestamp();
             BoundWal();
@@ -477,7 +481,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         {
             var error = batch[0].Error ?? ex;
             LogWriteFailed(error, batch[0].Description);
-            batch[0].Fail(error);
+            Fail(batch[0], error);
             return;
         }
 
@@ -522,7 +526,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
                 else
                 {
                     LogWriteFailed(error, operation.Description);
-                    operation.Fail(error);
+                    Fail(operation, error);
                 }
             }
 
@@ -644,7 +648,52 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         }
 
         operation.Answered = true;
-        operation.Complete();
+        if (operation.ResumesWithBatch)
+        {
+            _resume.Add(operation);
+        }
+        else
+        {
+            operation.Complete();
+        }
+    }
+
+    /// <summary>The transaction holding the operation did not commit: its caller has the error.</summary>
+    private void Fail(SqliteWriteOperation operation, Exception error)
+    {
+        if (operation.ResumesWithBatch)
+        {
+            // Its completion runs its caller's continuation inline: never on this thread.
+            operation.Error = error;
+            operation.Answered = true;
+            _resume.Add(operation);
+        }
+        else
+        {
+            operation.Fail(error);
+        }
+    }
+
+    /// <summary>
+    /// Resumes the callers of the batch's <see cref="SqliteWriteOperation.ResumesWithBatch"/> operations, one after
+    /// another on one thread-pool work item: one hand-off for the batch instead of one per close.
+    /// </summary>
+    private void ResumeTogether()
+    {
+        if (_resume.Count == 0)
+        {
+            return;
+        }
+
+        var resume = _resume;
+        _resume = new List<SqliteWriteOperation>(resume.Count);
+        ThreadPool.UnsafeQueueUserWorkItem(static operations =>
+        {
+            foreach (var operation in operations)
+            {
+                operation.Complete();
+            }
+        }, resume, preferLocal: false);
     }
 
     // The caller asked for something that is not there or not allowed: its answer, not a store fault worth an error log.

@@ -13,7 +13,9 @@ internal sealed class UsageWrite : SqliteWriteOperation<int>
         WHERE status = '{UsageStatusNames.Open}' AND {SettleOutboxSql.NotHeld};
         """;
 
+    // A close's caller is a settlement, resumed with its batch.
     private UsageWrite(UsageWriteKind kind, UsageRecord? record, DateTimeOffset now)
+        : base(resumesWithBatch: kind == UsageWriteKind.Close)
     {
         Kind = kind;
         Record = record;

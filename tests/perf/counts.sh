@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Counts per request that do not depend on a shared machine's noise, for the agent under wrk: system calls, context
-# switches and CPU, from `perf stat` on the agent's process while wrk drives small non-streaming requests.
+# Counts per request that do not depend on a shared machine's noise, for the agent under wrk: thread-pool work items
+# (hand-offs), system calls, context switches and CPU, from `perf stat` on the agent's process while wrk drives small non-streaming requests.
 #
 #   tests/perf/counts.sh CHECKOUT [CONCURRENCY...]        (default concurrency: 1 32)
 #
@@ -39,17 +39,22 @@ BODY='{"model":"gpt-4o-mini","max_tokens":16,"messages":[{"role":"system","conte
 printf 'wrk.method="POST"; wrk.body=%s; wrk.headers["Content-Type"]="application/json"; wrk.headers["Authorization"]="Bearer %s"\n' "'$BODY'" "$KEY" >"$W/req.lua"
 URL="http://127.0.0.1:$PA/v1/chat/completions"
 
+# Thread-pool work items the agent completed (its management port's /metrics), for hand-offs per request.
+workitems() { curl -sf "http://127.0.0.1:$PM/metrics" | awk '/^system_runtime_dotnet_thread_pool_work_item_count / {print $2}'; }
+
 wrk -t1 -c32 -d6s -s "$W/req.lua" "$URL" >/dev/null
 echo "$(basename "$SRC"): per request (perf stat on the agent, 6 s under wrk)"
 for c in $LEVELS; do
   wrk -t1 -c"$c" -d8s -s "$W/req.lua" "$URL" >"$W/wrk.out" &
   WRK=$!
   sleep 1
+  wi0=$(workitems)
   perf stat -e 'syscalls:sys_enter_futex,syscalls:sys_enter_sched_yield,syscalls:sys_enter_pwrite64,syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom,context-switches,task-clock' \
     -p $AGENT -o "$W/stat.out" -- sleep 6
+  wi1=$(workitems)
   wait $WRK
   rps=$(awk '/Requests\/sec/ {print $2}' "$W/wrk.out")
-  awk -v r="$rps" -v c="$c" 'BEGIN {printf "c=%-3s req/s %-9s", c, r}
+  awk -v r="$rps" -v c="$c" -v wi=$((wi1 - wi0)) 'BEGIN {printf "c=%-3s req/s %-9s workitems %.2f", c, r, wi / (r * 6)}
     /syscalls|context-switches|task-clock/ {gsub(",", "", $1); n=$2; sub("syscalls:sys_enter_", "", n); if (n == "msec") n = "cpu-ms"; printf " %s %.2f", n, $1 / (r * 6)}
     END {print ""}' "$W/stat.out"
 done

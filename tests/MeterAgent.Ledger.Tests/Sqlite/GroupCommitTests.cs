@@ -127,6 +127,34 @@ public sealed class GroupCommitTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_close_whose_caller_blocks_after_it_stalls_neither_the_writer_nor_later_closes()
+    {
+        // The callers of one commit's closes are resumed together, off the writer: a settlement observer that blocks
+        // holds up the callers of its own commit at most, never the store's writes or the commits after it.
+        using var dir = new TempFolder();
+        await using var store = TestStore.Open(dir.DbPath);
+        using var release = new ManualResetEventSlim();
+        var resumed = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var blocking = Task.Run(async () =>
+        {
+            await store.Usage.CloseAsync(Numbered(0));
+            resumed.SetResult(Thread.CurrentThread.IsThreadPoolThread);
+            release.Wait(TimeSpan.FromSeconds(30));
+        });
+        Assert.True(await resumed.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        var later = Enumerable.Range(1, 20).Select(i => store.Usage.CloseAsync(Numbered(i)).AsTask()).ToArray();
+        await Task.WhenAll(later).WaitAsync(TimeSpan.FromSeconds(10));
+        await new MeterAgent.Ledger.Sqlite.SqliteWriteProbe(store.Writer).ProbeWriteAsync(CancellationToken.None)
+            .WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(blocking.IsCompleted);
+
+        release.Set();
+        await blocking.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1 + 20 + 1, store.Usage.CommittedWriteCount);
+    }
+
+    [Fact]
     public async Task A_full_batch_of_closes_ends_the_gathering_at_once()
     {
         using var dir = new TempFolder();
@@ -148,7 +176,15 @@ public sealed class GroupCommitTests(ITestOutputHelper output)
         Assert.Equal(1 + 8, store.Usage.CommittedWriteCount);
         Assert.Equal(8, store.Usage.LargestBatch);
 
-        // The one left over is held for the closes behind it, as any close after a commit is; stopping commits it.
+        // The batch's callers are resumed one after another, off the writer, the first's first: the other seven have
+        // their answers moments later. The one left over is held for the closes behind it, as any close after a commit
+        // is; stopping commits it.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (rest.Count(close => close.IsCompleted) < 7 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
         Assert.Equal(1, rest.Count(close => !close.IsCompleted));
         await store.DisposeAsync();
         await Task.WhenAll(rest).WaitAsync(TimeSpan.FromSeconds(10));
