@@ -1,3 +1,4 @@
+using System.Buffers;
 using MeterAgent.Attestation.Entries;
 using MeterAgent.Ledger.Usage;
 
@@ -25,6 +26,11 @@ internal static class LogEntrySql
         $"SELECT {UsageRecordSql.SelectColumns} FROM usage_records WHERE status <> '{UsageStatusNames.Open}' "
         + "AND id NOT IN (SELECT usage_id FROM log_entries) ORDER BY ended_at, id;";
 
+    // The entry's bytes, bound to the insert (SQLite copies them) and reused: a close runs on the writer's thread, or on a
+    // reserve's caller's in the writer's open transaction.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_entry;
+
     /// <summary>Appends the entry of a record that is closed (an open one has none yet).</summary>
     public static void AppendFor(SqliteWriteContext context, UsageRecord record)
     {
@@ -35,7 +41,10 @@ internal static class LogEntrySql
 
         var append = context.Raw(Append);
         append.Bind("@usage_id", record.Id);
-        append.Bind("@entry", UsageEntryEncoding.Encode(ToEntry(record)));
+        var entry = t_entry ??= new ArrayBufferWriter<byte>(512);
+        entry.ResetWrittenCount();
+        UsageEntryEncoding.Encode(ToEntry(record), entry);
+        append.Bind("@entry", entry.WrittenSpan);
         append.Bind("@contract_id", record.ContractId);
         append.Bind("@started_at", SqliteTime.ToUnixMicroseconds(record.StartedAt));
         append.Execute();

@@ -139,19 +139,24 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     /// it has run, see <see cref="SqliteWriteOperation.AnswersBeforeCommit"/>). Cancelling stops the wait, not the
     /// write: once queued, the operation may still be committed.
     /// </summary>
-    internal async Task<T> SubmitAsync<T>(SqliteWriteOperation<T> operation, CancellationToken cancellationToken)
+    // Not async: the operation's own task is the caller's, with no state machine of its own on every write.
+    internal Task<T> SubmitAsync<T>(SqliteWriteOperation<T> operation, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(cancellationToken);
+        }
+
         if (TryRunNow(operation))
         {
-            return await operation.Task;
+            return operation.Task;
         }
 
         Interlocked.Increment(ref _queued);
         if (!_queue.Writer.TryWrite(operation))
         {
             Interlocked.Decrement(ref _queued);
-            throw new ObjectDisposedException(nameof(SqliteWriter), "The store is stopped; nothing was written.");
+            return Task.FromException<T>(new ObjectDisposedException(nameof(SqliteWriter), "The store is stopped; nothing was written."));
         }
 
         if (!operation.CanWait || Volatile.Read(ref _queued) >= _maxBatchSize)
@@ -159,7 +164,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             Volatile.Read(ref _hurry)?.TrySetResult();
         }
 
-        return await operation.Task.WaitAsync(cancellationToken);
+        return operation.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>Stops taking writes, commits everything queued, checkpoints the WAL into the database file.</summary>

@@ -30,7 +30,25 @@ public static class UsageEntryEncoding
         var buffer = t_buffer ?? new ArrayBufferWriter<byte>(512);
         t_buffer = null;
         buffer.ResetWrittenCount();
-        var writer = new Writer(buffer);
+        Encode(entry, buffer);
+        var bytes = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity <= RetainedBytes)
+        {
+            t_buffer = buffer;
+        }
+
+        return bytes;
+    }
+
+    /// <summary>
+    /// Appends the entry's bytes to <paramref name="output"/>: for a caller that needs them only for a moment (the store
+    /// binds them to its insert), with no array of their own. On an exception part of an entry may have been written.
+    /// </summary>
+    public static void Encode(UsageEntry entry, ArrayBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(output);
+        var writer = new Writer(output);
         writer.Byte(Version);
         writer.String(entry.UsageId);
         writer.String(entry.AccountId);
@@ -56,13 +74,6 @@ public static class UsageEntryEncoding
         writer.OptionalString(entry.UnitsBasis);
         writer.String(entry.Flags);
         writer.Byte(entry.NonTextInput ? (byte)1 : (byte)0);
-        var bytes = buffer.WrittenSpan.ToArray();
-        if (buffer.Capacity <= RetainedBytes)
-        {
-            t_buffer = buffer;
-        }
-
-        return bytes;
     }
 
     /// <summary>Reads an entry back; throws <see cref="FormatException"/> naming what is wrong (verifiers report it).</summary>

@@ -79,6 +79,20 @@ public sealed class UsageEntryEncodingTests
     }
 
     [Fact]
+    public void Entries_appended_to_a_reused_buffer_are_the_same_bytes_as_each_alone()
+    {
+        // The store encodes every closed record's entry into one buffer per thread, reset between entries.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(16);
+        UsageEntryEncoding.Encode(Small with { ServedModel = new string('m', 300) }, buffer);
+        buffer.ResetWrittenCount();
+        UsageEntryEncoding.Encode(Small, buffer);
+
+        Assert.Equal(UsageEntryEncoding.Encode(Small), buffer.WrittenSpan.ToArray());
+        UsageEntryEncoding.Encode(Small, buffer);
+        Assert.Equal([.. UsageEntryEncoding.Encode(Small), .. UsageEntryEncoding.Encode(Small)], buffer.WrittenSpan.ToArray());
+    }
+
+    [Fact]
     public void Bytes_that_are_not_an_entry_are_refused_with_a_reason()
     {
         var bytes = UsageEntryEncoding.Encode(Small);
