@@ -1,4 +1,3 @@
-using System.Buffers;
 using MeterAgent.Attestation.Entries;
 using MeterAgent.Ledger.Usage;
 
@@ -26,11 +25,6 @@ internal static class LogEntrySql
         $"SELECT {UsageRecordSql.SelectColumns} FROM usage_records WHERE status <> '{UsageStatusNames.Open}' "
         + "AND id NOT IN (SELECT usage_id FROM log_entries) ORDER BY ended_at, id;";
 
-    // The entry's bytes, bound to the insert (SQLite copies them) and reused: a close runs on the writer's thread, or on a
-    // reserve's caller's in the writer's open transaction.
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_entry;
-
     /// <summary>Appends the entry of a record that is closed (an open one has none yet).</summary>
     public static void AppendFor(SqliteWriteContext context, UsageRecord record)
     {
@@ -41,10 +35,8 @@ internal static class LogEntrySql
 
         var append = context.Raw(Append);
         append.Bind("@usage_id", record.Id);
-        var entry = t_entry ??= new ArrayBufferWriter<byte>(512);
-        entry.ResetWrittenCount();
-        UsageEntryEncoding.Encode(ToEntry(record), entry);
-        append.Bind("@entry", entry.WrittenSpan);
+        // Bound from the encoder's own buffer: SQLite copies the bytes, so no array per close.
+        UsageEntryEncoding.Encode(ToEntry(record), append, static (entry, statement) => statement.Bind("@entry", entry));
         append.Bind("@contract_id", record.ContractId);
         append.Bind("@started_at", SqliteTime.ToUnixMicroseconds(record.StartedAt));
         append.Execute();

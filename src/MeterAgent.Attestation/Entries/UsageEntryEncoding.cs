@@ -27,23 +27,45 @@ public static class UsageEntryEncoding
     public static byte[] Encode(UsageEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var buffer = t_buffer ?? new ArrayBufferWriter<byte>(512);
-        t_buffer = null;
-        buffer.ResetWrittenCount();
+        var buffer = Rent();
         Encode(entry, buffer);
         var bytes = buffer.WrittenSpan.ToArray();
-        if (buffer.Capacity <= RetainedBytes)
-        {
-            t_buffer = buffer;
-        }
-
+        Return(buffer);
         return bytes;
     }
 
     /// <summary>
-    /// Appends the entry's bytes to <paramref name="output"/>: for a caller that needs them only for a moment (the store
-    /// binds them to its insert), with no array of their own. On an exception part of an entry may have been written.
+    /// Hands the entry's bytes to <paramref name="use"/> from this thread's buffer, with no array of their own: for a
+    /// caller that needs them only for the call (the store binds them to its insert, which copies them).
     /// </summary>
+    public static void Encode<TArg>(UsageEntry entry, TArg arg, ReadOnlySpanAction<byte, TArg> use)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(use);
+        var buffer = Rent();
+        Encode(entry, buffer);
+        use(buffer.WrittenSpan, arg);
+        Return(buffer);
+    }
+
+    // Taken from the thread while in use, so an encode inside a callback gets a buffer of its own.
+    private static ArrayBufferWriter<byte> Rent()
+    {
+        var buffer = t_buffer ?? new ArrayBufferWriter<byte>(512);
+        t_buffer = null;
+        buffer.ResetWrittenCount();
+        return buffer;
+    }
+
+    private static void Return(ArrayBufferWriter<byte> buffer)
+    {
+        if (buffer.Capacity <= RetainedBytes)
+        {
+            t_buffer = buffer;
+        }
+    }
+
+    /// <summary>Appends the entry's bytes to <paramref name="output"/>. On an exception part of an entry may have been written.</summary>
     public static void Encode(UsageEntry entry, ArrayBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(entry);

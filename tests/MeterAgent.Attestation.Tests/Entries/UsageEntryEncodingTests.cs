@@ -93,6 +93,21 @@ public sealed class UsageEntryEncodingTests
     }
 
     [Fact]
+    public void Bytes_handed_from_the_encoders_buffer_are_the_entrys_bytes_even_when_encoding_again_inside()
+    {
+        // The store binds the bytes straight from the encoder's buffer; an encode inside the call gets a buffer of its own.
+        var seen = new List<byte[]>();
+        UsageEntryEncoding.Encode(Small, seen, static (bytes, outer) =>
+        {
+            UsageEntryEncoding.Encode(Small with { ServedModel = "other" }, outer, static (inner, list) => list.Add(inner.ToArray()));
+            outer.Add(bytes.ToArray());
+        });
+
+        Assert.Equal(UsageEntryEncoding.Encode(Small with { ServedModel = "other" }), seen[0]);
+        Assert.Equal(UsageEntryEncoding.Encode(Small), seen[1]);
+    }
+
+    [Fact]
     public void Bytes_that_are_not_an_entry_are_refused_with_a_reason()
     {
         var bytes = UsageEntryEncoding.Encode(Small);
