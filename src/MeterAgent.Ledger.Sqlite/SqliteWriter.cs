@@ -94,7 +94,13 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         // on this writer. WalCheckpointService does them on its own connection instead (PASSIVE: never blocks writes).
         using (var pragma = _connection.CreateCommand())
         {
-            pragma.CommandText = "PRAGMA wal_autocheckpoint = 0;";
+            // A multi-statement write (a reserve, a settlement) runs under a savepoint, whose undo is SQLite's statement
+            // journal: the image of every page the write changes. SQLite keeps 64 KiB of it in memory and spills the rest
+            // to a temporary file (/var/tmp); under credited load that was about one 4 KiB pwrite to such a file per
+            // request (docs/benchmarks.md), for an undo that needs no durability (a crash rolls the whole transaction back
+            // from the WAL). In memory it stays a page copy. The writer's other temporary structures are small: the
+            // rollup folds take 200 rows at a time.
+            pragma.CommandText = "PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;";
             pragma.ExecuteNonQuery();
         }
 
