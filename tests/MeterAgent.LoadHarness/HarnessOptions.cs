@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace MeterAgent.LoadHarness;
 
-/// <summary>Command line: --duration S --warmup S --concurrency 1,32 --scenarios small,stream --targets LIST --out FILE.</summary>
+/// <summary>Command line: --duration S --warmup S --prewarm S --concurrency 1,32 --scenarios small,stream --targets LIST --out FILE.</summary>
 internal sealed record HarnessOptions(
     TimeSpan Duration,
     TimeSpan Warmup,
@@ -10,7 +10,8 @@ internal sealed record HarnessOptions(
     IReadOnlyList<ScenarioKind> Scenarios,
     IReadOnlyList<TargetKind> Targets,
     string OutputPath,
-    bool AllocationTypes = false)
+    bool AllocationTypes = false,
+    TimeSpan? Prewarm = null)
 {
     // Ignored by git (BenchmarkDotNet's folder), so a run never dirties the tree; a chosen run is copied into docs by hand.
     public const string DefaultOutput = "BenchmarkDotNet.Artifacts/load-harness/results.md";
@@ -20,6 +21,9 @@ internal sealed record HarnessOptions(
         side on loopback.
           --duration SECONDS     measured time per cell run (default 10)
           --warmup SECONDS       warm-up before each cell run, not measured (default 2)
+          --prewarm SECONDS      once, before the first cell: each target under load for this long, not measured
+                                 (default 12; the first scenario at the highest concurrency), so no target's first
+                                 cell still runs code the JIT has not yet optimised (MeterAgent needs ~10 s of load)
           --concurrency LIST     concurrent workers, comma-separated (default 1,32)
           --scenarios LIST       small, stream (default small,stream)
           --targets LIST         direct, yarp, agent, agent-credits, agent-redis (default the first four); run in this
@@ -35,6 +39,7 @@ internal sealed record HarnessOptions(
     {
         var duration = TimeSpan.FromSeconds(10);
         var warmup = TimeSpan.FromSeconds(2);
+        var prewarm = TimeSpan.FromSeconds(12);
         IReadOnlyList<int> concurrency = [1, 32];
         IReadOnlyList<ScenarioKind> scenarios = [ScenarioKind.Small, ScenarioKind.Stream];
         IReadOnlyList<TargetKind> targets = [.. TargetNames.All.Select(t => t.Kind).Where(k => k != TargetKind.MeterAgentRedisCredits)];
@@ -52,6 +57,9 @@ internal sealed record HarnessOptions(
                     break;
                 case "--warmup":
                     warmup = Seconds(name, Value(), min: 0);
+                    break;
+                case "--prewarm":
+                    prewarm = Seconds(name, Value(), min: 0);
                     break;
                 case "--concurrency":
                     concurrency = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(c =>
@@ -88,7 +96,7 @@ internal sealed record HarnessOptions(
             throw new ArgumentException("--concurrency, --scenarios and --targets need at least one value.");
         }
 
-        return new HarnessOptions(duration, warmup, concurrency, scenarios, targets, output, allocationTypes);
+        return new HarnessOptions(duration, warmup, concurrency, scenarios, targets, output, allocationTypes, prewarm);
     }
 
     private static TimeSpan Seconds(string name, string text, double min) =>

@@ -12,6 +12,10 @@ internal sealed class LoadGenerator(HttpClient client, AllocationSampler? sample
     private static readonly byte[] ContentMarker = "\"content\":\""u8.ToArray();
     private static readonly byte[] DoneMarker = "[DONE]"u8.ToArray();
 
+    /// <summary>Load that is not measured: the requests are sent and checked, and nothing is kept.</summary>
+    public Task PrewarmAsync(Target target, Scenario scenario, int concurrency, TimeSpan time, CancellationToken cancellationToken) =>
+        RunAsync(target, scenario, NewLogs(concurrency, 4096), time, cancellationToken);
+
     /// <summary>Runs one cell: a warm-up (not measured), then the measured window with allocation, CPU and GC deltas.</summary>
     public async Task<CellRun> RunCellAsync(Target target, Scenario scenario, int concurrency, TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
     {
