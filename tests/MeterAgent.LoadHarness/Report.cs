@@ -158,8 +158,10 @@ internal static class Report
         {
             if (Find(ScenarioKind.Small, concurrency, TargetKind.MeterAgent) is { } agent && Find(ScenarioKind.Small, concurrency, TargetKind.BareYarp) is { } yarp)
             {
+                // Issue 10's targets: 0.7x at concurrency 1 (where a proxy's own latency is all of its cost), 0.8x above.
                 var ratio = agent.Throughput / yarp.Throughput;
-                md.AppendLine(Invariant, $"- Throughput ≥ 0.8x bare YARP, small, concurrency {concurrency}: {ratio:0.00}x — {(ratio >= 0.8 ? "met" : "NOT met")}");
+                var target = concurrency == 1 ? 0.7 : 0.8;
+                md.AppendLine(Invariant, $"- Throughput ≥ {target:0.0}x bare YARP, small, concurrency {concurrency}: {ratio:0.00}x — {(ratio >= target ? "met" : "NOT met")}");
                 if (concurrency == 1)
                 {
                     var added = Ms(Percentile(agent.Latency, 99) - Percentile(yarp.Latency, 99));
