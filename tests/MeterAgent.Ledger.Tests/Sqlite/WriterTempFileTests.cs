@@ -4,14 +4,10 @@ namespace MeterAgent.Ledger.Tests.Sqlite;
 
 public sealed class WriterTempFileTests
 {
-    [Fact]
+    [SkippableFact]
     public async Task A_write_under_its_savepoint_keeps_its_undo_in_memory_not_in_a_temporary_file()
     {
-        // The open file descriptors name the files: Linux's /proc only.
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
+        Prerequisite.Require(OperatingSystem.IsLinux(), "This test reads the open files from /proc/self/fd, which only Linux has.");
 
         using var dir = new TempFolder();
         await using var store = TestStore.Open(dir.DbPath);
