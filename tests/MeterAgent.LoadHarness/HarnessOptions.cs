@@ -11,7 +11,7 @@ internal sealed record HarnessOptions(
     IReadOnlyList<TargetKind> Targets,
     string OutputPath,
     bool AllocationTypes = false,
-    TimeSpan? Prewarm = null)
+    TimeSpan Prewarm = default)
 {
     // Ignored by git (BenchmarkDotNet's folder), so a run never dirties the tree; a chosen run is copied into docs by hand.
     public const string DefaultOutput = "BenchmarkDotNet.Artifacts/load-harness/results.md";

@@ -32,8 +32,7 @@ catch (ArgumentException ex)
 // early and one late, so drift in the shared machine's load is spread over all of them alike.
 TargetKind[] order = [.. options.Targets, .. options.Targets.Reverse()];
 var cells = options.Scenarios.Count * options.Concurrency.Count * order.Length;
-var prewarm = options.Prewarm ?? TimeSpan.Zero;
-var planned = cells * (options.Warmup + options.Duration) + options.Targets.Count * prewarm;
+var planned = cells * (options.Warmup + options.Duration) + options.Targets.Count * options.Prewarm;
 
 // Everything is bounded: past twice the plan (plus start-up) the run is cancelled, and a minute after that the process ends.
 var budget = planned * 2 + TimeSpan.FromSeconds(60);
@@ -63,12 +62,12 @@ var generator = new LoadGenerator(client, sampler);
 // Each target's code paths under load once before any cell: a process's first seconds of load run code the tiered JIT
 // has not optimised yet (MeterAgent's throughput rose threefold over its first ~12 s at concurrency 32), which a cell's
 // short warm-up left in the first cell's measured window, biasing the ratios against the first target measured.
-if (prewarm > TimeSpan.Zero)
+if (options.Prewarm > TimeSpan.Zero)
 {
     foreach (var targetKind in options.Targets)
     {
         await generator.PrewarmAsync(servers.Targets.Single(t => t.Kind == targetKind), Scenario.Create(options.Scenarios[0]),
-            options.Concurrency.Max(), prewarm, stop.Token);
+            options.Concurrency.Max(), options.Prewarm, stop.Token);
     }
 }
 

@@ -20,9 +20,9 @@ internal static class Report
         md.AppendLine(Invariant, $"- GC: {(GCSettings.IsServerGC ? "Server" : "Workstation")}, concurrent {AppContext.TryGetSwitch("System.GC.Concurrent", out var concurrent) && concurrent}, latency mode {GCSettings.LatencyMode}; tiered compilation and PGO at runtime defaults");
         var order = string.Join(", ", options.Targets.Concat(options.Targets.Reverse()).Select(TargetNames.Short));
         md.AppendLine(Invariant, $"- Each cell: {options.Warmup.TotalSeconds:0.#} s warm-up + {options.Duration.TotalSeconds:0.#} s measured, run twice in mirrored order ({order}); figures pool both runs");
-        if (options.Prewarm is { } prewarm && prewarm > TimeSpan.Zero)
+        if (options.Prewarm > TimeSpan.Zero)
         {
-            md.AppendLine(Invariant, $"- Before the first cell, each target ran {prewarm.TotalSeconds:0.#} s of unmeasured load ({options.Scenarios[0].ToString().ToLowerInvariant()}, concurrency {options.Concurrency.Max()}), so no first cell measures code the JIT has not optimised yet");
+            md.AppendLine(Invariant, $"- Before the first cell, each target ran {options.Prewarm.TotalSeconds:0.#} s of unmeasured load ({options.Scenarios[0].ToString().ToLowerInvariant()}, concurrency {options.Concurrency.Max()}), so no first cell measures code the JIT has not optimised yet");
         }
 
         md.AppendLine("- Client, emulator and servers share this one process and its CPUs: throughput is of the whole loop, so a ratio shows what the proxy costs out of that budget");
