@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using MeterAgent.Emulator;
 using Xunit.Abstractions;
@@ -27,7 +28,8 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
         await using var redis = await RunningRedis.StartAsync();
         using var house = ClearingHouse.Create();
         await using var emulator = await RunningEmulator.StartAsync(new EmulatorOptions { RequiredApiKey = TestAgent.UpstreamKey, TokensPerSecond = 40 });
-        await using var replicas = await ReplicaSet.StartAsync(redis, emulator, house, 3, ("Credits:ReservationTimeout", "00:00:03"));
+        await using var replicas = await ReplicaSet.StartAsync(redis, emulator, house, 3, ("Credits:ReservationTimeout", "00:00:03"),
+            ("Logging:LogLevel:MeterAgent.Ledger.Redis", "Information"));
         var (accountId, key) = await replicas.AccountAsync(1_000_000m);
 
         ClientOutcome[] outcomes;
@@ -54,7 +56,7 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
         output.WriteLine(string.Join(", ", outcomes.GroupBy(o => (o.Status, o.Completed)).Select(g => $"{g.Key.Status}{(g.Key.Completed ? " completed" : "")}: {g.Count()}")));
 
         // Every reservation is resolved: posted, voided, or expired by a sweep.
-        var lot = await Eventually.ThatAsync(() => replicas.LotAsync(accountId), l => l.Pending == 0, "no reservation left pending");
+        var lot = await PendingResolvedAsync(redis, replicas, accountId);
         Assert.Equal(lot.Delivered, lot.Available + lot.Redeemed);
 
         // Every request a client got a usage id for has a record, and every record is closed (none left open by a
@@ -78,6 +80,63 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
         Assert.Equal(lot.Redeemed, records.Sum(r => SharedLoadTests.Long(r, "redeemed_micro")));
         Assert.Equal(lot.Redeemed, entries.Sum(e => e.RedeemedMicro));
         await replicas.VerifyAsync(1);
+    }
+
+    /// <summary>
+    /// The lot once nothing is pending; otherwise fails with what Redis still holds pending (each reservation's fields,
+    /// its deadline against now) and what each replica still holds (keep-alive, outbox, its warnings), to tell a
+    /// reservation that is renewed for ever from one the sweep never finds.
+    /// </summary>
+    private static async Task<(long Delivered, long Available, long Pending, long Redeemed)> PendingResolvedAsync(
+        RunningRedis redis, ReplicaSet replicas, string accountId)
+    {
+        try
+        {
+            return await Eventually.ThatAsync(() => replicas.LotAsync(accountId), l => l.Pending == 0, "no reservation left pending");
+        }
+        catch (Xunit.Sdk.XunitException failure)
+        {
+            var report = new System.Text.StringBuilder(failure.Message).AppendLine();
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+            report.AppendLine(CultureInfo.InvariantCulture, $"now µs {now}; Redis, reservations still pending:");
+            foreach (var key in (await redis.CliAsync("--scan", "--pattern", "*res:*")).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var fields = (await redis.CliAsync("HGETALL", key)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Contains("pending"))
+                {
+                    report.AppendLine(CultureInfo.InvariantCulture, $"  {key}: {string.Join(' ', fields)}");
+                }
+            }
+
+            foreach (var key in (await redis.CliAsync("--scan", "--pattern", "*pending*")).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var type = (await redis.CliAsync("TYPE", key)).Trim();
+                var members = type == "zset" ? (await redis.CliAsync("ZRANGE", key, "0", "-1", "WITHSCORES")).ReplaceLineEndings(" ") : string.Empty;
+                report.AppendLine(CultureInfo.InvariantCulture, $"  {key} ({type}): {members}");
+            }
+
+            for (var i = 0; i < replicas.Count; i++)
+            {
+                var agent = replicas.Agents[i]!;
+                using var admin = agent.AdminClient();
+                var metrics = await admin.GetStringAsync(new Uri("metrics", UriKind.Relative));
+                var held = metrics.Split('\n').Where(l => l.StartsWith("meteragent_reservations_pending", StringComparison.Ordinal)
+                    || l.StartsWith("meteragent_settle_outbox_pending", StringComparison.Ordinal));
+                report.AppendLine(CultureInfo.InvariantCulture, $"replica {i}: {string.Join("; ", held)}");
+                var lines = agent.Output.Split('\n');
+                var warnings = Enumerable.Range(0, lines.Length)
+                    .Where(n => lines[n].StartsWith("warn:", StringComparison.Ordinal) || lines[n].StartsWith("fail:", StringComparison.Ordinal)
+                        || lines[n].Contains(".Redis.", StringComparison.Ordinal))
+                    .Where(n => !lines[n].Contains("HealthCheck", StringComparison.Ordinal))
+                    .Select(n => lines[n] + (n + 1 < lines.Length ? " " + lines[n + 1].Trim() : string.Empty));
+                foreach (var line in warnings.TakeLast(30))
+                {
+                    report.AppendLine("  " + line);
+                }
+            }
+
+            throw new Xunit.Sdk.XunitException(report.ToString());
+        }
     }
 
     /// <summary>Every replica's records once none is open; otherwise fails naming the open ones and what their clients got.</summary>
