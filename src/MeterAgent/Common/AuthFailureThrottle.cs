@@ -28,18 +28,21 @@ internal sealed class AuthFailureThrottle : IDisposable
         var limit = options.Value.AuthFailureLimit;
         if (limit > 0)
         {
-            _failures = PartitionedRateLimiter.Create<IPAddress, IPAddress>(address => RateLimitPartition.GetSlidingWindowLimiter(
-                address,
-                _ => new SlidingWindowRateLimiterOptions
-                {
-                    PermitLimit = limit,
-                    Window = Window,
-                    SegmentsPerWindow = Segments,
-                    QueueLimit = 0,
+            var perAddress = new SlidingWindowRateLimiterOptions
+            {
+                PermitLimit = limit,
+                Window = Window,
+                SegmentsPerWindow = Segments,
+                QueueLimit = 0,
 
-                    // The partitioned limiter's own heartbeat replenishes: no timer per address.
-                    AutoReplenishment = false,
-                }));
+                // The partitioned limiter's own heartbeat replenishes: no timer per address.
+                AutoReplenishment = false,
+            };
+
+            // The limiter asks for the partition on every request: its factory is made once here, not per request
+            // (RateLimitPartition.GetSlidingWindowLimiter would allocate two delegates and a closure on each).
+            Func<IPAddress, RateLimiter> create = _ => new SlidingWindowRateLimiter(perAddress);
+            _failures = PartitionedRateLimiter.Create<IPAddress, IPAddress>(address => new RateLimitPartition<IPAddress>(address, create));
         }
     }
 
