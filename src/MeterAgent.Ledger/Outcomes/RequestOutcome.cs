@@ -8,7 +8,7 @@ namespace MeterAgent.Ledger.Outcomes;
 /// <summary>
 /// How one metered request ended, decided once and never changed: who, what, when, the counts of each token class, and
 /// the status. Every settlement observer sees the same outcome; the usage record is its durable form
-/// (<see cref="ToRecord"/>). While the request is in flight the same type says what is known so far, with status
+/// (<see cref="ToRecord()"/>). While the request is in flight the same type says what is known so far, with status
 /// <see cref="UsageStatus.Open"/> and no end: that is its write-ahead record.
 /// </summary>
 public sealed record RequestOutcome
@@ -76,34 +76,42 @@ public sealed record RequestOutcome
     public bool NativeReported => Counts.NativeInput is not null;
 
     /// <summary>The durable form, before any redemption is known (the ledger fills that in the same write).</summary>
-    public UsageRecord ToRecord() => new()
+    public UsageRecord ToRecord() => ToRecord(null);
+
+    /// <summary>
+    /// The durable form, written into <paramref name="open"/> when given: the request's write-ahead record, which its
+    /// store has already read (<see cref="IUsageStore.OpenAsync"/>), so the close costs no second record.
+    /// </summary>
+    public UsageRecord ToRecord(UsageRecord? open)
     {
-        Id = UsageId,
-        AccountId = AccountId,
-        KeyId = KeyId,
-        Surface = Surface,
-        RouteId = RouteId,
-        ClusterId = ClusterId,
-        RequestedModel = RequestedModel,
-        ServedModel = ServedModel,
-        Stream = Stream,
-        StartedAt = StartedAt,
-        FirstTokenAt = FirstTokenAt,
-        EndedAt = EndedAt,
-        Status = Status,
-        HttpStatus = HttpStatus,
-        Error = Error,
-        NativeReported = NativeReported,
-        NativeInputTokens = Counts.NativeInput,
-        NativeCachedInputTokens = Counts.NativeCachedInput,
-        NativeCacheWriteTokens = Counts.NativeCacheWrite,
-        NativeOutputTokens = Counts.NativeOutput,
-        NativeReasoningTokens = Counts.NativeReasoning,
-        ReferenceInputTokens = Counts.ReferenceInput,
-        ReferenceOutputTokens = Counts.ReferenceOutput,
-        Quality = NativeReported ? "native" : "estimated",
-        NonTextInput = NonTextInput,
-        ReferenceTokenizer = ReferenceTokenizer,
-        Flags = Flags,
-    };
+        if (open is not null && (open.Id != UsageId || open.AccountId != AccountId || open.KeyId != KeyId || open.Surface != Surface || open.StartedAt != StartedAt))
+        {
+            throw new ArgumentException($"Record {open.Id} is not the write-ahead record of request {UsageId}.", nameof(open));
+        }
+
+        var record = open ?? new UsageRecord { Id = UsageId, AccountId = AccountId, KeyId = KeyId, Surface = Surface, StartedAt = StartedAt };
+        record.RouteId = RouteId;
+        record.ClusterId = ClusterId;
+        record.RequestedModel = RequestedModel;
+        record.ServedModel = ServedModel;
+        record.Stream = Stream;
+        record.FirstTokenAt = FirstTokenAt;
+        record.EndedAt = EndedAt;
+        record.Status = Status;
+        record.HttpStatus = HttpStatus;
+        record.Error = Error;
+        record.NativeReported = NativeReported;
+        record.NativeInputTokens = Counts.NativeInput;
+        record.NativeCachedInputTokens = Counts.NativeCachedInput;
+        record.NativeCacheWriteTokens = Counts.NativeCacheWrite;
+        record.NativeOutputTokens = Counts.NativeOutput;
+        record.NativeReasoningTokens = Counts.NativeReasoning;
+        record.ReferenceInputTokens = Counts.ReferenceInput;
+        record.ReferenceOutputTokens = Counts.ReferenceOutput;
+        record.Quality = NativeReported ? "native" : "estimated";
+        record.NonTextInput = NonTextInput;
+        record.ReferenceTokenizer = ReferenceTokenizer;
+        record.Flags = Flags;
+        return record;
+    }
 }

@@ -6,7 +6,11 @@ namespace MeterAgent.Ledger.Usage;
 /// </summary>
 public interface IUsageStore
 {
-    /// <summary>Writes the record ahead (status Open) before the request goes upstream. Completes when durable.</summary>
+    /// <summary>
+    /// Writes the record ahead (status Open) before the request goes upstream. Completes when durable. The record is
+    /// read before this returns and not kept: the caller may fill the same instance with the close
+    /// (<see cref="Outcomes.RequestOutcome.ToRecord(UsageRecord?)"/>) while the write is still completing.
+    /// </summary>
     ValueTask OpenAsync(UsageRecord record, CancellationToken cancellationToken = default);
 
     /// <summary>Writes the record's final state (inserting it if it was never opened). Completes when durable.</summary>

@@ -1,7 +1,6 @@
 using MeterAgent.Contracts.Specs;
 using MeterAgent.Contracts.Units;
 using MeterAgent.Ledger.Credits;
-using MeterAgent.Ledger.Outcomes;
 using MeterAgent.Ledger.Usage;
 using MeterAgent.Observability;
 using Microsoft.Extensions.Options;
@@ -53,9 +52,9 @@ internal sealed class CreditRedemption
         maxOutputTokens is >= 0 ? maxOutputTokens.Value : _options.DefaultMaxOutputTokens;
 
     /// <summary>Reserves the request's estimate under every contract that covers the model; the ledger picks the lots.</summary>
-    public async Task<ReserveOutcome> ReserveAsync(RequestOutcome request, long? maxOutputTokens, CancellationToken cancellationToken)
+    public async Task<ReserveOutcome> ReserveAsync(string usageId, string accountId, string? requestedModel, long referenceInput, long? maxOutputTokens)
     {
-        var model = request.RequestedModel ?? string.Empty;
+        var model = requestedModel ?? string.Empty;
 
         var maxOutput = MaxOutputEstimate(maxOutputTokens);
         var estimates = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -63,19 +62,19 @@ internal sealed class CreditRedemption
         {
             if (spec.CoversModel(model))
             {
-                estimates[spec.Id] = ContractUnits.Estimate(spec, request.Counts.ReferenceInput, maxOutput);
+                estimates[spec.Id] = ContractUnits.Estimate(spec, referenceInput, maxOutput);
             }
         }
 
         // The account's requests settling here now hold their estimates until they post what they used. A client that
         // sends one request after another has its last response before that request has posted, so this reserve may be
         // decided against that hold: when it is refused, it is asked once more after they have posted.
-        var settling = _settlements.SettlingFor(request.AccountId);
-        var outcome = await ReserveNowAsync();
+        var settling = _settlements.SettlingFor(accountId);
+        var outcome = await ReserveNowAsync(usageId, accountId, estimates);
         if (!outcome.Granted && settling is not null)
         {
-            await _settlements.SettledAsync(request.AccountId, settling, Proxy.SettlementTracker.RefusalWait);
-            outcome = await ReserveNowAsync();
+            await _settlements.SettledAsync(accountId, settling, Proxy.SettlementTracker.RefusalWait);
+            outcome = await ReserveNowAsync(usageId, accountId, estimates);
         }
 
         if (outcome is { Granted: true, Reservation: { } granted })
@@ -86,13 +85,13 @@ internal sealed class CreditRedemption
         _metrics.Reservation(outcome.Granted ? "reserved" : "refused");
 
         return outcome;
+    }
 
-        Task<ReserveOutcome> ReserveNowAsync()
-        {
-            var now = _clock.GetUtcNow();
-            return _ledger.ReserveAsync(
-                new ReserveRequest(request.UsageId, request.AccountId, estimates, now, now + _options.ReservationTimeout), cancellationToken);
-        }
+    // Not cancellable: a reserve abandoned half-way would leave a pending reservation with nobody to end it.
+    private Task<ReserveOutcome> ReserveNowAsync(string usageId, string accountId, Dictionary<string, long> estimates)
+    {
+        var now = _clock.GetUtcNow();
+        return _ledger.ReserveAsync(new ReserveRequest(usageId, accountId, estimates, now, now + _options.ReservationTimeout), CancellationToken.None);
     }
 
     /// <summary>

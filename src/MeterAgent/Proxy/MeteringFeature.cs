@@ -12,8 +12,6 @@ namespace MeterAgent.Proxy;
 /// </summary>
 internal sealed class MeteringFeature
 {
-    private RequestOutcome? _current;
-
     public required string UsageId { get; init; }
 
     public required string AccountId { get; init; }
@@ -30,29 +28,68 @@ internal sealed class MeteringFeature
 
     public string? ReferenceTokenizer { get; init; }
 
-    /// <summary>
-    /// What is known of the request so far, as an outcome still <see cref="UsageStatus.Open"/>: its write-ahead record
-    /// is this, and its end is this with a status (<see cref="Conclude"/>). Built once the body is parsed
-    /// (<see cref="Open"/>); before that, from who sent it and where.
-    /// </summary>
-    public RequestOutcome Current => _current ??= Open(null, stream: false, nonTextInput: false, default);
+    /// <summary>The model the body asked for, once it is parsed (<see cref="Open"/>); null before, or when it named none.</summary>
+    public string? RequestedModel { get; private set; }
 
-    /// <summary>The open outcome with what the parsed body said, in one allocation (a <c>with</c> would copy it).</summary>
-    public RequestOutcome Open(string? requestedModel, bool stream, bool nonTextInput, MeteredCounts counts) => _current = new()
+    /// <summary>The body asked for a stream.</summary>
+    public bool Stream { get; private set; }
+
+    /// <summary>The body carried input other than text (images, audio, files).</summary>
+    public bool NonTextInput { get; private set; }
+
+    /// <summary>The counts known before forwarding: the reference input when it was counted ahead, else none.</summary>
+    public MeteredCounts Counts { get; private set; }
+
+    /// <summary>
+    /// What is known of the request so far, as an outcome still <see cref="UsageStatus.Open"/>, for readers that want
+    /// that shape (a span ended before settlement). The request's own path never builds it: its write-ahead record
+    /// comes from these fields (<see cref="OpenRecord"/>) and its end is one new outcome (<see cref="Conclude"/>).
+    /// </summary>
+    public RequestOutcome Current => Outcome(UsageStatus.Open, null, null, null, forwarded: false, Counts, null, null, string.Empty);
+
+    private UsageRecord? _openRecord;
+
+    /// <summary>The write-ahead record, once, for the close to fill; null when none was opened (or it was taken).</summary>
+    public UsageRecord? TakeOpenRecord() => Interlocked.Exchange(ref _openRecord, null);
+
+    /// <summary>What the parsed body said. Until it is called the request is known by who sent it and where.</summary>
+    public void Open(string? requestedModel, bool stream, bool nonTextInput, MeteredCounts counts)
     {
-        UsageId = UsageId,
+        RequestedModel = requestedModel;
+        Stream = stream;
+        NonTextInput = nonTextInput;
+        Counts = counts;
+    }
+
+    /// <summary>
+    /// The write-ahead record: what is known now, status open. The same record as <c>Current.ToRecord()</c>, without
+    /// the open outcome in between (an allocation on every request). Kept for the close to fill again
+    /// (<see cref="TakeOpenRecord"/>): the store read it when it was opened.
+    /// </summary>
+    public UsageRecord OpenRecord() => _openRecord = new()
+    {
+        Id = UsageId,
         AccountId = AccountId,
         KeyId = KeyId,
         Surface = Surface,
         RouteId = RouteId,
         ClusterId = ClusterId,
+        RequestedModel = RequestedModel,
+        Stream = Stream,
         StartedAt = StartedAt,
         Status = UsageStatus.Open,
+        NativeReported = Counts.NativeInput is not null,
+        NativeInputTokens = Counts.NativeInput,
+        NativeCachedInputTokens = Counts.NativeCachedInput,
+        NativeCacheWriteTokens = Counts.NativeCacheWrite,
+        NativeOutputTokens = Counts.NativeOutput,
+        NativeReasoningTokens = Counts.NativeReasoning,
+        ReferenceInputTokens = Counts.ReferenceInput,
+        ReferenceOutputTokens = Counts.ReferenceOutput,
+        Quality = Counts.NativeInput is not null ? "native" : "estimated",
+        NonTextInput = NonTextInput,
         ReferenceTokenizer = ReferenceTokenizer,
-        RequestedModel = requestedModel,
-        Stream = stream,
-        NonTextInput = nonTextInput,
-        Counts = counts,
+        Flags = string.Empty,
     };
 
     /// <summary>The credit reservation the request holds until it ends; null without credits or before it is granted.</summary>
@@ -102,21 +139,28 @@ internal sealed class MeteringFeature
     public Task<SettledRequest>? Settlement { get; set; }
 
     /// <summary>The request's outcome: what is known of it, ended with a status.</summary>
-    public RequestOutcome Conclude(UsageStatus status, int? httpStatus, string? error, DateTimeOffset endedAt)
-    {
-        var current = Current;
-        return End(status, httpStatus, error, endedAt, current.Forwarded, current.Counts, current.ServedModel, current.FirstTokenAt, current.Flags);
-    }
+    public RequestOutcome Conclude(UsageStatus status, int? httpStatus, string? error, DateTimeOffset endedAt) =>
+        Outcome(status, httpStatus, error, endedAt, forwarded: false, Counts, servedModel: null, firstTokenAt: null, string.Empty);
 
     /// <summary><see cref="Conclude"/> for a request that went upstream, with what the response metered.</summary>
     public RequestOutcome ConcludeForwarded(UsageStatus status, int? httpStatus, string? error, DateTimeOffset endedAt,
         MeteredCounts counts, string? servedModel, DateTimeOffset? firstTokenAt, string flags) =>
-        End(status, httpStatus, error, endedAt, forwarded: true, counts, servedModel, firstTokenAt, flags);
+        Outcome(status, httpStatus, error, endedAt, forwarded: true, counts, servedModel, firstTokenAt, flags);
 
-    /// <summary>The outcome's end in one copy of <see cref="Current"/> (a second <c>with</c> would copy it again).</summary>
-    private RequestOutcome End(UsageStatus status, int? httpStatus, string? error, DateTimeOffset endedAt,
-        bool forwarded, MeteredCounts counts, string? servedModel, DateTimeOffset? firstTokenAt, string flags) => Current with
+    private RequestOutcome Outcome(UsageStatus status, int? httpStatus, string? error, DateTimeOffset? endedAt,
+        bool forwarded, MeteredCounts counts, string? servedModel, DateTimeOffset? firstTokenAt, string flags) => new()
     {
+        UsageId = UsageId,
+        AccountId = AccountId,
+        KeyId = KeyId,
+        Surface = Surface,
+        RouteId = RouteId,
+        ClusterId = ClusterId,
+        StartedAt = StartedAt,
+        ReferenceTokenizer = ReferenceTokenizer,
+        RequestedModel = RequestedModel,
+        Stream = Stream,
+        NonTextInput = NonTextInput,
         Status = status,
         HttpStatus = httpStatus,
         Error = error,

@@ -77,36 +77,47 @@ internal sealed partial class MeteringMiddleware
         _tokenizerId = $"{_tokenizer.Name}:sha256:{_tokenizer.RankDataSha256}";
     }
 
-    public async Task InvokeAsync(HttpContext context)
+    // Not async: with the key in the cache (the common case) the request's first await is in MeterAsync, so this
+    // step costs no state machine of its own.
+    public Task InvokeAsync(HttpContext context)
     {
         var arrivedAt = Stopwatch.GetTimestamp();
         var route = context.GetReverseProxyFeature().Route;
         var request = context.Request;
         var surface = RouteMetadata.ResolveSurface(route.Config, request.Path);
         var family = surface == ApiSurface.Unknown ? ApiError.GuessFamily(request) : surface.Family();
+        var authenticating = ClientCredentials.AuthenticateAsync(context, _accounts, family, _availability, _authFailures);
+        return authenticating.IsCompletedSuccessfully
+            ? Authenticated(context, route, surface, family, authenticating.Result, arrivedAt)
+            : AuthenticatedAsync(context, route, surface, family, authenticating, arrivedAt);
+    }
 
-        if (await ClientCredentials.AuthenticateAsync(context, _accounts, family, _availability, _authFailures) is not { } key)
+    private async Task AuthenticatedAsync(
+        HttpContext context, RouteModel route, ApiSurface surface, ApiFamily family, ValueTask<ApiKeyInfo?> authenticating, long arrivedAt) =>
+        await Authenticated(context, route, surface, family, await authenticating, arrivedAt);
+
+    private Task Authenticated(HttpContext context, RouteModel route, ApiSurface surface, ApiFamily family, ApiKeyInfo? key, long arrivedAt)
+    {
+        if (key is null)
         {
             // Refused before any usage record exists: counted here, not by settlement (401; 429 for a throttled address; 503 in an outage).
             _metrics.Refused(MetricLabels.Surface(surface.Name()), context.Response.StatusCode);
-            return;
+            return Task.CompletedTask;
         }
 
         if (surface == ApiSurface.Unknown)
         {
             if (RouteMetadata.AllowsUnmetered(route.Config))
             {
-                await _next(context);
-                return;
+                return _next(context);
             }
 
             _metrics.Refused(MetricLabels.Unknown, StatusCodes.Status404NotFound);
-            await ApiError.WriteAsync(context, family, StatusCodes.Status404NotFound, ApiErrorKind.NotFound,
-                $"'{request.Path}' is not a metered API route.");
-            return;
+            return ApiError.WriteAsync(context, family, StatusCodes.Status404NotFound, ApiErrorKind.NotFound,
+                $"'{context.Request.Path}' is not a metered API route.");
         }
 
-        await MeterAsync(context, route, surface, key, arrivedAt);
+        return MeterAsync(context, route, surface, key, arrivedAt);
     }
 
     private async Task MeterAsync(HttpContext context, RouteModel route, ApiSurface surface, ApiKeyInfo key, long arrivedAt)
@@ -212,7 +223,7 @@ internal sealed partial class MeteringMiddleware
         // the response, off the path to the first token.
         var inputSegments = parsedRequest.InputSegments;
         exchange.InputCountedAhead = _credits.Enabled || _rateLimits.MayLimitTokens(exchange.AccountId, exchange.KeyId);
-        var current = exchange.Open(parsedRequest.Model, parsedRequest.Stream, parsedRequest.HasNonTextInput,
+        exchange.Open(parsedRequest.Model, parsedRequest.Stream, parsedRequest.HasNonTextInput,
             exchange.InputCountedAhead ? new MeteredCounts { ReferenceInput = _tokenizer.CountTokens(inputSegments) } : default);
 
         // The shared store is known to be unreachable: under fail_closed nothing new is admitted; under fail_open the
@@ -227,14 +238,14 @@ internal sealed partial class MeteringMiddleware
 
         // Rate limits charge one request and the same estimate the reservation takes (input + max output; embeddings
         // write no output) before anything is written or forwarded; the charge is corrected to the actual at settle.
-        var estimate = current.Counts.ReferenceInput
+        var estimate = exchange.Counts.ReferenceInput
             + (surface == ApiSurface.OpenAIEmbeddings ? 0 : _credits.MaxOutputEstimate(parsedRequest.MaxOutputTokens));
         RateLimitDecision limits;
         try
         {
             limits = !_availability.IsAvailable
                 ? RateLimitDecision.Unlimited
-                : await AcquireRateLimitsAsync(current.AccountId, current.KeyId, estimate, mayLimitTokens: exchange.InputCountedAhead);
+                : await AcquireRateLimitsAsync(exchange.AccountId, exchange.KeyId, estimate, mayLimitTokens: exchange.InputCountedAhead);
         }
         catch (Exception ex) when (_availability.IsOutage(ex))
         {
@@ -274,13 +285,14 @@ internal sealed partial class MeteringMiddleware
         // Written ahead: once the request can reach the upstream, the record is already durable. The reservation is
         // queued beside it, so both usually share one group commit. Neither is cancelled by a client that leaves: a
         // write abandoned half-way would leave an open record or a pending reservation with nobody to end them.
-        var opening = _usage.OpenAsync(current.ToRecord(), CancellationToken.None);
+        var opening = _usage.OpenAsync(exchange.OpenRecord(), CancellationToken.None);
         if (_credits.Enabled)
         {
             ReserveOutcome outcome;
             try
             {
-                outcome = await _credits.ReserveAsync(current, parsedRequest.MaxOutputTokens, CancellationToken.None);
+                outcome = await _credits.ReserveAsync(
+                    exchange.UsageId, exchange.AccountId, exchange.RequestedModel, exchange.Counts.ReferenceInput, parsedRequest.MaxOutputTokens);
             }
             catch (Exception ex) when (_availability.IsOutage(ex))
             {
@@ -387,7 +399,7 @@ internal sealed partial class MeteringMiddleware
 
         // The response ends when this returns: counting, redemption and the durable close go on without holding the
         // client or its connection.
-        var firstTokenAt = tap.FirstTokenAt ?? (exchange.Current.Stream || status != UsageStatus.Completed ? null : tap.FirstByteAt);
+        var firstTokenAt = tap.FirstTokenAt ?? (exchange.Stream || status != UsageStatus.Completed ? null : tap.FirstByteAt);
         exchange.Ended = true;
         var settling = _settlements.Begin(exchange.AccountId);
         exchange.Settlement = FinishAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt, settling);
@@ -423,13 +435,13 @@ internal sealed partial class MeteringMiddleware
         MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
         UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt)
     {
-        var referenceInput = exchange.InputCountedAhead ? exchange.Current.Counts.ReferenceInput : _tokenizer.CountTokens(inputSegments);
+        var referenceInput = exchange.InputCountedAhead ? exchange.Counts.ReferenceInput : _tokenizer.CountTokens(inputSegments);
         var referenceOutput = _tokenizer.CountTokens(metered.OutputSegments);
         List<string>? flags = null;
         if (metered.Truncated)
         {
             (flags ??= []).Add(UsageFlags.Truncated);
-            if (!exchange.Current.Stream)
+            if (!exchange.Stream)
             {
                 // A JSON body past the tap's bound was forwarded but its text not kept: it must not cost less than a
                 // smaller one, so its output counts at least one token per 4 bytes delivered (a body is mostly text).
@@ -439,7 +451,7 @@ internal sealed partial class MeteringMiddleware
 
         if (exchange.ProxyOverhead is { } overhead)
         {
-            _metrics.ProxyOverhead.Record(overhead.TotalSeconds, new KeyValuePair<string, object?>("surface", exchange.Current.Surface));
+            _metrics.ProxyOverhead.Record(overhead.TotalSeconds, new KeyValuePair<string, object?>("surface", exchange.Surface));
         }
 
         var native = metered.NativeUsage;
@@ -500,7 +512,7 @@ internal sealed partial class MeteringMiddleware
             outcome = outcome with { Status = UsageStatus.Interrupted, Error = cut };
         }
 
-        var settling = _settlement.SettleAsync(outcome);
+        var settling = _settlement.SettleAsync(outcome, exchange.TakeOpenRecord());
         exchange.Settlement ??= settling;
         return settling;
     }

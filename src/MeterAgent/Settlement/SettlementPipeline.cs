@@ -25,9 +25,11 @@ internal sealed partial class SettlementPipeline(
 {
     private readonly ISettlementObserver[] _observers = [.. observers];
 
-    public async Task<SettledRequest> SettleAsync(RequestOutcome outcome)
+    /// <param name="outcome">How the request ended.</param>
+    /// <param name="openRecord">Its write-ahead record, if one was opened: filled with the close rather than a new one.</param>
+    public async Task<SettledRequest> SettleAsync(RequestOutcome outcome, UsageRecord? openRecord = null)
     {
-        var record = outcome.ToRecord();
+        var record = outcome.ToRecord(openRecord);
         RedemptionSummary? redemption = null;
         if (outcome.Reservation is { } reservation)
         {
