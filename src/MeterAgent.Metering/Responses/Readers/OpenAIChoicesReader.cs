@@ -86,8 +86,8 @@ internal sealed class OpenAIChoicesReader(TextBudget budget, bool completions) :
         {
             var choice = _choices[i];
             segments.Add(choice.Content.ToString());
-            segments.Add(choice.Refusal.ToString());
-            for (var t = 0; t < choice.ToolCalls.Count; t++)
+            segments.Add(choice.RefusalText);
+            for (var t = 0; t < choice.ToolCallCount; t++)
             {
                 segments.Add(choice.ToolCalls[t].Name.ToString());
                 segments.Add(choice.ToolCalls[t].Arguments.ToString());
@@ -208,12 +208,18 @@ internal sealed class OpenAIChoicesReader(TextBudget budget, bool completions) :
             if (append)
             {
                 SeeText(state.Content.Append(data, choice.Content));
-                SeeText(state.Refusal.Append(data, choice.Refusal));
+                if (choice.Refusal.IsNonEmptyString)
+                {
+                    SeeText(state.Refusal.Append(data, choice.Refusal));
+                }
             }
             else
             {
                 state.Content.Set(data, choice.Content);
-                state.Refusal.Set(data, choice.Refusal);
+                if (choice.Refusal.IsNonEmptyString || state.HasRefusal)
+                {
+                    state.Refusal.Set(data, choice.Refusal);
+                }
             }
 
             if (choice.ToolCalls.IsArray)
@@ -290,19 +296,29 @@ internal sealed class OpenAIChoicesReader(TextBudget budget, bool completions) :
         public JsonRef ToolCalls;
     }
 
+    /// <summary>One choice's text. A refusal and tool calls are rare: their holders are made when the first one comes.</summary>
     private sealed class Choice(TextBudget budget) : IDisposable
     {
+        private TextAccumulator? _refusal;
+        private IndexedParts<ToolCall>? _toolCalls;
+
         public TextAccumulator Content { get; } = new(budget);
 
-        public TextAccumulator Refusal { get; } = new(budget);
+        public TextAccumulator Refusal => _refusal ??= new(budget);
 
-        public IndexedParts<ToolCall> ToolCalls { get; } = new();
+        public bool HasRefusal => _refusal is not null;
+
+        public string RefusalText => _refusal?.ToString() ?? string.Empty;
+
+        public IndexedParts<ToolCall> ToolCalls => _toolCalls ??= new();
+
+        public int ToolCallCount => _toolCalls?.Count ?? 0;
 
         public void Dispose()
         {
             Content.Dispose();
-            Refusal.Dispose();
-            ToolCalls.Dispose();
+            _refusal?.Dispose();
+            _toolCalls?.Dispose();
         }
     }
 
