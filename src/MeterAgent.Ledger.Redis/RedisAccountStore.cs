@@ -150,6 +150,8 @@ public sealed class RedisAccountStore : IAccountStore
         return true;
     }
 
+    public bool TryAuthenticateCached(ReadOnlySpan<char> presentedKey, out ApiKeyInfo? key) => _cache.TryAuthenticate(presentedKey, out key);
+
     public async ValueTask<ApiKeyInfo?> AuthenticateAsync(string presentedKey, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(presentedKey) || !ApiKeySecrets.HasSecretShape(presentedKey))

@@ -36,6 +36,24 @@ internal sealed class ApiKeyCache
     /// <summary>Read before a database lookup and passed to <see cref="Set"/>: a revocation in between voids the result.</summary>
     public long Generation => Interlocked.Read(ref _generation);
 
+    /// <summary>
+    /// Authentication from the cache alone, allocating nothing: true with the answer when the cache holds the presented
+    /// key's hash (null: no valid key) or when the text cannot be a key at all (null); false when the store must look.
+    /// </summary>
+    public bool TryAuthenticate(ReadOnlySpan<char> presentedKey, out ApiKeyInfo? info)
+    {
+        info = null;
+        if (presentedKey.IsEmpty || !ApiKeySecrets.HasSecretShape(presentedKey))
+        {
+            return true;
+        }
+
+        Span<byte> hash = stackalloc byte[System.Security.Cryptography.SHA256.HashSizeInBytes];
+        Span<char> hex = stackalloc char[ApiKeySecrets.HashHexLength];
+        ApiKeySecrets.Hash(presentedKey, hash, hex);
+        return TryGet(hex, out info);
+    }
+
     public bool TryGet(ReadOnlySpan<char> hashHex, out ApiKeyInfo? info) =>
         TryGet(_foundBySpan, hashHex, out info) || TryGet(_missingBySpan, hashHex, out info);
 

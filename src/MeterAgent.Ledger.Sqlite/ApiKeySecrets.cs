@@ -33,7 +33,7 @@ internal static class ApiKeySecrets
     public static string DisplayPrefix(string secret) => secret[..DisplayPrefixLength];
 
     /// <summary>False for anything that cannot be one of our secrets, so garbage never reaches the cache or the database.</summary>
-    public static bool HasSecretShape(string presented) =>
+    public static bool HasSecretShape(ReadOnlySpan<char> presented) =>
         presented.Length == SecretLength && presented.StartsWith(SecretPrefix, StringComparison.Ordinal);
 
     /// <summary>Characters of a secret's hash in hex: the key cache's key and the stored key_hash.</summary>
@@ -43,7 +43,7 @@ internal static class ApiKeySecrets
     /// The secret's SHA-256 into <paramref name="hash"/> and its lower-case hex into <paramref name="hex"/>
     /// (<see cref="HashHexLength"/> characters), allocating nothing: what authentication looks up the key cache by.
     /// </summary>
-    public static void Hash(string secret, Span<byte> hash, Span<char> hex)
+    public static void Hash(ReadOnlySpan<char> secret, Span<byte> hash, Span<char> hex)
     {
         Hash(secret, hash);
         Convert.TryToHexStringLower(hash, hex, out _);
@@ -56,7 +56,7 @@ internal static class ApiKeySecrets
         return Convert.ToHexStringLower(hash);
     }
 
-    public static void Hash(string secret, Span<byte> destination)
+    public static void Hash(ReadOnlySpan<char> secret, Span<byte> destination)
     {
         var byteCount = Encoding.UTF8.GetByteCount(secret);
         Span<byte> utf8 = byteCount <= 256 ? stackalloc byte[256] : new byte[byteCount];

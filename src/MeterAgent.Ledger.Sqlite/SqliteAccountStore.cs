@@ -149,6 +149,8 @@ public sealed class SqliteAccountStore : IAccountStore
         return Task.FromResult(true);
     }
 
+    public bool TryAuthenticateCached(ReadOnlySpan<char> presentedKey, out ApiKeyInfo? key) => _cache.TryAuthenticate(presentedKey, out key);
+
     public ValueTask<ApiKeyInfo?> AuthenticateAsync(string presentedKey, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(presentedKey) || !ApiKeySecrets.HasSecretShape(presentedKey))

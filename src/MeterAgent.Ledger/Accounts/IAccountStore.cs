@@ -18,4 +18,10 @@ public interface IAccountStore
 
     /// <summary>The key's record when the presented secret matches a key that is not revoked; otherwise null.</summary>
     ValueTask<ApiKeyInfo?> AuthenticateAsync(string presentedKey, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// <see cref="AuthenticateAsync"/> from this replica's key cache alone, allocating nothing (the presented key is
+    /// not made a string): true with the answer when the cache holds it, false when only the store can tell.
+    /// </summary>
+    bool TryAuthenticateCached(ReadOnlySpan<char> presentedKey, out ApiKeyInfo? key);
 }

@@ -7,7 +7,10 @@ namespace MeterAgent.Common;
 /// <summary>The client's MeterAgent key, as OpenAI SDKs send it (Authorization: Bearer) or Anthropic SDKs (x-api-key), and its check.</summary>
 internal static class ClientCredentials
 {
-    public static string? Extract(HttpRequest request)
+    public static string? Extract(HttpRequest request) => Presented(request) is { IsEmpty: false } presented ? presented.ToString() : null;
+
+    /// <summary>The key as presented, trimmed, in the header's own string (nothing allocated); empty when there is none.</summary>
+    private static ReadOnlySpan<char> Presented(HttpRequest request)
     {
         var authorization = request.Headers.Authorization.ToString();
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
@@ -15,12 +18,11 @@ internal static class ClientCredentials
             var token = authorization.AsSpan(7).Trim();
             if (!token.IsEmpty)
             {
-                return token.ToString();
+                return token;
             }
         }
 
-        var apiKey = request.Headers["x-api-key"].ToString();
-        return string.IsNullOrWhiteSpace(apiKey) ? null : apiKey.Trim();
+        return request.Headers["x-api-key"].ToString().AsSpan().Trim();
     }
 
     /// <summary>
@@ -33,18 +35,33 @@ internal static class ClientCredentials
     /// The availability and the failure throttle come from the request's services unless given: the proxy passes its own,
     /// since a look-up there would create the request's service scope for nothing.
     /// </remarks>
-    public static async ValueTask<ApiKeyInfo?> AuthenticateAsync(
+    public static ValueTask<ApiKeyInfo?> AuthenticateAsync(
         HttpContext context, IAccountStore accounts, ApiFamily family, IStoreAvailability? availability = null, AuthFailureThrottle? throttle = null)
     {
         availability ??= context.RequestServices.GetService<IStoreAvailability>() ?? AlwaysAvailable.Instance;
         throttle ??= context.RequestServices.GetService<AuthFailureThrottle>();
         if (throttle is not null && throttle.IsThrottled(context, out var retryAfter))
         {
-            await ApiError.WriteAsync(context, family, StatusCodes.Status429TooManyRequests, ApiErrorKind.RateLimited,
-                $"Too many failed authentications from this address: try again in {Math.Ceiling(retryAfter.TotalSeconds)} s.");
-            return null;
+            return ThrottledAsync(context, family, retryAfter);
         }
 
+        // A valid key this replica has cached (nearly every request): answered with nothing allocated. Anything else
+        // (not cached, or a refusal to answer in the API's shape) takes the full path.
+        return accounts.TryAuthenticateCached(Presented(context.Request), out var cached) && cached is not null
+            ? ValueTask.FromResult<ApiKeyInfo?>(cached)
+            : LookUpAsync(context, accounts, family, availability, throttle);
+    }
+
+    private static async ValueTask<ApiKeyInfo?> ThrottledAsync(HttpContext context, ApiFamily family, TimeSpan retryAfter)
+    {
+        await ApiError.WriteAsync(context, family, StatusCodes.Status429TooManyRequests, ApiErrorKind.RateLimited,
+            $"Too many failed authentications from this address: try again in {Math.Ceiling(retryAfter.TotalSeconds)} s.");
+        return null;
+    }
+
+    private static async ValueTask<ApiKeyInfo?> LookUpAsync(
+        HttpContext context, IAccountStore accounts, ApiFamily family, IStoreAvailability availability, AuthFailureThrottle? throttle)
+    {
         var presented = Extract(context.Request);
         ApiKeyInfo? key;
         try

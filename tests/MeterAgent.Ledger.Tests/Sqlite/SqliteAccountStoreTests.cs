@@ -156,6 +156,42 @@ public sealed class SqliteAccountStoreTests
     }
 
     [Fact]
+    public async Task The_cache_alone_answers_only_for_a_key_it_holds_and_never_after_revocation_or_its_ttl()
+    {
+        using var dir = new TempFolder();
+        var clock = new FakeTimeProvider(UsageRecords.T0);
+        await using var store = TestStore.Open(dir.DbPath, clock, o => o.KeyCacheTtl = TimeSpan.FromSeconds(5));
+        var account = await store.Accounts.CreateAccountAsync("Acme");
+        var issued = (await store.Accounts.IssueKeyAsync(account.Id))!;
+        var second = (await store.Accounts.IssueKeyAsync(account.Id))!;
+
+        // Not looked up yet: only the store can tell.
+        Assert.False(store.Accounts.TryAuthenticateCached(issued.Secret, out _));
+
+        // Text that cannot be a key is answered at once, as no key.
+        Assert.True(store.Accounts.TryAuthenticateCached("sk-not-ours-0000000000000000000000000000000000", out var notOurs));
+        Assert.Null(notOurs);
+
+        Assert.NotNull(await store.Accounts.AuthenticateAsync(issued.Secret));
+        Assert.True(store.Accounts.TryAuthenticateCached(("Bearer " + issued.Secret).AsSpan(7), out var cached));
+        Assert.Equal(issued.Info.KeyId, cached!.KeyId);
+
+        // The same shape with one character changed is another key, not this one.
+        var forged = issued.Secret[..^1] + (issued.Secret[^1] == 'A' ? 'B' : 'A');
+        Assert.False(store.Accounts.TryAuthenticateCached(forged, out _));
+        Assert.False(store.Accounts.TryAuthenticateCached(second.Secret, out _));
+        Assert.Equal(1, store.Accounts.DatabaseLookups);
+
+        Assert.True(await store.Accounts.RevokeKeyAsync(issued.Info.KeyId));
+        Assert.False(store.Accounts.TryAuthenticateCached(issued.Secret, out _));
+        Assert.Null(await store.Accounts.AuthenticateAsync(issued.Secret));
+
+        Assert.NotNull(await store.Accounts.AuthenticateAsync(second.Secret));
+        clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.False(store.Accounts.TryAuthenticateCached(second.Secret, out _));
+    }
+
+    [Fact]
     public async Task A_revocation_by_another_node_takes_effect_here_within_the_ttl()
     {
         using var dir = new TempFolder();
