@@ -84,7 +84,7 @@ internal static class Report
 
                     var allocDelta = agent.AllocPerRequest - other.AllocPerRequest;
                     var cpuDelta = agent.CpuPerRequest - other.CpuPerRequest;
-                    md.AppendLine(Invariant, $" {(allocDelta >= 0 ? "+" : "-")}{Bytes(Math.Abs(allocDelta))} | {(cpuDelta >= 0 ? "+" : "-")}{Micros(Math.Abs(cpuDelta))} | {agent.Throughput / other.Throughput:0.00}x |");
+                    md.AppendLine(Invariant, $" {(double.IsNaN(allocDelta) ? "n/a" : (allocDelta >= 0 ? "+" : "-") + Bytes(Math.Abs(allocDelta)))} | {(cpuDelta >= 0 ? "+" : "-")}{Micros(Math.Abs(cpuDelta))} | {agent.Throughput / other.Throughput:0.00}x |");
                 }
 
                 md.AppendLine();
@@ -191,7 +191,9 @@ internal static class Report
             [.. runs.Select(r => r.Throughput)],
             latency,
             ttft,
-            requests == 0 ? 0 : (double)runs.Sum(r => r.AllocatedBytes) / requests,
+            // The runtime's allocated-bytes counter has been seen going back over a window (a credited c=1 cell once
+            // read -175 KB per request): such a run's allocation is unknown, not negative.
+            requests == 0 ? 0 : runs.Any(r => r.AllocatedBytes < 0) ? double.NaN : (double)runs.Sum(r => r.AllocatedBytes) / requests,
             requests == 0 ? 0 : runs.Sum(r => r.CpuTime.TotalMicroseconds) / requests,
             runs.Sum(r => r.Gen0),
             runs.Sum(r => r.Gen1),
@@ -210,7 +212,7 @@ internal static class Report
 
     private static string Ms(long ticks) => (ticks * 1000.0 / Stopwatch.Frequency).ToString("0.000", Invariant);
 
-    private static string Bytes(double bytes) => Math.Abs(bytes) >= 1024
+    private static string Bytes(double bytes) => double.IsNaN(bytes) ? "n/a" : Math.Abs(bytes) >= 1024
         ? (bytes / 1024).ToString("0.0", Invariant) + " KB"
         : bytes.ToString("0", Invariant) + " B";
 
