@@ -120,6 +120,10 @@ internal sealed partial class MeteringMiddleware
         return MeterAsync(context, route, surface, key, arrivedAt);
     }
 
+    /// <remarks>
+    /// One state machine for the whole request (its metering and its failure handling): a separate wrapper for the
+    /// try/catch would cost another per request.
+    /// </remarks>
     private async Task MeterAsync(HttpContext context, RouteModel route, ApiSurface surface, ApiKeyInfo key, long arrivedAt)
     {
         var family = surface.Family();
@@ -140,41 +144,170 @@ internal sealed partial class MeteringMiddleware
 
         try
         {
-            await MeterCoreAsync(context, route, surface, exchange);
-        }
-        catch (Exception exception) when (!exchange.Ended)
-        {
-            // A client that reset its connection (mid-body, or while the record was being written) ends here too: its
-            // record closes as client_aborted and its reservation is released, since nothing was served.
-            var usageId = exchange.UsageId;
-            var clientGone = context.RequestAborted.IsCancellationRequested
-                || exception is IOException or OperationCanceledException or BadHttpRequestException;
-            if (clientGone)
+            var request = context.Request;
+            var options = _options.CurrentValue;
+            if (!HttpMethods.IsPost(request.Method))
             {
-                LogClientGone(usageId, exception.GetType().Name);
+                await RejectAsync(context, exchange, family, StatusCodes.Status405MethodNotAllowed, ApiErrorKind.InvalidRequest,
+                    $"{request.Method} is not supported on {request.Path}; use POST.");
+                return;
+            }
+
+            if (!IsJson(request.ContentType))
+            {
+                await RejectAsync(context, exchange, family, StatusCodes.Status415UnsupportedMediaType, ApiErrorKind.UnsupportedMediaType,
+                    "Content-Type must be application/json.");
+                return;
+            }
+
+            using var body = await RequestBody.ReadAsync(request, options.MaxRequestBodyBytes, context.RequestAborted);
+            if (body is null)
+            {
+                await RejectAsync(context, exchange, family, StatusCodes.Status413PayloadTooLarge, ApiErrorKind.TooLarge,
+                    $"Request body is larger than {options.MaxRequestBodyBytes} bytes.");
+                return;
+            }
+
+            var parsed = RequestParser.Parse(surface, body.Span);
+            if (parsed.Request is not { } parsedRequest)
+            {
+                await RejectAsync(context, exchange, family, StatusCodes.Status400BadRequest, ApiErrorKind.InvalidRequest,
+                    parsed.Error ?? "Invalid request body.", parsed.ErrorParam);
+                return;
+            }
+
+            exchange.MaxOutputTokens = parsedRequest.MaxOutputTokens;
+            // The reservation and a token limit need the reference input count up front; without either it is counted after
+            // the response, off the path to the first token.
+            var inputSegments = parsedRequest.InputSegments;
+            exchange.InputCountedAhead = _credits.Enabled || _rateLimits.MayLimitTokens(exchange.AccountId, exchange.KeyId);
+            exchange.Open(parsedRequest.Model, parsedRequest.Stream, parsedRequest.HasNonTextInput,
+                exchange.InputCountedAhead ? new MeteredCounts { ReferenceInput = _tokenizer.CountTokens(inputSegments) } : default);
+
+            // The shared store is known to be unreachable: under fail_closed nothing new is admitted; under fail_open the
+            // request goes on without rate limits (they live in Redis) and the ledger grants its reservation from this
+            // replica's bounded lease (docs/distributed.md, "Redis unavailable").
+            var failOpen = _availability.Policy == OutagePolicy.FailOpen;
+            if (!_availability.IsAvailable && !failOpen)
+            {
+                await RefuseForOutageAsync(context, exchange, family);
+                return;
+            }
+
+            // Rate limits charge one request and the same estimate the reservation takes (input + max output; embeddings
+            // write no output) before anything is written or forwarded; the charge is corrected to the actual at settle.
+            var estimate = exchange.Counts.ReferenceInput
+                + (surface == ApiSurface.OpenAIEmbeddings ? 0 : _credits.MaxOutputEstimate(parsedRequest.MaxOutputTokens));
+            RateLimitDecision limits;
+            try
+            {
+                limits = !_availability.IsAvailable
+                    ? RateLimitDecision.Unlimited
+                    : await AcquireRateLimitsAsync(exchange.AccountId, exchange.KeyId, estimate, mayLimitTokens: exchange.InputCountedAhead);
+            }
+            catch (Exception ex) when (_availability.IsOutage(ex))
+            {
+                _availability.Report(ex);
+                if (!failOpen)
+                {
+                    await RefuseForOutageAsync(context, exchange, family);
+                    return;
+                }
+
+                // Nothing was charged (or the charge is lost with Redis): admitted without a limit, no correction owed.
+                limits = RateLimitDecision.Unlimited;
+            }
+
+            if (limits.Limited)
+            {
+                exchange.RateLimit = limits;
+                context.Response.OnStarting(RateLimitHeaders.WriteOnStarting, context);
+            }
+
+            if (!limits.Allowed)
+            {
+                await RejectAsync(context, exchange, family, StatusCodes.Status429TooManyRequests, ApiErrorKind.RateLimited,
+                    RateLimitMessage(limits, estimate));
+                return;
+            }
+
+            // OpenAI streams report usage only when asked; ask on the client's behalf and hide the extra chunk from it.
+            var askForUsage = parsedRequest.Stream
+                && !parsedRequest.ClientRequestedStreamUsage
+                && surface is ApiSurface.OpenAIChatCompletions or ApiSurface.OpenAICompletions;
+            body.ReplayInto(request, askForUsage ? StreamUsageRequest.AddIncludeUsage(body.Span) : null);
+
+            // The tap must read plain bytes: ask the upstream for an uncompressed response.
+            request.Headers.AcceptEncoding = default;
+
+            // Written ahead: once the request can reach the upstream, the record is already durable. The reservation is
+            // queued beside it, so both usually share one group commit. Neither is cancelled by a client that leaves: a
+            // write abandoned half-way would leave an open record or a pending reservation with nobody to end them.
+            var opening = _usage.OpenAsync(exchange.OpenRecord(), CancellationToken.None);
+            if (_credits.Enabled)
+            {
+                ReserveOutcome outcome;
+                try
+                {
+                    outcome = await _credits.ReserveAsync(
+                        exchange.UsageId, exchange.AccountId, exchange.RequestedModel, exchange.Counts.ReferenceInput, parsedRequest.MaxOutputTokens);
+                }
+                catch (Exception ex) when (_availability.IsOutage(ex))
+                {
+                    // Found unreachable by this call: the request has not been forwarded, so it is refused like the others.
+                    _availability.Report(ex);
+                    await opening;
+                    await RefuseForOutageAsync(context, exchange, family);
+                    return;
+                }
+
+                exchange.Reservation = outcome.Granted ? outcome.Reservation : null;
+                await opening;
+                if (exchange.Reservation is null)
+                {
+                    await RejectAsync(context, exchange, family, StatusCodes.Status402PaymentRequired, ApiErrorKind.InsufficientQuota,
+                        outcome.RefusalReason == RefusalReasons.OverageLimitExceeded
+                            ? "Insufficient credits for this request, and serving it would take the account's overage (posted, and held by its requests in flight) past its allow_up_to limit (overage_limit_exceeded)."
+                            : "Insufficient credits for this request under the account's overage policy (insufficient_quota).");
+                    return;
+                }
             }
             else
             {
-                // Never a bare 500: the client gets the API's own shape, and the record says the agent failed.
-                LogAgentFailure(usageId, exception);
+                await opening;
+            }
+
+            // Gone while the record was written: nothing is forwarded, and the catch below ends the record.
+            context.RequestAborted.ThrowIfCancellationRequested();
+            context.Response.Headers[UsageIdHeader] = exchange.UsageId;
+
+            var clientBody = context.Response.Body;
+            var tap = new MeteringResponseStream(context.Response, clientBody, surface, askForUsage, _clock);
+            context.Response.Body = tap;
+            if (_metrics.Enabled)
+            {
+                // When the headers leave for the client, for the proxy's added latency (a static callback: no closure).
+                context.Response.OnStarting(static state =>
+                {
+                    ((MeteringFeature)state).ResponseStartedAt = Stopwatch.GetTimestamp();
+                    return Task.CompletedTask;
+                }, exchange);
             }
 
             try
             {
-                await (clientGone
-                    ? EndUnservedAsync(exchange, UsageStatus.ClientAborted, null, "client disconnected before the request was forwarded")
-                    : EndUnservedAsync(exchange, UsageStatus.Failed, StatusCodes.Status500InternalServerError, $"agent error: {exception.GetType().Name}"));
+                await _next(context);
             }
-            catch (Exception storeFailure)
+            finally
             {
-                LogAgentFailure(usageId, storeFailure);
+                context.Response.Body = clientBody;
             }
 
-            if (!clientGone && !context.Response.HasStarted)
-            {
-                await ApiError.WriteAsync(context, family, StatusCodes.Status500InternalServerError, ApiErrorKind.Internal,
-                    "MeterAgent failed while handling the request; it was not metered as served.");
-            }
+            await SettleAsync(context, exchange, inputSegments, tap, family);
+        }
+        catch (Exception exception) when (!exchange.Ended)
+        {
+            await FailedAsync(context, exchange, family, exception);
         }
         catch (Exception exception) when (exchange.Ended && context.RequestAborted.IsCancellationRequested)
         {
@@ -183,169 +316,42 @@ internal sealed partial class MeteringMiddleware
         }
     }
 
-    private async Task MeterCoreAsync(HttpContext context, RouteModel route, ApiSurface surface, MeteringFeature exchange)
+    /// <summary>
+    /// A request that failed before its end was decided. A client that reset its connection (mid-body, or while the
+    /// record was being written) ends here too: its record closes as client_aborted and its reservation is released,
+    /// since nothing was served.
+    /// </summary>
+    private async Task FailedAsync(HttpContext context, MeteringFeature exchange, ApiFamily family, Exception exception)
     {
-        var request = context.Request;
-        var family = surface.Family();
-        var options = _options.CurrentValue;
-        if (!HttpMethods.IsPost(request.Method))
+        var usageId = exchange.UsageId;
+        var clientGone = context.RequestAborted.IsCancellationRequested
+            || exception is IOException or OperationCanceledException or BadHttpRequestException;
+        if (clientGone)
         {
-            await RejectAsync(context, exchange, family, StatusCodes.Status405MethodNotAllowed, ApiErrorKind.InvalidRequest,
-                $"{request.Method} is not supported on {request.Path}; use POST.");
-            return;
-        }
-
-        if (!IsJson(request.ContentType))
-        {
-            await RejectAsync(context, exchange, family, StatusCodes.Status415UnsupportedMediaType, ApiErrorKind.UnsupportedMediaType,
-                "Content-Type must be application/json.");
-            return;
-        }
-
-        using var body = await RequestBody.ReadAsync(request, options.MaxRequestBodyBytes, context.RequestAborted);
-        if (body is null)
-        {
-            await RejectAsync(context, exchange, family, StatusCodes.Status413PayloadTooLarge, ApiErrorKind.TooLarge,
-                $"Request body is larger than {options.MaxRequestBodyBytes} bytes.");
-            return;
-        }
-
-        var parsed = RequestParser.Parse(surface, body.Span);
-        if (parsed.Request is not { } parsedRequest)
-        {
-            await RejectAsync(context, exchange, family, StatusCodes.Status400BadRequest, ApiErrorKind.InvalidRequest,
-                parsed.Error ?? "Invalid request body.", parsed.ErrorParam);
-            return;
-        }
-
-        exchange.MaxOutputTokens = parsedRequest.MaxOutputTokens;
-        // The reservation and a token limit need the reference input count up front; without either it is counted after
-        // the response, off the path to the first token.
-        var inputSegments = parsedRequest.InputSegments;
-        exchange.InputCountedAhead = _credits.Enabled || _rateLimits.MayLimitTokens(exchange.AccountId, exchange.KeyId);
-        exchange.Open(parsedRequest.Model, parsedRequest.Stream, parsedRequest.HasNonTextInput,
-            exchange.InputCountedAhead ? new MeteredCounts { ReferenceInput = _tokenizer.CountTokens(inputSegments) } : default);
-
-        // The shared store is known to be unreachable: under fail_closed nothing new is admitted; under fail_open the
-        // request goes on without rate limits (they live in Redis) and the ledger grants its reservation from this
-        // replica's bounded lease (docs/distributed.md, "Redis unavailable").
-        var failOpen = _availability.Policy == OutagePolicy.FailOpen;
-        if (!_availability.IsAvailable && !failOpen)
-        {
-            await RefuseForOutageAsync(context, exchange, family);
-            return;
-        }
-
-        // Rate limits charge one request and the same estimate the reservation takes (input + max output; embeddings
-        // write no output) before anything is written or forwarded; the charge is corrected to the actual at settle.
-        var estimate = exchange.Counts.ReferenceInput
-            + (surface == ApiSurface.OpenAIEmbeddings ? 0 : _credits.MaxOutputEstimate(parsedRequest.MaxOutputTokens));
-        RateLimitDecision limits;
-        try
-        {
-            limits = !_availability.IsAvailable
-                ? RateLimitDecision.Unlimited
-                : await AcquireRateLimitsAsync(exchange.AccountId, exchange.KeyId, estimate, mayLimitTokens: exchange.InputCountedAhead);
-        }
-        catch (Exception ex) when (_availability.IsOutage(ex))
-        {
-            _availability.Report(ex);
-            if (!failOpen)
-            {
-                await RefuseForOutageAsync(context, exchange, family);
-                return;
-            }
-
-            // Nothing was charged (or the charge is lost with Redis): admitted without a limit, no correction owed.
-            limits = RateLimitDecision.Unlimited;
-        }
-
-        if (limits.Limited)
-        {
-            exchange.RateLimit = limits;
-            context.Response.OnStarting(RateLimitHeaders.WriteOnStarting, context);
-        }
-
-        if (!limits.Allowed)
-        {
-            await RejectAsync(context, exchange, family, StatusCodes.Status429TooManyRequests, ApiErrorKind.RateLimited,
-                RateLimitMessage(limits, estimate));
-            return;
-        }
-
-        // OpenAI streams report usage only when asked; ask on the client's behalf and hide the extra chunk from it.
-        var askForUsage = parsedRequest.Stream
-            && !parsedRequest.ClientRequestedStreamUsage
-            && surface is ApiSurface.OpenAIChatCompletions or ApiSurface.OpenAICompletions;
-        body.ReplayInto(request, askForUsage ? StreamUsageRequest.AddIncludeUsage(body.Span) : null);
-
-        // The tap must read plain bytes: ask the upstream for an uncompressed response.
-        request.Headers.AcceptEncoding = default;
-
-        // Written ahead: once the request can reach the upstream, the record is already durable. The reservation is
-        // queued beside it, so both usually share one group commit. Neither is cancelled by a client that leaves: a
-        // write abandoned half-way would leave an open record or a pending reservation with nobody to end them.
-        var opening = _usage.OpenAsync(exchange.OpenRecord(), CancellationToken.None);
-        if (_credits.Enabled)
-        {
-            ReserveOutcome outcome;
-            try
-            {
-                outcome = await _credits.ReserveAsync(
-                    exchange.UsageId, exchange.AccountId, exchange.RequestedModel, exchange.Counts.ReferenceInput, parsedRequest.MaxOutputTokens);
-            }
-            catch (Exception ex) when (_availability.IsOutage(ex))
-            {
-                // Found unreachable by this call: the request has not been forwarded, so it is refused like the others.
-                _availability.Report(ex);
-                await opening;
-                await RefuseForOutageAsync(context, exchange, family);
-                return;
-            }
-
-            exchange.Reservation = outcome.Granted ? outcome.Reservation : null;
-            await opening;
-            if (exchange.Reservation is null)
-            {
-                await RejectAsync(context, exchange, family, StatusCodes.Status402PaymentRequired, ApiErrorKind.InsufficientQuota,
-                    outcome.RefusalReason == RefusalReasons.OverageLimitExceeded
-                        ? "Insufficient credits for this request, and serving it would take the account's overage (posted, and held by its requests in flight) past its allow_up_to limit (overage_limit_exceeded)."
-                        : "Insufficient credits for this request under the account's overage policy (insufficient_quota).");
-                return;
-            }
+            LogClientGone(usageId, exception.GetType().Name);
         }
         else
         {
-            await opening;
-        }
-
-        // Gone while the record was written: nothing is forwarded, and the catch above ends the record.
-        context.RequestAborted.ThrowIfCancellationRequested();
-        context.Response.Headers[UsageIdHeader] = exchange.UsageId;
-
-        var clientBody = context.Response.Body;
-        var tap = new MeteringResponseStream(context.Response, clientBody, surface, askForUsage, _clock);
-        context.Response.Body = tap;
-        if (_metrics.Enabled)
-        {
-            // When the headers leave for the client, for the proxy's added latency (a static callback: no closure).
-            context.Response.OnStarting(static state =>
-            {
-                ((MeteringFeature)state).ResponseStartedAt = Stopwatch.GetTimestamp();
-                return Task.CompletedTask;
-            }, exchange);
+            // Never a bare 500: the client gets the API's own shape, and the record says the agent failed.
+            LogAgentFailure(usageId, exception);
         }
 
         try
         {
-            await _next(context);
+            await (clientGone
+                ? EndUnservedAsync(exchange, UsageStatus.ClientAborted, null, "client disconnected before the request was forwarded")
+                : EndUnservedAsync(exchange, UsageStatus.Failed, StatusCodes.Status500InternalServerError, $"agent error: {exception.GetType().Name}"));
         }
-        finally
+        catch (Exception storeFailure)
         {
-            context.Response.Body = clientBody;
+            LogAgentFailure(usageId, storeFailure);
         }
 
-        await SettleAsync(context, exchange, inputSegments, tap, family);
+        if (!clientGone && !context.Response.HasStarted)
+        {
+            await ApiError.WriteAsync(context, family, StatusCodes.Status500InternalServerError, ApiErrorKind.Internal,
+                "MeterAgent failed while handling the request; it was not metered as served.");
+        }
     }
 
     /// <summary>
