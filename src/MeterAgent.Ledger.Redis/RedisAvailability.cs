@@ -107,11 +107,20 @@ public sealed partial class RedisAvailability : IStoreAvailability, IDisposable
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) => MarkUp();
 
+    /// <summary>
+    /// Clears the mark, and tells <see cref="Restored"/> whenever Redis is usable after it, not only when the mark
+    /// was set: the multiplexer's connections come back one by one, and the first one back (the subscription, say)
+    /// clears the mark while calls still cannot be sent; the one that makes it usable must wake the outbox too.
+    /// </summary>
     private void MarkUp()
     {
         if (Interlocked.Exchange(ref _failed, 0) == 1)
         {
             LogUp();
+        }
+
+        if (IsAvailable)
+        {
             Restored?.Invoke(this, EventArgs.Empty);
         }
     }

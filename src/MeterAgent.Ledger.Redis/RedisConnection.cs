@@ -97,6 +97,11 @@ public sealed class RedisConnection : IAsyncDisposable
 
         // Keep trying in the background rather than failing the host: readiness reports an unreachable Redis.
         configuration.AbortOnConnectFail = false;
+
+        // Reconnect attempts at most 2 s apart, however long the outage: the default policy backs off to 10 s per
+        // connection, so a replica could refuse requests (fail_closed) for that long after Redis is back. An attempt
+        // against a server that is down is one refused TCP connect.
+        configuration.ReconnectRetryPolicy = new ExponentialRetry(deltaBackOffMilliseconds: 500, maxDeltaBackOffMilliseconds: 2000);
         return ConnectionMultiplexer.Connect(configuration);
     }
 }

@@ -5,15 +5,15 @@ namespace MeterAgent.Ledger.Redis;
 
 /// <summary>
 /// Replays the settle outbox: at start, then every second while any intent is pending, and at once when the Redis
-/// connection is restored. While Redis is unreachable it only probes, backing off from one second to
-/// <see cref="MaxBackoff"/>.
+/// connection is restored. While Redis is unreachable it only probes, every second: a probe costs nothing while the
+/// connection is down (the multiplexer reconnects on its own) and one PING once it is back, so there is nothing to
+/// back off from, and a replica is usable again (its fail_closed refusals lifted, its settles posted) within a second
+/// of Redis answering, however long the outage was.
 /// </summary>
 public sealed partial class SettleOutboxService(RedisCreditLedger ledger, RedisAvailability availability, ILogger<SettleOutboxService> logger)
     : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
-
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
     private readonly SemaphoreSlim _wake = new(0, 1);
 
@@ -29,7 +29,6 @@ public sealed partial class SettleOutboxService(RedisCreditLedger ledger, RedisA
 
         // Local grants (fail_open) a previous run left in the outbox hold their lease again before anything is granted.
         ledger.RestoreLocalGrants();
-        var backoff = Interval;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -41,7 +40,6 @@ public sealed partial class SettleOutboxService(RedisCreditLedger ledger, RedisA
 
                 if (availability.IsAvailable)
                 {
-                    backoff = Interval;
                     if (ledger.PendingSettles > 0)
                     {
                         try
@@ -56,13 +54,7 @@ public sealed partial class SettleOutboxService(RedisCreditLedger ledger, RedisA
                     }
                 }
 
-                var wait = availability.IsAvailable ? Interval : backoff;
-                if (!availability.IsAvailable)
-                {
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
-                }
-
-                await _wake.WaitAsync(wait, stoppingToken);
+                await _wake.WaitAsync(Interval, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

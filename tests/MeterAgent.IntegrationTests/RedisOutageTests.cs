@@ -136,6 +136,44 @@ public sealed class RedisOutageTests : RedisAgentTests
         }
     }
 
+    /// <summary>
+    /// docs/distributed.md: a replica is usable again, and its outbox drained, within a few seconds of Redis answering,
+    /// however long the outage was. Neither the multiplexer's reconnects nor the outbox's probes may have backed off
+    /// so far by then that the replica goes on refusing requests (fail_closed) with Redis up.
+    /// </summary>
+    [SkippableFact]
+    public async Task After_a_long_outage_the_replica_serves_and_drains_its_outbox_within_seconds_of_redis_answering()
+    {
+        await using var agent = await StartAsync("outage-long");
+        var ledger = agent.Services.GetRequiredService<RedisCreditLedger>();
+        await ClearingHouse.DeliverAsync(agent.Admin, House.Notice(agent.AccountId, 1000m));
+        var streams = await StartStreamsAsync(agent, 2);
+        await Redis.StopAsync();
+        foreach (var (_, finished) in streams)
+        {
+            Assert.Equal(HttpStatusCode.OK, await finished);
+        }
+
+        await Eventually.TrueAsync(() => ledger.PendingSettles == 2, "two settles held in the outbox");
+
+        // Long enough for a schedule that backs off (1, 2, 4, 8 s...) to be in its longest wait when Redis returns.
+        await Task.Delay(TimeSpan.FromSeconds(16));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await StatusAsync(agent));
+
+        await Redis.StartAgainAsync();
+        var within = TimeSpan.FromSeconds(8);
+        await Eventually.ThatAsync(() => Task.FromResult(ledger.PendingSettles), pending => pending == 0, "the outbox drained", within);
+        await AssertReconciledAsync(agent, [.. streams.Select(s => s.UsageId)]);
+        await Eventually.ThatAsync(() => StatusAsync(agent), status => status == HttpStatusCode.OK, "a new request served", within);
+    }
+
+    private static async Task<HttpStatusCode> StatusAsync(TestAgent agent)
+    {
+        using var response = await agent.Http.SendAsync(agent.OpenAIRequest("v1/chat/completions",
+            """{"model":"emu-chat","max_tokens":4,"messages":[{"role":"user","content":"Are you back?"}]}"""));
+        return response.StatusCode;
+    }
+
     [SkippableFact]
     public async Task A_replica_restarted_with_a_pending_intent_posts_it_once_and_never_closes_it_as_interrupted()
     {
