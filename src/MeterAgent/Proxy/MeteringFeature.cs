@@ -37,7 +37,7 @@ internal sealed class MeteringFeature
     /// <summary>The body carried input other than text (images, audio, files).</summary>
     public bool NonTextInput { get; private set; }
 
-    /// <summary>The counts known before forwarding: the reference input when it was counted ahead, else none.</summary>
+    /// <summary>The counts known before forwarding: the reference input when it was counted ahead (else 0), nothing else.</summary>
     public MeteredCounts Counts { get; private set; }
 
     /// <summary>
@@ -53,12 +53,12 @@ internal sealed class MeteringFeature
     public UsageRecord? TakeOpenRecord() => Interlocked.Exchange(ref _openRecord, null);
 
     /// <summary>What the parsed body said. Until it is called the request is known by who sent it and where.</summary>
-    public void Open(string? requestedModel, bool stream, bool nonTextInput, MeteredCounts counts)
+    public void Open(string? requestedModel, bool stream, bool nonTextInput, long referenceInput)
     {
         RequestedModel = requestedModel;
         Stream = stream;
         NonTextInput = nonTextInput;
-        Counts = counts;
+        Counts = new MeteredCounts { ReferenceInput = referenceInput };
     }
 
     /// <summary>
@@ -78,18 +78,9 @@ internal sealed class MeteringFeature
         Stream = Stream,
         StartedAt = StartedAt,
         Status = UsageStatus.Open,
-        NativeReported = Counts.NativeInput is not null,
-        NativeInputTokens = Counts.NativeInput,
-        NativeCachedInputTokens = Counts.NativeCachedInput,
-        NativeCacheWriteTokens = Counts.NativeCacheWrite,
-        NativeOutputTokens = Counts.NativeOutput,
-        NativeReasoningTokens = Counts.NativeReasoning,
         ReferenceInputTokens = Counts.ReferenceInput,
-        ReferenceOutputTokens = Counts.ReferenceOutput,
-        Quality = Counts.NativeInput is not null ? "native" : "estimated",
         NonTextInput = NonTextInput,
         ReferenceTokenizer = ReferenceTokenizer,
-        Flags = string.Empty,
     };
 
     /// <summary>The credit reservation the request holds until it ends; null without credits or before it is granted.</summary>

@@ -182,7 +182,7 @@ internal sealed partial class MeteringMiddleware
             var inputSegments = parsedRequest.InputSegments;
             exchange.InputCountedAhead = _credits.Enabled || _rateLimits.MayLimitTokens(exchange.AccountId, exchange.KeyId);
             exchange.Open(parsedRequest.Model, parsedRequest.Stream, parsedRequest.HasNonTextInput,
-                exchange.InputCountedAhead ? new MeteredCounts { ReferenceInput = _tokenizer.CountTokens(inputSegments) } : default);
+                exchange.InputCountedAhead ? _tokenizer.CountTokens(inputSegments) : 0);
 
             // The shared store is known to be unreachable: under fail_closed nothing new is admitted; under fail_open the
             // request goes on without rate limits (they live in Redis) and the ledger grants its reservation from this

@@ -23,19 +23,13 @@ public sealed class MeteringFeatureTests
         ReferenceTokenizer = "o200k_base:sha256:00",
     };
 
-    public static TheoryData<MeteredCounts> Counts() => new()
-    {
-        default,
-        new MeteredCounts { ReferenceInput = 42 },
-        new MeteredCounts(42, 7, 40, 3, 2, 6, 1),
-    };
-
     [Theory]
-    [MemberData(nameof(Counts))]
-    public void The_open_record_is_the_open_outcome_s_record(MeteredCounts counts)
+    [InlineData(0, false)]
+    [InlineData(42, true)]
+    public void The_open_record_is_the_open_outcome_s_record(long referenceInput, bool nonTextInput)
     {
         var feature = Feature();
-        feature.Open("gpt-4o-mini", stream: true, nonTextInput: true, counts);
+        feature.Open("gpt-4o-mini", stream: true, nonTextInput, referenceInput);
 
         Assert.Equal(JsonSerializer.Serialize(feature.Current.ToRecord()), JsonSerializer.Serialize(feature.OpenRecord()));
         Assert.Equal(UsageStatus.Open, feature.OpenRecord().Status);
@@ -58,7 +52,7 @@ public sealed class MeteringFeatureTests
     public void A_concluded_outcome_keeps_what_the_body_said_and_ends_with_its_status()
     {
         var feature = Feature();
-        feature.Open("gpt-4o-mini", stream: true, nonTextInput: false, new MeteredCounts { ReferenceInput = 42 });
+        feature.Open("gpt-4o-mini", stream: true, nonTextInput: false, referenceInput: 42);
         var endedAt = feature.StartedAt.AddSeconds(1);
 
         var refused = feature.Conclude(UsageStatus.Rejected, 402, "insufficient_quota", endedAt);
@@ -73,7 +67,7 @@ public sealed class MeteringFeatureTests
     public void The_close_fills_the_open_record_to_what_a_new_record_would_be_once()
     {
         var feature = Feature();
-        feature.Open("gpt-4o-mini", stream: false, nonTextInput: false, new MeteredCounts { ReferenceInput = 42 });
+        feature.Open("gpt-4o-mini", stream: false, nonTextInput: false, referenceInput: 42);
         var open = feature.OpenRecord();
         var endedAt = feature.StartedAt.AddSeconds(2);
         var outcome = feature.ConcludeForwarded(UsageStatus.Completed, 200, null, endedAt, new MeteredCounts(42, 9, 40, 0, 0, 9, 0), "gpt-4o-mini-2024", endedAt, string.Empty);
