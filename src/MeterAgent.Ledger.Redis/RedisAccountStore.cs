@@ -154,16 +154,10 @@ public sealed class RedisAccountStore : IAccountStore
 
     public async ValueTask<ApiKeyInfo?> AuthenticateAsync(string presentedKey, CancellationToken cancellationToken = default)
     {
-        if (string.IsNullOrEmpty(presentedKey) || !ApiKeySecrets.HasSecretShape(presentedKey))
-        {
-            return null;
-        }
-
         // A cached key (nearly every request) is found with nothing allocated, as in the embedded store.
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         Span<char> hex = stackalloc char[ApiKeySecrets.HashHexLength];
-        ApiKeySecrets.Hash(presentedKey, hash, hex);
-        if (_cache.TryGet(hex, out var cached))
+        if (_cache.TryAuthenticate(presentedKey, hash, hex, out var cached))
         {
             return cached;
         }

@@ -42,14 +42,24 @@ internal sealed class ApiKeyCache
     /// </summary>
     public bool TryAuthenticate(ReadOnlySpan<char> presentedKey, out ApiKeyInfo? info)
     {
+        Span<byte> hash = stackalloc byte[System.Security.Cryptography.SHA256.HashSizeInBytes];
+        Span<char> hex = stackalloc char[ApiKeySecrets.HashHexLength];
+        return TryAuthenticate(presentedKey, hash, hex, out info);
+    }
+
+    /// <summary>
+    /// <see cref="TryAuthenticate(ReadOnlySpan{char}, out ApiKeyInfo?)"/>, leaving the key's SHA-256 in
+    /// <paramref name="hash"/> and its hex in <paramref name="hex"/> (<see cref="ApiKeySecrets.HashHexLength"/>) for the
+    /// store's look-up when it returns false.
+    /// </summary>
+    public bool TryAuthenticate(ReadOnlySpan<char> presentedKey, Span<byte> hash, Span<char> hex, out ApiKeyInfo? info)
+    {
         info = null;
         if (presentedKey.IsEmpty || !ApiKeySecrets.HasSecretShape(presentedKey))
         {
             return true;
         }
 
-        Span<byte> hash = stackalloc byte[System.Security.Cryptography.SHA256.HashSizeInBytes];
-        Span<char> hex = stackalloc char[ApiKeySecrets.HashHexLength];
         ApiKeySecrets.Hash(presentedKey, hash, hex);
         return TryGet(hex, out info);
     }

@@ -153,15 +153,9 @@ public sealed class SqliteAccountStore : IAccountStore
 
     public ValueTask<ApiKeyInfo?> AuthenticateAsync(string presentedKey, CancellationToken cancellationToken = default)
     {
-        if (string.IsNullOrEmpty(presentedKey) || !ApiKeySecrets.HasSecretShape(presentedKey))
-        {
-            return ValueTask.FromResult<ApiKeyInfo?>(null);
-        }
-
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         Span<char> hex = stackalloc char[ApiKeySecrets.HashHexLength];
-        ApiKeySecrets.Hash(presentedKey, hash, hex);
-        if (_cache.TryGet(hex, out var cached))
+        if (_cache.TryAuthenticate(presentedKey, hash, hex, out var cached))
         {
             return ValueTask.FromResult(cached);
         }

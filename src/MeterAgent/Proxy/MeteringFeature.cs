@@ -12,6 +12,9 @@ namespace MeterAgent.Proxy;
 /// </summary>
 internal sealed class MeteringFeature
 {
+    // The write-ahead record, from OpenRecord until the close takes it to fill.
+    private UsageRecord? _openRecord;
+
     public required string UsageId { get; init; }
 
     public required string AccountId { get; init; }
@@ -46,8 +49,6 @@ internal sealed class MeteringFeature
     /// comes from these fields (<see cref="OpenRecord"/>) and its end is one new outcome (<see cref="Conclude"/>).
     /// </summary>
     public RequestOutcome Current => Outcome(UsageStatus.Open, null, null, null, forwarded: false, Counts, null, null, string.Empty);
-
-    private UsageRecord? _openRecord;
 
     /// <summary>The write-ahead record, once, for the close to fill; null when none was opened (or it was taken).</summary>
     public UsageRecord? TakeOpenRecord() => Interlocked.Exchange(ref _openRecord, null);
