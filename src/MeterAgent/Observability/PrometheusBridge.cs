@@ -179,10 +179,10 @@ internal sealed class PrometheusBridge : IDisposable
     /// hashes every value's characters (about a fifth of a microsecond a measurement, a dozen measurements a request).
     /// </summary>
     /// <remarks>
-    /// Direct-mapped by the values' identity hashes: a slot holds one series, and a colliding one replaces it. Values
-    /// equal in text but not the same instances miss and take prometheus-net's look-up, which finds the same series,
-    /// so the cache changes only the cost, never which series is counted. Slots are immutable entries replaced whole,
-    /// so concurrent measurements need no lock.
+    /// Direct-mapped by the values' identity hashes: a slot keeps the first series that lands in it, and any other series
+    /// (a collision, or values equal in text but not the same instances) takes prometheus-net's look-up, which finds the
+    /// same series: the cache changes only the cost, never which series is counted, and allocates at most once per slot.
+    /// Slots are immutable entries set once, so concurrent measurements need no lock.
     /// </remarks>
     private abstract class CachedBinding<TChild>(string[] tagKeys) : Binding(tagKeys)
         where TChild : class
