@@ -409,8 +409,8 @@ internal sealed partial class MeteringMiddleware
             upstreamFailure?.Error, clientGone, context.Response.StatusCode, metered.Complete, metered.Malformed, metered.UpstreamError);
         var httpStatus = context.Response.StatusCode;
 
-        // The response ends when this returns: counting, redemption and the durable close go on without holding the
-        // client or its connection.
+        // The response is ended here (EndResponseAsync); counting, redemption and the durable close follow on this
+        // thread up to the close's wait, and go on from there without holding the client or its connection.
         var firstTokenAt = tap.FirstTokenAt ?? (exchange.Stream || status != UsageStatus.Completed ? null : tap.FirstByteAt);
         exchange.Ended = true;
         var settling = _settlements.Begin(exchange.AccountId);
@@ -449,7 +449,7 @@ internal sealed partial class MeteringMiddleware
         MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
         UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt, SettlementTracker.Settling settling)
     {
-        if (Exceeds(metered.OutputSegments, exchange.InputCountedAhead ? [] : inputSegments, InlineCountChars))
+        if (TextLength(metered.OutputSegments) + (exchange.InputCountedAhead ? 0 : TextLength(inputSegments)) > InlineCountChars)
         {
             await Task.Yield();
         }
@@ -470,23 +470,16 @@ internal sealed partial class MeteringMiddleware
         }
     }
 
-    /// <summary>Whether the two lists' text together is longer than <paramref name="limit"/> characters.</summary>
-    private static bool Exceeds(IReadOnlyList<string> first, IReadOnlyList<string> second, int limit)
+    /// <summary>Characters of text in the segments: what the settlement has to count of them.</summary>
+    private static long TextLength(IReadOnlyList<string> segments)
     {
         var length = 0L;
-        foreach (var segments in (ReadOnlySpan<IReadOnlyList<string>>)[first, second])
+        for (var i = 0; i < segments.Count; i++)
         {
-            for (var i = 0; i < segments.Count; i++)
-            {
-                length += segments[i].Length;
-                if (length > limit)
-                {
-                    return true;
-                }
-            }
+            length += segments[i].Length;
         }
 
-        return false;
+        return length;
     }
 
     private Task<SettledRequest> FinishCoreAsync(
