@@ -132,8 +132,7 @@ internal sealed class EmulatorPipeline(IOptions<EmulatorOptions> options, Emulat
             // Announce the full length, send half, then cut: the client sees a truncated transfer, not a short body.
             response.ContentLength = body.Length;
             await response.BodyWriter.WriteAsync(body[..(body.Length / 2)], aborted);
-            await AbortAfterDrainAsync(context, aborted);
-            return false;
+            throw await CutShortAsync(aborted);
         }
 
         if (request.Fault.Malformed)
@@ -175,8 +174,7 @@ internal sealed class EmulatorPipeline(IOptions<EmulatorOptions> options, Emulat
 
             if (e == faultAt && fault.Disconnect)
             {
-                await AbortAfterDrainAsync(context, aborted);
-                return false;
+                throw await CutShortAsync(aborted);
             }
 
             if (e >= events)
@@ -197,15 +195,18 @@ internal sealed class EmulatorPipeline(IOptions<EmulatorOptions> options, Emulat
     }
 
     /// <summary>
-    /// A flush only hands bytes to Kestrel's transport, whose send loop runs on the thread pool; aborting
-    /// discards whatever it has not sent yet, and on a busy machine that was most of the stream even 50 ms
-    /// later. A pause lets the sent part reach the client before the connection is cut, so "half the
-    /// stream" means half, not a race.
+    /// The "disconnect" fault: ends the connection after what was sent so far, without the end of the response (the
+    /// last chunk, or the rest of the announced length). The exception it returns is thrown out of the request, which
+    /// makes Kestrel close the connection once the bytes already written have gone out: aborting it instead throws away
+    /// whatever Kestrel's send loop has not sent yet, which under load was sometimes all of it, and a proxy then answered
+    /// a clean 502 instead of passing on a broken stream. The pause first gives a proxy in between time to pass the
+    /// sent part on to its client before it sees the cut.
     /// </summary>
-    private static async Task AbortAfterDrainAsync(HttpContext context, CancellationToken aborted)
+    private async Task<Exception> CutShortAsync(CancellationToken aborted)
     {
         await Task.Delay(DisconnectDrain, aborted);
-        context.Abort();
+        stats.OnFaultInjected();
+        return new EmulatedDisconnectException();
     }
 
     private async Task RejectAsync(HttpContext context, ApiSurface surface, RequestError error)

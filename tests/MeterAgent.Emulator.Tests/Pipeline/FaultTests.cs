@@ -41,8 +41,8 @@ public sealed class FaultTests
     {
         await using var server = await RunningEmulator.StartAsync(new EmulatorOptions { DefaultOutputTokens = 20 });
 
-        // Paced, so the client has read what was sent before the reset arrives (a reset may drop unread data).
-        using var response = await server.PostAsync(path, body, HttpCompletionOption.ResponseHeadersRead, ("x-emulator-fault", "disconnect"), ("x-emulator-tokens-per-second", "200"));
+        // Unpaced: the whole first half is written at once just before the cut, and must all reach the client.
+        using var response = await server.PostAsync(path, body, HttpCompletionOption.ResponseHeadersRead, ("x-emulator-fault", "disconnect"));
         await using var stream = await response.Content.ReadAsStreamAsync();
         using var reader = new StreamReader(stream);
         var received = new System.Text.StringBuilder();
