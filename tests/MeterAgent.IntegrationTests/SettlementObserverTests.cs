@@ -80,12 +80,6 @@ public sealed class SettlementObserverTests
             request.Headers.Add("x-emulator-fault", fault);
         }
 
-        if (fault == "disconnect")
-        {
-            // Paced, so the agent has passed the first half on before the cut (its abort drops what it has not sent).
-            request.Headers.Add("x-emulator-tokens-per-second", "50");
-        }
-
         using var response = await agent.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         try
         {

@@ -198,7 +198,6 @@ public sealed class TracingTests : IAsyncLifetime
         var request = _agent.OpenAIRequest("v1/chat/completions",
             """{"model":"emu-chat","stream":true,"max_tokens":40,"messages":[{"role":"user","content":"break"}]}""");
         request.Headers.Add("x-emulator-fault", "disconnect");
-        request.Headers.Add("x-emulator-tokens-per-second", "20"); // the agent passes the first half on before the cut
         using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         try
         {

@@ -15,7 +15,9 @@ internal sealed class EmulatorPipeline(IOptions<EmulatorOptions> options, Emulat
     public const string TokensPerEventHeader = "x-emulator-tokens-per-event";
     public const string LatencyHeader = "x-emulator-latency-ms";
 
-    private static readonly TimeSpan DisconnectDrain = TimeSpan.FromMilliseconds(200);
+    // How long the "disconnect" fault stalls before it cuts (CutShortAsync): long enough for a proxy in between, cold or
+    // on a loaded machine, to have passed the sent half on to its client.
+    private static readonly TimeSpan DisconnectStall = TimeSpan.FromSeconds(1);
 
     public async Task HandleAsync(HttpContext context, ApiSurface surface)
     {
@@ -199,12 +201,13 @@ internal sealed class EmulatorPipeline(IOptions<EmulatorOptions> options, Emulat
     /// last chunk, or the rest of the announced length). The exception it returns is thrown out of the request, which
     /// makes Kestrel close the connection once the bytes already written have gone out: aborting it instead throws away
     /// whatever Kestrel's send loop has not sent yet, which under load was sometimes all of it, and a proxy then answered
-    /// a clean 502 instead of passing on a broken stream. The pause first gives a proxy in between time to pass the
-    /// sent part on to its client before it sees the cut.
+    /// a clean 502 instead of passing on a broken stream. The stall before it (<see cref="DisconnectStall"/>) gives a
+    /// proxy in between time to pass the sent part on before it sees the cut: its own abort (YARP's, on an upstream
+    /// error) drops what it has not sent yet, headers included. At 200 ms a cold agent under CI's load sometimes had not.
     /// </summary>
     private async Task<Exception> CutShortAsync(CancellationToken aborted)
     {
-        await Task.Delay(DisconnectDrain, aborted);
+        await Task.Delay(DisconnectStall, aborted);
         stats.OnFaultInjected();
         return new EmulatedDisconnectException();
     }

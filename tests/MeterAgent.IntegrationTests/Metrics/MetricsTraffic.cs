@@ -91,12 +91,6 @@ public sealed class MetricsTraffic : IAsyncLifetime
             request.Headers.Add("x-emulator-fault", fault);
         }
 
-        if (fault == "disconnect" && stream)
-        {
-            // Paced, so the agent has passed the first half on before the cut (its abort drops what it has not sent).
-            request.Headers.Add("x-emulator-tokens-per-second", "20");
-        }
-
         return request;
     }
 
