@@ -392,6 +392,9 @@ internal sealed partial class MeteringMiddleware
         var (metered, goneWhileFinishing) = await tap.CompleteAsync(!clientGone && upstreamFailure is null, context.RequestAborted);
         clientGone |= goneWhileFinishing;
 
+        // A response the upstream broke off after it had started was aborted (or its stream reset) by YARP, so that the
+        // client sees it cut: it is not this middleware's to end. An error answer written below is.
+        var cutByProxy = upstreamFailure is not null && context.Response.HasStarted;
         if (!clientGone && upstreamFailure is not null)
         {
             LogUpstreamFailure(exchange.UsageId, upstreamFailure.Error, upstreamFailure.Exception?.GetType().Name);
@@ -414,7 +417,7 @@ internal sealed partial class MeteringMiddleware
         var firstTokenAt = tap.FirstTokenAt ?? (exchange.Stream || status != UsageStatus.Completed ? null : tap.FirstByteAt);
         exchange.Ended = true;
         var settling = _settlements.Begin(exchange.AccountId);
-        if (!clientGone)
+        if (!clientGone && !cutByProxy)
         {
             await EndResponseAsync(context, exchange.UsageId);
         }
