@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Prometheus;
 
 namespace MeterAgent.Observability;
@@ -195,7 +196,7 @@ internal sealed class PrometheusBridge : IDisposable
             var hash = 0;
             foreach (var value in labelValues)
             {
-                hash = (hash * 31) + System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(value);
+                hash = (hash * 31) + RuntimeHelpers.GetHashCode(value);
             }
 
             ref var slot = ref _slots[hash & (Slots - 1)];
