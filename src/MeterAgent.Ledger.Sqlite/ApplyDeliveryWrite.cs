@@ -37,6 +37,7 @@ internal sealed class ApplyDeliveryWrite(DeliveryNotice notice, DateTimeOffset n
             return new DeliveryOutcome(DeliveryOutcomeKind.UnknownAccount, null);
         }
 
+        context.Book.Invalidate(notice.AccountId);
         var lotId = "lot_" + RandomNumberGenerator.GetHexString(16, lowercase: true);
         var insertLot = context.Command(
             CreditLedgerSql.InsertLot,

@@ -9,14 +9,13 @@ internal sealed class CorrectLotWrite(string lotId, long deltaMicro, string reas
 
     protected override CreditLot? Run(SqliteWriteContext context)
     {
-        if (CreditWriteSteps.LoadLot(context, lotId) is null)
-        {
-            throw new KeyNotFoundException($"No credit lot '{lotId}'.");
-        }
+        var lot = CreditWriteSteps.LoadLot(context, lotId) ?? throw new KeyNotFoundException($"No credit lot '{lotId}'.");
+        context.Book.Invalidate(lot.AccountId);
 
-        var correct = context.Command(CreditLedgerSql.CorrectLot, "@delta", "@lot_id");
+        var correct = context.Command(CreditLedgerSql.CorrectLot, "@delta", "@lot_id", "@held");
         correct.Parameters[0].Value = deltaMicro;
         correct.Parameters[1].Value = lotId;
+        correct.Parameters[2].Value = context.Book.HeldOn(lotId);
         if (correct.ExecuteNonQuery() == 0)
         {
             // Credits already reserved or redeemed cannot be taken back by a correction.

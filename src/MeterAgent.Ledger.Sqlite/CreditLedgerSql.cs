@@ -61,10 +61,10 @@ internal static class CreditLedgerSql
 
     public const string SelectDraws = "SELECT lot_id, reserved, posted FROM reservation_draws WHERE reservation_id = @reservation_id ORDER BY seq;";
 
-    public const string InsertReservation = $"""
+    /// <summary>A reservation held in memory until it ended, written once, resolved (see <see cref="ReservationBook"/>).</summary>
+    public const string InsertResolvedReservation = $"""
         INSERT INTO reservations ({ReservationColumns}, overage_held)
-        VALUES (@reservation_id, @account_id, @contract_id, '{ReservationStateNames.Pending}', @reserved, 0, 0, @created_at, @expires_at,
-                @overage_held);
+        VALUES (@reservation_id, @account_id, @contract_id, @state, @reserved, @posted, @overage, @created_at, @expires_at, 0);
         """;
 
     /// <summary>
@@ -77,15 +77,9 @@ internal static class CreditLedgerSql
         WHERE state = '{ReservationStateNames.Pending}' AND account_id = @account_id;
         """;
 
-    public const string InsertDraw = """
+    public const string InsertResolvedDraw = """
         INSERT INTO reservation_draws (reservation_id, seq, lot_id, reserved, posted)
-        VALUES (@reservation_id, @seq, @lot_id, @reserved, 0);
-        """;
-
-    /// <summary>Guarded: touches the lot only if it still holds the amount (0 rows otherwise).</summary>
-    public const string ReserveFromLot = """
-        UPDATE credit_lots SET available = available - @amount, pending = pending + @amount
-        WHERE lot_id = @lot_id AND available >= @amount;
+        VALUES (@reservation_id, @seq, @lot_id, @reserved, @posted);
         """;
 
     /// <summary>Settles one draw: its reservation leaves pending, the posted part is redeemed, the rest is available again.</summary>
@@ -156,9 +150,10 @@ internal static class CreditLedgerSql
         ON CONFLICT (account_id) DO UPDATE SET overage = overage + excluded.overage;
         """;
 
+    /// <summary>Guarded: refused (0 rows) when the lot would hold less than the reservations held in memory draw on it.</summary>
     public const string CorrectLot = """
         UPDATE credit_lots SET delivered = delivered + @delta, available = available + @delta
-        WHERE lot_id = @lot_id AND available + @delta >= 0;
+        WHERE lot_id = @lot_id AND available + @delta >= @held;
         """;
 
     public const string InsertCorrection = "INSERT INTO lot_corrections (lot_id, delta, reason, at) VALUES (@lot_id, @delta, @reason, @at);";

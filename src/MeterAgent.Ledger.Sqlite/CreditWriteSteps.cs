@@ -49,12 +49,17 @@ internal static class CreditWriteSteps
         return row.ToReservation(reservationId, draws);
     }
 
-    public static CreditLot? LoadLot(SqliteWriteContext context, string lotId) =>
-        CreditLedgerSql.ReadLot(context.Command(CreditLedgerSql.SelectLot, "@lot_id"), lotId);
+    /// <summary>The lot as the writer's transaction has it, with what the book's reservations hold on it pending.</summary>
+    public static CreditLot? LoadLot(SqliteWriteContext context, string lotId)
+    {
+        var lot = CreditLedgerSql.ReadLot(context.Command(CreditLedgerSql.SelectLot, "@lot_id"), lotId);
+        var held = lot is null ? 0 : context.Book.HeldOn(lotId);
+        return held == 0 ? lot : lot! with { AvailableMicro = lot.AvailableMicro - held, PendingMicro = lot.PendingMicro + held };
+    }
 
     /// <summary>
     /// The account's open lots with something left at <paramref name="now"/>, in redemption order, read from the writer's
-    /// statement only as far as the caller enumerates.
+    /// statement only as far as the caller enumerates; less what the reservations held in memory draw on each.
     /// </summary>
     public static IEnumerable<EligibleLot> EligibleLots(SqliteWriteContext context, string accountId, DateTimeOffset now)
     {
@@ -65,7 +70,12 @@ internal static class CreditWriteSteps
         {
             while (eligible.Step())
             {
-                yield return new EligibleLot(eligible.GetString(0), eligible.GetString(1), eligible.GetInt64(2));
+                var lotId = eligible.GetString(0);
+                var available = eligible.GetInt64(2) - context.Book.HeldOn(lotId);
+                if (available > 0)
+                {
+                    yield return new EligibleLot(lotId, eligible.GetString(1), available);
+                }
             }
         }
         finally
@@ -82,6 +92,7 @@ internal static class CreditWriteSteps
     /// </summary>
     public static bool TryApplyResolution(SqliteWriteContext context, Reservation resolved)
     {
+        context.Book.Invalidate(resolved.AccountId);
         var resolve = context.Raw(CreditLedgerSql.ResolveReservation);
         resolve.Bind("@state", ReservationStateNames.ToName(resolved.State));
         resolve.Bind("@posted", resolved.PostedMicro);
@@ -127,6 +138,7 @@ internal static class CreditWriteSteps
     /// </summary>
     public static Reservation PostLate(SqliteWriteContext context, Reservation expired, long actual, DateTimeOffset now)
     {
+        context.Book.Invalidate(expired.AccountId);
         var picks = Redemption.PickDraws(EligibleLots(context, expired.AccountId, now), expired.ContractId, actual);
         var posted = Settlement.PostLate(expired, picks, actual);
 
@@ -186,7 +198,7 @@ internal static class CreditWriteSteps
         public string ToStringAndClear() => _message.ToStringAndClear();
     }
 
-    private static void AddOverage(SqliteWriteContext context, string accountId, long overage)
+    public static void AddOverage(SqliteWriteContext context, string accountId, long overage)
     {
         if (overage > 0)
         {

@@ -29,6 +29,16 @@ internal sealed class SettleAndCloseWrite(Reservation pending, long? actualMicro
             final = CreditWriteSteps.PostLate(context, final, actualMicro.Value, record.EndedAt ?? final.ExpiresAt);
         }
 
+        Close(context, final, record);
+        return final;
+    }
+
+    /// <summary>
+    /// Fills the record's redemption fields from the reservation as it ended (the lots it redeemed from, or for one that
+    /// released everything, the lots it had drawn on) and closes the record.
+    /// </summary>
+    internal static void Close(SqliteWriteContext context, Reservation final, UsageRecord record)
+    {
         record.ContractId = final.ContractId;
         record.RedeemedMicro = final.PostedMicro;
         record.OverageMicro = final.State == ReservationState.Posted ? final.OverageMicro : 0;
@@ -48,7 +58,6 @@ internal sealed class SettleAndCloseWrite(Reservation pending, long? actualMicro
         UsageRecordSql.Bind(close, record, record.Status);
         close.Execute();
         context.ClosedUsageIds.Add(record.Id);
-        return final;
     }
 
     /// <summary>

@@ -5,10 +5,11 @@ using MeterAgent.Ledger.Usage;
 namespace MeterAgent.Ledger.Sqlite;
 
 /// <summary>
-/// The credit ledger in the embedded store. Every mutation is an operation on the shared <see cref="SqliteWriter"/>:
-/// its read-modify-write runs serialised with every other write, atomic under its own savepoint, and group-committed
-/// with the usage records, so a reservation costs one shared commit rather than one of its own. Reads use their own
-/// connections and see what has been committed.
+/// The credit ledger in the embedded store. A reserve is decided in memory, in the writer's <see cref="ReservationBook"/>,
+/// and written once, resolved, usually with its request's record. Every other mutation is an operation on the shared
+/// <see cref="SqliteWriter"/>: its read-modify-write runs serialised with every other write, atomic under its own
+/// savepoint, and group-committed with the usage records. Reads use their own connections and see what has been
+/// committed, with the book's pending reservations in it (for an account's lots: as the book decides on them).
 /// </summary>
 /// <remarks>
 /// Choices the interface leaves open: a reservation that finds no eligible lot is counted under the contract with the
@@ -21,6 +22,7 @@ public sealed class SqliteCreditLedger : ICreditLedger
 {
     private readonly SqliteWriter _writer;
     private readonly SqliteDatabase _database;
+    private readonly ReservationBook _book;
 
     public SqliteCreditLedger(SqliteWriter writer, SqliteDatabase database)
     {
@@ -28,6 +30,7 @@ public sealed class SqliteCreditLedger : ICreditLedger
         ArgumentNullException.ThrowIfNull(database);
         _writer = writer;
         _database = database;
+        _book = writer.Book;
     }
 
     public Task<DeliveryOutcome> ApplyDeliveryAsync(DeliveryNotice notice, DateTimeOffset now, CancellationToken cancellationToken = default)
@@ -60,21 +63,35 @@ public sealed class SqliteCreditLedger : ICreditLedger
             }
         }
 
-        return _writer.SubmitAsync(new ReserveWrite(request), cancellationToken);
+        // The account's lots are in the book once a reserve has loaded them; only the first reserve after a change to
+        // them (a delivery, a correction) waits for the writer.
+        return _book.TryReserve(request) is { } outcome
+            ? Task.FromResult(outcome)
+            : _writer.SubmitAsync(new LoadLotsWrite(_book, request.AccountId, request), cancellationToken)!;
     }
 
     public Task<Reservation> PostAsync(string reservationId, long actualMicro, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(reservationId);
         ArgumentOutOfRangeException.ThrowIfNegative(actualMicro);
-        return _writer.SubmitAsync(new PostWrite(reservationId, actualMicro), cancellationToken);
+        return Resolve(reservationId, actualMicro, record: null, cancellationToken)
+            ?? _writer.SubmitAsync(new PostWrite(reservationId, actualMicro), cancellationToken);
     }
 
     public Task<Reservation> VoidAsync(string reservationId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(reservationId);
-        return _writer.SubmitAsync(new VoidWrite(reservationId), cancellationToken);
+        return Resolve(reservationId, actualMicro: null, record: null, cancellationToken)
+            ?? _writer.SubmitAsync(new VoidWrite(reservationId), cancellationToken);
     }
+
+    /// <summary>A held reservation resolved and queued to be written; null when the book does not hold it pending.</summary>
+    private Task<Reservation>? Resolve(string reservationId, long? actualMicro, UsageRecord? record, CancellationToken cancellationToken) =>
+        _book.Resolve(
+            reservationId,
+            actualMicro,
+            (Ledger: this, Record: record, Cancellation: cancellationToken),
+            static (entry, state) => state.Ledger._writer.SubmitAsync(new ResolveHeldWrite(state.Ledger._book, entry, state.Record), state.Cancellation));
 
     public Task<Reservation> SettleAndCloseAsync(Reservation reservation, long? actualMicro, UsageRecord record, CancellationToken cancellationToken = default)
     {
@@ -85,22 +102,32 @@ public sealed class SqliteCreditLedger : ICreditLedger
             ArgumentOutOfRangeException.ThrowIfNegative(actual);
         }
 
-        return _writer.SubmitAsync(new SettleAndCloseWrite(reservation, actualMicro, record), cancellationToken);
+        return Resolve(reservation.ReservationId, actualMicro, record, cancellationToken)
+            ?? _writer.SubmitAsync(new SettleAndCloseWrite(reservation, actualMicro, record), cancellationToken);
     }
 
     public Task<int> RenewAsync(IReadOnlyCollection<string> reservationIds, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reservationIds);
-        return reservationIds.Count == 0 ? Task.FromResult(0) : _writer.SubmitAsync(new RenewWrite(reservationIds, expiresAt), cancellationToken);
+        var (renewed, unknown) = _book.Renew(reservationIds, expiresAt);
+        return unknown.Count == 0 ? Task.FromResult(renewed) : RenewStoredAsync(renewed, unknown, expiresAt, cancellationToken);
     }
 
+    // The ids the book does not hold: pending in the database (left by an earlier version), resolved, or unknown.
+    private async Task<int> RenewStoredAsync(int renewed, List<string> stored, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+        renewed + await _writer.SubmitAsync(new RenewWrite(stored, expiresAt), cancellationToken);
+
     public Task<int> ExpireAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>
-        _writer.SubmitAsync(new ExpireWrite(now), cancellationToken);
+        _book.Expire(now, held => _writer.SubmitAsync(new ExpireWrite(_book, held, now), cancellationToken));
 
     public Task<Reservation?> GetReservationAsync(string reservationId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reservationId);
         cancellationToken.ThrowIfCancellationRequested();
+        if (_book.Find(reservationId) is { } held)
+        {
+            return Task.FromResult<Reservation?>(held);
+        }
 
         using var connection = _database.OpenConnection();
         using var selectReservation = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectReservation, "@reservation_id");
@@ -113,23 +140,24 @@ public sealed class SqliteCreditLedger : ICreditLedger
         return Task.FromResult(CreditLedgerSql.ReadReservation(selectReservation, selectDraws, reservationId));
     }
 
-    /// <summary>Every lot of the account, in redemption order (window end, then delivery time).</summary>
-    public Task<IReadOnlyList<CreditLot>> GetLotsAsync(string accountId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Every lot of the account, in redemption order (window end, then delivery time), as the reserves decide on them:
+    /// the book's holds pending. Loaded through the writer when the book does not have them, so the holds and the lots
+    /// they are on are always read together.
+    /// </summary>
+    public async Task<IReadOnlyList<CreditLot>> GetLotsAsync(string accountId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(accountId);
-        cancellationToken.ThrowIfCancellationRequested();
-
-        using var connection = _database.OpenConnection();
-        using var command = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectLotsByAccount, "@account_id");
-        command.Parameters[0].Value = accountId;
-        using var reader = command.ExecuteReader();
-        var lots = new List<CreditLot>();
-        while (reader.Read())
+        while (true)
         {
-            lots.Add(CreditLedgerSql.ReadLot(reader));
-        }
+            cancellationToken.ThrowIfCancellationRequested();
+            if (_book.Lots(accountId) is { } lots)
+            {
+                return lots;
+            }
 
-        return Task.FromResult<IReadOnlyList<CreditLot>>(lots);
+            await _writer.SubmitAsync(new LoadLotsWrite(_book, accountId, request: null), cancellationToken);
+        }
     }
 
     public Task<IReadOnlyList<Reservation>> GetPendingReservationsAsync(string accountId, int limit, CancellationToken cancellationToken = default)
@@ -159,10 +187,19 @@ public sealed class SqliteCreditLedger : ICreditLedger
             }
         }
 
-        var reservations = new List<Reservation>(ids.Count);
+        // The database's pending ones (left by an earlier version) and the book's, merged in the same order.
+        var reservations = _book.Pending(accountId);
         foreach (var id in ids)
         {
             reservations.Add(CreditLedgerSql.ReadReservation(selectReservation, selectDraws, id)!);
+        }
+
+        reservations.Sort(static (a, b) => a.CreatedAt != b.CreatedAt
+            ? a.CreatedAt.CompareTo(b.CreatedAt)
+            : string.CompareOrdinal(a.ReservationId, b.ReservationId));
+        if (reservations.Count > limit)
+        {
+            reservations.RemoveRange(limit, reservations.Count - limit);
         }
 
         return Task.FromResult<IReadOnlyList<Reservation>>(reservations);
@@ -195,8 +232,8 @@ public sealed class SqliteCreditLedger : ICreditLedger
     public Task<long> GetOverageMicroAsync(string accountId, CancellationToken cancellationToken = default) =>
         ReadAmountAsync(CreditLedgerSql.SelectOverage, accountId, cancellationToken);
 
-    public Task<long> GetOverageHeldMicroAsync(string accountId, CancellationToken cancellationToken = default) =>
-        ReadAmountAsync(CreditLedgerSql.SelectOverageHeld, accountId, cancellationToken);
+    public async Task<long> GetOverageHeldMicroAsync(string accountId, CancellationToken cancellationToken = default) =>
+        await ReadAmountAsync(CreditLedgerSql.SelectOverageHeld, accountId, cancellationToken) + _book.OverageHeld(accountId);
 
     /// <summary>One of the account's amounts, by a query that takes <c>@account_id</c>; 0 when there is none.</summary>
     private Task<long> ReadAmountAsync(string sql, string accountId, CancellationToken cancellationToken)
@@ -217,10 +254,13 @@ public sealed class SqliteCreditLedger : ICreditLedger
         using var command = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectContractBalances, "@now");
         command.Parameters[0].Value = SqliteTime.ToUnixMicroseconds(now);
         using var reader = command.ExecuteReader();
+        // The book's holds are not in the lots' rows: move them from available (when the lot is open) to pending.
+        var held = _book.HeldByContract(now);
         var balances = new List<ContractBalance>();
         while (reader.Read())
         {
-            balances.Add(new ContractBalance(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+            held.TryGetValue(reader.GetString(0), out var hold);
+            balances.Add(new ContractBalance(reader.GetString(0), reader.GetInt64(1) - hold.Open, reader.GetInt64(2) + hold.All));
         }
 
         return Task.FromResult<IReadOnlyList<ContractBalance>>(balances);

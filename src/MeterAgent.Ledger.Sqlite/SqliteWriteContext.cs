@@ -19,11 +19,21 @@ internal sealed class SqliteWriteContext : IDisposable
     private readonly Dictionary<string, RawStatement> _raw = new(StringComparer.Ordinal);
     private SqliteTransaction? _transaction;
 
-    public SqliteWriteContext(SqliteConnection connection, UsageOpenJournal journal)
+    public SqliteWriteContext(SqliteConnection connection, UsageOpenJournal journal, ReservationBook book)
     {
         _connection = connection;
         Journal = journal;
+        Book = book;
     }
+
+    /// <summary>The reservations held in memory (writes that change lots keep it current).</summary>
+    public ReservationBook Book { get; }
+
+    /// <summary>
+    /// The book's reservations the current transaction resolved: once it commits the book forgets them (the database
+    /// has them); if it fails, they are resolving again until their writes are retried.
+    /// </summary>
+    public List<ReservationBook.Entry> ResolvedEntries { get; } = [];
 
     /// <summary>The opens' write-ahead journal (recovery reads what is open in it).</summary>
     public UsageOpenJournal Journal { get; }

@@ -5,7 +5,8 @@ namespace MeterAgent.Ledger.Sqlite;
 /// transaction, under its own savepoint, so it may read, decide and write atomically; its caller learns the outcome
 /// once the transaction has committed (or, for <see cref="AnswersBeforeCommit"/>, once it has run). A batch whose
 /// commit fails is retried one operation per transaction, so <see cref="Execute"/> may run more than once: it must
-/// keep no state outside the database between runs.
+/// keep no state outside the database between runs, but for what the writer undoes itself when a run does not commit
+/// (the <see cref="ReservationBook"/>'s view, through <see cref="SqliteWriteContext.ResolvedEntries"/>).
 /// </summary>
 internal abstract class SqliteWriteOperation
 {
@@ -38,9 +39,10 @@ internal abstract class SqliteWriteOperation
     public bool ResumesWithBatch { get; }
 
     /// <summary>
-    /// Its caller may have the answer as soon as it has run in the open transaction, before the commit: a reserve while
-    /// other requests are in flight (<see cref="SqliteWriter"/>). What it wrote is committed with the closes gathered
-    /// behind it; a crash before that loses it with the request it was for, which is never charged.
+    /// Its caller may have the answer as soon as it has run in the open transaction, before the commit, while other
+    /// requests are in flight (<see cref="SqliteWriter"/>): an operation that writes nothing, the book's load of an
+    /// account's lots for a reserve (<see cref="LoadLotsWrite"/>). Should the transaction fail, the book drops what it
+    /// loaded (<see cref="ReservationBook.RolledBack"/>).
     /// </summary>
     public virtual bool AnswersBeforeCommit => false;
 

@@ -23,6 +23,7 @@ internal abstract class SqliteWriteOperation<T> : SqliteWriteOperation
     {
         if (Error is { } error)
         {
+            OnFailed();
             _completion.TrySetException(error);
         }
         else
@@ -31,7 +32,16 @@ internal abstract class SqliteWriteOperation<T> : SqliteWriteOperation
         }
     }
 
-    public sealed override void Fail(Exception exception) => _completion.TrySetException(exception);
+    public sealed override void Fail(Exception exception)
+    {
+        OnFailed();
+        _completion.TrySetException(exception);
+    }
+
+    /// <summary>Its write will not be committed: its own error, or its transaction's. Runs once, before its caller learns it.</summary>
+    protected virtual void OnFailed()
+    {
+    }
 
     protected abstract T Run(SqliteWriteContext context);
 }

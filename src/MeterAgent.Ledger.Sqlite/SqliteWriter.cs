@@ -11,8 +11,8 @@ namespace MeterAgent.Ledger.Sqlite;
 /// The store's single writer: one background loop owns the only write connection and commits up to
 /// <see cref="SqliteStoreOptions.MaxBatchSize"/> queued operations per transaction, so a thousand concurrent requests
 /// cost a handful of commits (and fsyncs under <c>Synchronous=Full</c>) rather than a thousand. Usage writes and
-/// credit-ledger mutations share it: a reservation's read-modify-write runs serialised with every other write, so no
-/// interleaving can spend a lot twice, and it rides the same group commit as the usage records. The usage opens are
+/// credit-ledger mutations share it: each runs serialised with every other write and rides the same group commit as
+/// the usage records. Pending reservations are not written at all until they end: <see cref="Book"/> holds them. The usage opens are
 /// not among them: they go to <see cref="Journal"/>, a file of its own, so the request path never waits for a SQLite
 /// commit or checkpoint; each commit that closes records acknowledges them there.
 /// </summary>
@@ -22,10 +22,9 @@ namespace MeterAgent.Ledger.Sqlite;
 /// keeps the transaction open up to <see cref="SqliteStoreOptions.CloseGatherTime"/> (2 ms), running what arrives, and
 /// commits at once when anything else arrives. At concurrency 1 each close was its own commit, writing the same hot
 /// pages (the table's and each index's last page) to the WAL again for every request; gathered, a score of closes
-/// share them. A reserve while other requests are in flight joins that open transaction, run on its caller's thread
-/// after everything queued before it, and is answered before the commit (<see
-/// cref="SqliteWriteOperation.AnswersBeforeCommit"/>): a credited request no longer waits for a commit of its own,
-/// which had kept commits small (three times as many per request) and added two thread hand-offs.
+/// share them. An operation that writes nothing and can be answered before the commit (<see
+/// cref="SqliteWriteOperation.AnswersBeforeCommit"/>: the book loading an account's lots for a reserve) joins that open
+/// transaction while other requests are in flight, run on its caller's thread after everything queued before it.
 /// Each operation runs under its own savepoint: one that throws is rolled back alone and only its caller sees the
 /// error. If the commit itself fails, the batch is retried one operation per transaction, so one bad write cannot
 /// fail the others that happened to share its transaction.
@@ -64,13 +63,13 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     private TaskCompletionSource? _hurry;
 
     // While the writer gathers: its batch, whose transaction is open, and how many of it have run. Guarded by _gate,
-    // as is every use of the connection meanwhile (TryRunNow runs a reserve in that transaction).
+    // as is every use of the connection meanwhile (TryRunNow runs an operation in that transaction on its caller's thread).
     private readonly Lock _gate = new();
     private List<SqliteWriteOperation>? _gather;
     private int _ran;
     private bool _commitSoon;
 
-    // Set when a reserve run on its caller's thread found the open transaction broken: the writer fails the batch.
+    // Set when an operation run on its caller's thread found the open transaction broken: the writer fails the batch.
     private Exception? _lost;
 
     // Answered operations whose callers are resumed together after the batch (ResumesWithBatch). Writer thread only.
@@ -110,7 +109,8 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         _checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
 
         Journal = new UsageOpenJournal(database.FilePath, database.Options, logger);
-        _context = new SqliteWriteContext(_connection, Journal);
+        Book = new ReservationBook(database);
+        _context = new SqliteWriteContext(_connection, Journal, Book);
         if (meterFactory is not null)
         {
             _metrics = new SqliteStoreMetrics(meterFactory, database, () => Volatile.Read(ref _queued), () => Journal.OpenCount);
@@ -121,6 +121,9 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
     /// <summary>The write-ahead journal of usage opens (a file beside the database, not SQLite).</summary>
     internal UsageOpenJournal Journal { get; }
+
+    /// <summary>The credit reservations held in memory until they are resolved (<see cref="ReservationBook"/>).</summary>
+    internal ReservationBook Book { get; }
 
     /// <summary>Transactions committed; with concurrent callers, far fewer than the writes.</summary>
     internal long TransactionCount => Interlocked.Read(ref _transactions);
@@ -187,6 +190,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
         // After the last commit, so every close is acknowledged: segments with nothing open left are deleted.
         Journal.Dispose();
+        Book.Dispose();
 
         try
         {
@@ -306,6 +310,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             EndGathering();
             _context.End();
             transaction?.Dispose();
+            RolledBack();
 
             // Whatever was taken but not run yet joins the retry; so does every operation already run.
             LogBatchFailed(ex, batch.Count);
@@ -501,9 +506,9 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// After a failed commit: each operation again, in its own transaction, so one bad write cannot fail the others
-    /// that happened to share its transaction. A reserve already answered with its failure is not run again; one
-    /// answered with a grant is, and if that fails too the grant is lost (logged): its request's settlement finds no
-    /// reservation and fails, which leaves the record open for recovery, as a crash would.
+    /// that happened to share its transaction. An operation already answered with its failure is not run again; one
+    /// answered before the commit is, and if that fails too its answer is logged as lost (the book's load of lots wrote
+    /// nothing, so nothing is).
     /// </summary>
     private void Retry(List<SqliteWriteOperation> batch)
     {
@@ -554,6 +559,11 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             Run(batch, 0, answerEarly: false);
             transaction.Commit();
         }
+        catch
+        {
+            RolledBack();
+            throw;
+        }
         finally
         {
             _context.End();
@@ -567,7 +577,15 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         var transaction = _connection.BeginTransaction();
         _context.Begin(transaction);
         _context.ClosedUsageIds.Clear();
+        _context.ResolvedEntries.Clear();
         return transaction;
+    }
+
+    /// <summary>The transaction did not commit: the book's view of it is undone (see <see cref="ReservationBook.RolledBack"/>).</summary>
+    private void RolledBack()
+    {
+        Book.RolledBack(_context.ResolvedEntries);
+        _context.ResolvedEntries.Clear();
     }
 
     /// <summary>
@@ -578,6 +596,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     private int Run(List<SqliteWriteOperation> batch, int from, bool answerEarly)
     {
         var closed = _context.ClosedUsageIds;
+        var resolved = _context.ResolvedEntries;
         for (var i = from; i < batch.Count; i++)
         {
             var operation = batch[i];
@@ -585,6 +604,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             // A retry runs the operation again from scratch; forget what the failed batch said about it.
             operation.Error = null;
             var closedBefore = closed.Count;
+            var resolvedBefore = resolved.Count;
             if (operation.IsSingleStatement)
             {
                 try
@@ -612,6 +632,12 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
                 // included: then this throws, and the batch is retried one operation per transaction.
                 operation.Error = ex;
                 closed.RemoveRange(closedBefore, closed.Count - closedBefore);
+                if (resolved.Count > resolvedBefore)
+                {
+                    Book.RolledBack(resolved.GetRange(resolvedBefore, resolved.Count - resolvedBefore));
+                    resolved.RemoveRange(resolvedBefore, resolved.Count - resolvedBefore);
+                }
+
                 _context.Raw(RollbackToSavepoint).Execute();
             }
 
@@ -631,6 +657,8 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         var closed = _context.ClosedUsageIds;
         Journal.Acknowledge(closed);
         closed.Clear();
+        Book.Committed(_context.ResolvedEntries);
+        _context.ResolvedEntries.Clear();
         _metrics?.RecordCommit(batch.Count, duration);
         Interlocked.Increment(ref _transactions);
         Interlocked.Add(ref _committedWrites, batch.Count);

@@ -67,23 +67,64 @@ public sealed class SqliteStoreRegistrationTests
     }
 
     [Fact]
-    public async Task Start_up_releases_reservations_a_previous_run_left_past_their_deadline()
+    public async Task Start_up_releases_reservations_a_previous_version_left_pending_past_their_deadline()
     {
+        // A version before the reservation book wrote each reservation at its reserve: a file it left can hold pending
+        // ones whose requests never settled. The sweep at start-up releases those past their deadline.
         using var dir = new TempFolder();
-        string accountId, reservationId;
-        await using (var crashed = TestStore.Open(dir.DbPath))
+        string accountId, lotId;
+        const string ReservationId = "res_left_pending";
+        await using (var previous = TestStore.Open(dir.DbPath))
         {
-            accountId = (await crashed.Accounts.CreateAccountAsync("Acme")).Id;
-            await crashed.Credits.ApplyDeliveryAsync(Credit.Notice(accountId, 5 * Credit.Unit, windowEnd: DateTimeOffset.UtcNow.AddDays(1)), Credit.T0);
-            var request = Credit.Request(accountId, new Dictionary<string, long> { ["gpt4o-2026q1"] = 2 * Credit.Unit }, now: DateTimeOffset.UtcNow.AddHours(-1));
-            reservationId = (await crashed.Credits.ReserveAsync(request)).Reservation!.ReservationId;
+            accountId = (await previous.Accounts.CreateAccountAsync("Acme")).Id;
+            lotId = (await previous.Credits.ApplyDeliveryAsync(Credit.Notice(accountId, 5 * Credit.Unit, windowEnd: DateTimeOffset.UtcNow.AddDays(1)), Credit.T0)).Lot!.LotId;
+        }
+
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={dir.DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var leave = connection.CreateCommand();
+            leave.CommandText = """
+                UPDATE credit_lots SET available = available - 2000000, pending = pending + 2000000 WHERE lot_id = @lot;
+                INSERT INTO reservations (reservation_id, account_id, contract_id, state, reserved, posted, overage, created_at, expires_at)
+                VALUES (@id, @account, 'gpt4o-2026q1', 'pending', 2000000, 0, 0, @created, @due);
+                INSERT INTO reservation_draws (reservation_id, seq, lot_id, reserved, posted) VALUES (@id, 0, @lot, 2000000, 0);
+                """;
+            leave.Parameters.AddWithValue("@lot", lotId);
+            leave.Parameters.AddWithValue("@id", ReservationId);
+            leave.Parameters.AddWithValue("@account", accountId);
+            leave.Parameters.AddWithValue("@created", DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeMilliseconds() * 1000);
+            leave.Parameters.AddWithValue("@due", DateTimeOffset.UtcNow.AddMinutes(-55).ToUnixTimeMilliseconds() * 1000);
+            leave.ExecuteNonQuery();
         }
 
         using var host = BuildHost(new() { ["Store:Path"] = dir.DbPath });
         await host.StartAsync();
 
         var ledger = host.Services.GetRequiredService<ICreditLedger>();
-        Assert.Equal(ReservationState.Expired, (await ledger.GetReservationAsync(reservationId))!.State);
+        Assert.Equal(ReservationState.Expired, (await ledger.GetReservationAsync(ReservationId))!.State);
+        Assert.Equal(5 * Credit.Unit, Assert.Single(await ledger.GetLotsAsync(accountId)).AvailableMicro);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_reservation_held_when_the_store_stopped_is_gone_at_the_next_start_and_its_credits_are_whole()
+    {
+        using var dir = new TempFolder();
+        string accountId, reservationId;
+        await using (var stopped = TestStore.Open(dir.DbPath))
+        {
+            accountId = (await stopped.Accounts.CreateAccountAsync("Acme")).Id;
+            await stopped.Credits.ApplyDeliveryAsync(Credit.Notice(accountId, 5 * Credit.Unit, windowEnd: DateTimeOffset.UtcNow.AddDays(1)), Credit.T0);
+            var request = Credit.Request(accountId, new Dictionary<string, long> { ["gpt4o-2026q1"] = 2 * Credit.Unit }, now: DateTimeOffset.UtcNow.AddHours(-1));
+            reservationId = (await stopped.Credits.ReserveAsync(request)).Reservation!.ReservationId;
+        }
+
+        using var host = BuildHost(new() { ["Store:Path"] = dir.DbPath });
+        await host.StartAsync();
+
+        var ledger = host.Services.GetRequiredService<ICreditLedger>();
+        Assert.Null(await ledger.GetReservationAsync(reservationId));
         Assert.Equal(5 * Credit.Unit, Assert.Single(await ledger.GetLotsAsync(accountId)).AvailableMicro);
         await host.StopAsync();
     }
