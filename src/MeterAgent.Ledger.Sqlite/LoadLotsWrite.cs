@@ -4,15 +4,12 @@ namespace MeterAgent.Ledger.Sqlite;
 
 /// <summary>
 /// Loads an account's lots into the <see cref="ReservationBook"/> as the writer's transaction sees them, and decides the
-/// reserve that needed them (if any) while nothing else can change them. Writes nothing, so it may answer before the
-/// commit.
+/// reserve that needed them (if any) while nothing else can change them. The first reserve of an account, and the first
+/// after a write changed its lots otherwise than by a settlement, waits for it; the others do not touch the writer.
 /// </summary>
 internal sealed class LoadLotsWrite(ReservationBook book, string accountId, ReserveRequest? request) : SqliteWriteOperation<ReserveOutcome?>
 {
     public override string Description => $"credit lots of {accountId}";
-
-    /// <inheritdoc/>
-    public override bool AnswersBeforeCommit => true;
 
     protected override ReserveOutcome? Run(SqliteWriteContext context)
     {

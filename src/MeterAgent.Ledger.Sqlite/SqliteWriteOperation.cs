@@ -3,7 +3,7 @@ namespace MeterAgent.Ledger.Sqlite;
 /// <summary>
 /// One unit of work for <see cref="SqliteWriter"/>. It runs serialised with every other write inside the batch
 /// transaction, under its own savepoint, so it may read, decide and write atomically; its caller learns the outcome
-/// once the transaction has committed (or, for <see cref="AnswersBeforeCommit"/>, once it has run). A batch whose
+/// once the transaction has committed. A batch whose
 /// commit fails is retried one operation per transaction, so <see cref="Execute"/> may run more than once: it must
 /// keep no state outside the database between runs, but for what the writer undoes itself when a run does not commit
 /// (the <see cref="ReservationBook"/>'s view, through <see cref="SqliteWriteContext.ResolvedEntries"/>).
@@ -37,23 +37,6 @@ internal abstract class SqliteWriteOperation
     /// little and never blocks: the callers of a batch run one after another. Never on the writer's own thread.
     /// </summary>
     public bool ResumesWithBatch { get; }
-
-    /// <summary>
-    /// Its caller may have the answer as soon as it has run in the open transaction, before the commit, while other
-    /// requests are in flight (<see cref="SqliteWriter"/>): an operation that writes nothing, the book's load of an
-    /// account's lots for a reserve (<see cref="LoadLotsWrite"/>). Should the transaction fail, the book drops what it
-    /// loaded (<see cref="ReservationBook.RolledBack"/>).
-    /// </summary>
-    public virtual bool AnswersBeforeCommit => false;
-
-    /// <summary>
-    /// The writer answers this one as soon as it has run: it <see cref="AnswersBeforeCommit"/> and other requests were
-    /// in flight when it was taken (set by the writer).
-    /// </summary>
-    public bool AnswerEarly { get; set; }
-
-    /// <summary>Its caller has had the answer (set by the writer, once).</summary>
-    public bool Answered { get; set; }
 
     public abstract void Execute(SqliteWriteContext context);
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -22,9 +21,7 @@ namespace MeterAgent.Ledger.Sqlite;
 /// keeps the transaction open up to <see cref="SqliteStoreOptions.CloseGatherTime"/> (2 ms), running what arrives, and
 /// commits at once when anything else arrives. At concurrency 1 each close was its own commit, writing the same hot
 /// pages (the table's and each index's last page) to the WAL again for every request; gathered, a score of closes
-/// share them. An operation that writes nothing and can be answered before the commit (<see
-/// cref="SqliteWriteOperation.AnswersBeforeCommit"/>: the book loading an account's lots for a reserve) joins that open
-/// transaction while other requests are in flight, run on its caller's thread after everything queued before it.
+/// share them.
 /// Each operation runs under its own savepoint: one that throws is rolled back alone and only its caller sees the
 /// error. If the commit itself fails, the batch is retried one operation per transaction, so one bad write cannot
 /// fail the others that happened to share its transaction.
@@ -62,17 +59,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     // Set while the writer gathers closes: a write that cannot wait (or a full batch) completes it to end the wait.
     private TaskCompletionSource? _hurry;
 
-    // While the writer gathers: its batch, whose transaction is open, and how many of it have run. Guarded by _gate,
-    // as is every use of the connection meanwhile (TryRunNow runs an operation in that transaction on its caller's thread).
-    private readonly Lock _gate = new();
-    private List<SqliteWriteOperation>? _gather;
-    private int _ran;
-    private bool _commitSoon;
-
-    // Set when an operation run on its caller's thread found the open transaction broken: the writer fails the batch.
-    private Exception? _lost;
-
-    // Answered operations whose callers are resumed together after the batch (ResumesWithBatch). Writer thread only.
+    // Operations whose callers are resumed together after the batch (ResumesWithBatch). Writer thread only.
     private List<SqliteWriteOperation> _resume = [];
 
     /// <param name="database">the file</param>
@@ -144,9 +131,8 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     internal int LargestBatch => Volatile.Read(ref _largestBatch);
 
     /// <summary>
-    /// Queues the operation and waits for the commit that holds it (a reserve while other requests are in flight: until
-    /// it has run, see <see cref="SqliteWriteOperation.AnswersBeforeCommit"/>). Cancelling stops the wait, not the
-    /// write: once queued, the operation may still be committed.
+    /// Queues the operation and waits for the commit that holds it. Cancelling stops the wait, not the write: once
+    /// queued, the operation may still be committed.
     /// </summary>
     // Not async: the operation's own task is the caller's, with no state machine of its own on every write.
     internal Task<T> SubmitAsync<T>(SqliteWriteOperation<T> operation, CancellationToken cancellationToken)
@@ -154,11 +140,6 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<T>(cancellationToken);
-        }
-
-        if (TryRunNow(operation))
-        {
-            return operation.Task;
         }
 
         Interlocked.Increment(ref _queued);
@@ -237,7 +218,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Moves what is queued into the batch; whether every operation taken can wait for a later commit and the batch has
-    /// room. A reserve can while other requests are in flight (see <see cref="SqliteWriteOperation.AnswersBeforeCommit"/>).
+    /// room.
     /// </summary>
     private bool Take(List<SqliteWriteOperation> batch)
     {
@@ -246,8 +227,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         {
             Interlocked.Decrement(ref _queued);
             batch.Add(operation);
-            operation.AnswerEarly = operation.AnswersBeforeCommit && Journal.OpenCount > 1;
-            canWait &= operation.CanWait || operation.AnswerEarly;
+            canWait &= operation.CanWait;
         }
 
         return canWait && batch.Count < _maxBatchSize;
@@ -256,16 +236,14 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     /// <summary>
     /// Opens the batch's transaction, runs what is queued, and goes on taking and running what arrives for up to
     /// <see cref="SqliteStoreOptions.CloseGatherTime"/>; commits then, or at once when a write that cannot wait arrives,
-    /// or a batch's worth is queued. Meanwhile a reserve runs in the open transaction on its caller's thread
-    /// (<see cref="TryRunNow"/>) and is answered at once: it does not wait for the commit.
+    /// or a batch's worth is queued.
     /// </summary>
     /// <remarks>
     /// The closes that arrive meanwhile only join the queue: waiting on the channel instead would wake this loop for
     /// each one (a thread-pool work item, and a worker woken to spin) just to wait again. Only
     /// <see cref="SubmitAsync{T}"/> of a write that cannot wait completes <see cref="_hurry"/>. It is published (a full
     /// fence) before the queue is looked at again, and a submitter reads it after its write is queued, so a write that
-    /// cannot wait is either taken here or sees the signal. Every use of the connection while the transaction is open
-    /// holds <see cref="_gate"/>, the loop's and a reserve's alike.
+    /// cannot wait is either taken here or sees the signal.
     /// </remarks>
     private async Task GatherAsync(List<SqliteWriteOperation> batch)
     {
@@ -273,6 +251,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
         // For the commit's duration metric: the writer's own time on the batch (running it, committing), not the wait.
         var busy = 0L;
+        var ran = 0;
         SqliteTransaction? transaction = null;
         try
         {
@@ -281,10 +260,11 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
                 var hurry = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 Interlocked.Exchange(ref _hurry, hurry);
                 var woke = Stopwatch.GetTimestamp();
-                transaction ??= BeginGathering(batch);
+                transaction ??= Begin();
 
                 // The stop is read after the signal is published, so a stop either sees the signal or is seen here.
-                var more = TakeAndRun(batch) && Volatile.Read(ref _disposed) == 0;
+                var more = Take(batch) && Volatile.Read(ref _disposed) == 0;
+                ran = Run(batch, ran);
                 var now = Stopwatch.GetTimestamp();
                 busy += now - woke;
                 if (!more || now >= deadline)
@@ -300,14 +280,13 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             }
 
             var committing = Stopwatch.GetTimestamp();
-            EndGathering();
-            ThrowIfLost();
+            Interlocked.Exchange(ref _hurry, null);
             transaction.Commit();
             busy += Stopwatch.GetTimestamp() - committing;
         }
         catch (Exception ex)
         {
-            EndGathering();
+            Interlocked.Exchange(ref _hurry, null);
             _context.End();
             transaction?.Dispose();
             RolledBack();
@@ -322,115 +301,6 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         transaction.Dispose();
         Committed(batch, Stopwatch.GetElapsedTime(0, busy));
         Complete(batch);
-    }
-
-    private SqliteTransaction BeginGathering(List<SqliteWriteOperation> batch)
-    {
-        lock (_gate)
-        {
-            var transaction = Begin();
-            _gather = batch;
-            _ran = 0;
-            _commitSoon = false;
-            _lost = null;
-            return transaction;
-        }
-    }
-
-    /// <summary>From here on a reserve is queued, not run in the transaction: it is about to commit (or roll back).</summary>
-    private void EndGathering()
-    {
-        Interlocked.Exchange(ref _hurry, null);
-        lock (_gate)
-        {
-            _gather = null;
-        }
-    }
-
-    /// <summary>Takes what is queued into the open transaction and runs it; false when it should commit now.</summary>
-    private bool TakeAndRun(List<SqliteWriteOperation> batch)
-    {
-        lock (_gate)
-        {
-            ThrowIfLost();
-            var more = Take(batch) && !_commitSoon;
-            _commitSoon = false;
-            _ran = Run(batch, _ran, answerEarly: true);
-            return more;
-        }
-    }
-
-    /// <summary>A reserve run on its caller's thread found the transaction broken: the batch fails, and is retried.</summary>
-    private void ThrowIfLost()
-    {
-        if (_lost is { } lost)
-        {
-            ExceptionDispatchInfo.Throw(lost);
-        }
-    }
-
-    /// <summary>
-    /// Runs a reserve at once, on the caller's thread, in the transaction the writer holds open while it gathers closes
-    /// (only while other requests are in flight, so there are closes to gather): no hand-off to the writer and back, no
-    /// wait for the commit. False when it cannot (nothing is being gathered, the writer is busy with the connection, or
-    /// the batch is full): then it is queued as any write.
-    /// </summary>
-    private bool TryRunNow(SqliteWriteOperation operation)
-    {
-        if (!operation.AnswersBeforeCommit || Volatile.Read(ref _gather) is null || Journal.OpenCount <= 1
-            || Volatile.Read(ref _disposed) != 0 || !_gate.TryEnter())
-        {
-            return false;
-        }
-
-        try
-        {
-            var batch = _gather;
-            if (batch is null)
-            {
-                return false;
-            }
-
-            // The writes queued before this one run first, in order: a settlement the caller's previous request queued
-            // must count before this reserve decides. One among them that cannot wait, or a full batch, asks the
-            // writer to commit; this reserve is then queued behind them like any write.
-            var added = false;
-            try
-            {
-                if (!Take(batch))
-                {
-                    _commitSoon = true;
-                }
-
-                _ran = Run(batch, _ran, answerEarly: true);
-                if (!_commitSoon)
-                {
-                    batch.Add(operation);
-                    added = true;
-                    operation.AnswerEarly = true;
-                    _ran = Run(batch, _ran, answerEarly: true);
-                }
-            }
-            catch (Exception ex)
-            {
-                // A savepoint could not be rolled back: the transaction is lost. Nothing more runs in it; the writer
-                // fails the batch and retries each of its writes alone, this reserve too if it joined (its caller then
-                // has the retry's answer).
-                _lost = ex;
-                _commitSoon = true;
-            }
-
-            if (_commitSoon)
-            {
-                Volatile.Read(ref _hurry)?.TrySetResult();
-            }
-
-            return added;
-        }
-        finally
-        {
-            _gate.Exit();
-        }
     }
 
     // How often, at most, the writer looks at the WAL's length: a stat of one file, every 10 ms of continuous writing.
@@ -506,44 +376,25 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// After a failed commit: each operation again, in its own transaction, so one bad write cannot fail the others
-    /// that happened to share its transaction. An operation already answered with its failure is not run again; one
-    /// answered before the commit is, and if that fails too its answer is logged as lost (the book's load of lots wrote
-    /// nothing, so nothing is).
+    /// that happened to share its transaction.
     /// </summary>
     private void Retry(List<SqliteWriteOperation> batch)
     {
         var single = new List<SqliteWriteOperation>(1);
         foreach (var operation in batch)
         {
-            if (operation.Answered && operation.Error is not null)
-            {
-                continue;
-            }
-
             single.Add(operation);
             try
             {
                 Commit(single);
-                if (operation is { Answered: true, Error: { } lost })
-                {
-                    LogAnsweredWriteLost(lost, operation.Description);
-                }
-
                 Complete(single);
             }
             catch (Exception ex)
             {
                 // The operation's own error, when it caused the failure, says more than the rollback's.
                 var error = operation.Error ?? ex;
-                if (operation.Answered)
-                {
-                    LogAnsweredWriteLost(error, operation.Description);
-                }
-                else
-                {
-                    LogWriteFailed(error, operation.Description);
-                    Fail(operation, error);
-                }
+                LogWriteFailed(error, operation.Description);
+                Fail(operation, error);
             }
 
             single.Clear();
@@ -556,7 +407,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         using var transaction = Begin();
         try
         {
-            Run(batch, 0, answerEarly: false);
+            Run(batch, 0);
             transaction.Commit();
         }
         catch
@@ -590,10 +441,9 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Runs the batch's operations from <paramref name="from"/> on, each under its own savepoint (or as its single
-    /// statement); returns how many of the batch have run. With <paramref name="answerEarly"/>, a reserve's caller has
-    /// its answer at once.
+    /// statement); returns how many of the batch have run.
     /// </summary>
-    private int Run(List<SqliteWriteOperation> batch, int from, bool answerEarly)
+    private int Run(List<SqliteWriteOperation> batch, int from)
     {
         var closed = _context.ClosedUsageIds;
         var resolved = _context.ResolvedEntries;
@@ -642,10 +492,6 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             }
 
             _context.Raw(ReleaseSavepoint).Execute();
-            if (answerEarly && operation.AnswerEarly && !operation.Answered)
-            {
-                Answer(operation);
-            }
         }
 
         return batch.Count;
@@ -672,10 +518,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     {
         foreach (var operation in batch)
         {
-            if (!operation.Answered)
-            {
-                Answer(operation);
-            }
+            Answer(operation);
         }
     }
 
@@ -686,7 +529,6 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             LogWriteFailed(error, operation.Description);
         }
 
-        operation.Answered = true;
         if (operation.ResumesWithBatch)
         {
             _resume.Add(operation);
@@ -704,7 +546,6 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         {
             // Its completion runs its caller's continuation inline: never on this thread.
             operation.Error = error;
-            operation.Answered = true;
             _resume.Add(operation);
         }
         else
@@ -745,9 +586,6 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     [LoggerMessage(EventId = 1111, Level = LogLevel.Error, Message = "Write {Operation} failed")]
     private partial void LogWriteFailed(Exception exception, string operation);
 
-    [LoggerMessage(EventId = 1116, Level = LogLevel.Error,
-        Message = "Write {Operation} was answered before its group commit, which failed, and failed again alone: it is lost, and its request's settlement will fail and leave the record for recovery")]
-    private partial void LogAnsweredWriteLost(Exception exception, string operation);
 
     [LoggerMessage(EventId = 1113, Level = LogLevel.Warning, Message = "WAL checkpoint at shutdown failed")]
     private partial void LogCheckpointFailed(Exception exception);
