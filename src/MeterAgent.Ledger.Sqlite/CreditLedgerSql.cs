@@ -201,6 +201,17 @@ internal static class CreditLedgerSql
         return reader.Read() ? ReadLot(reader) : null;
     }
 
+    /// <summary>A reservation with its draws on a reader's connection, both from one read transaction (one snapshot).</summary>
+    public static Reservation? ReadReservation(SqliteConnection connection, string reservationId)
+    {
+        using var selectReservation = Create(connection, SelectReservation, "@reservation_id");
+        using var selectDraws = Create(connection, SelectDraws, "@reservation_id");
+        using var transaction = connection.BeginTransaction(deferred: true);
+        selectReservation.Transaction = transaction;
+        selectDraws.Transaction = transaction;
+        return ReadReservation(selectReservation, selectDraws, reservationId);
+    }
+
     /// <summary>A reservation with its draws, through commands for <see cref="SelectReservation"/> and <see cref="SelectDraws"/>.</summary>
     public static Reservation? ReadReservation(SqliteCommand selectReservation, SqliteCommand selectDraws, string reservationId)
     {

@@ -16,10 +16,6 @@ internal sealed class ExpireWrite(ReservationBook book, List<ReservationBook.Ent
         foreach (var entry in held)
         {
             ResolveHeldWrite.Write(context, entry);
-        }
-
-        foreach (var entry in held)
-        {
             book.Ran(entry, context);
         }
 

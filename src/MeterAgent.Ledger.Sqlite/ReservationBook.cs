@@ -389,38 +389,24 @@ internal sealed class ReservationBook : IDisposable
     /// <summary>The account's held reservations (pending).</summary>
     public List<Reservation> Pending(string accountId)
     {
-        var pending = new List<Reservation>();
         lock (_gate)
         {
-            foreach (var entry in _entries.Values)
-            {
-                if (entry.State == EntryState.Held && string.Equals(entry.Granted.AccountId, accountId, StringComparison.Ordinal))
-                {
-                    pending.Add(entry.View);
-                }
-            }
+            return [.. HeldBy(accountId).Select(entry => entry.View)];
         }
-
-        return pending;
     }
 
     /// <summary>The shortfall the account's held reservations were granted beyond their credits.</summary>
     public long OverageHeld(string accountId)
     {
-        long held = 0;
         lock (_gate)
         {
-            foreach (var entry in _entries.Values)
-            {
-                if (entry.State == EntryState.Held && string.Equals(entry.Granted.AccountId, accountId, StringComparison.Ordinal))
-                {
-                    held += entry.OverageHeld;
-                }
-            }
+            return HeldBy(accountId).Sum(entry => entry.OverageHeld);
         }
-
-        return held;
     }
+
+    // Under _gate: the account's entries still pending.
+    private IEnumerable<Entry> HeldBy(string accountId) =>
+        _entries.Values.Where(entry => entry.State == EntryState.Held && string.Equals(entry.Granted.AccountId, accountId, StringComparison.Ordinal));
 
     /// <summary>
     /// The account's lots as the book decides on them, each with what the book holds on it moved from available to
@@ -573,17 +559,7 @@ internal sealed class ReservationBook : IDisposable
             exists.Reset();
         }
 
-        if (!found)
-        {
-            return null;
-        }
-
-        using var selectReservation = CreditLedgerSql.Create(reader, CreditLedgerSql.SelectReservation, "@reservation_id");
-        using var selectDraws = CreditLedgerSql.Create(reader, CreditLedgerSql.SelectDraws, "@reservation_id");
-        using var transaction = reader.BeginTransaction(deferred: true);
-        selectReservation.Transaction = transaction;
-        selectDraws.Transaction = transaction;
-        return CreditLedgerSql.ReadReservation(selectReservation, selectDraws, reservationId);
+        return found ? CreditLedgerSql.ReadReservation(reader, reservationId) : null;
     }
 
     private SqliteConnection Reader() => _reader ??= _database.OpenConnection();

@@ -130,14 +130,7 @@ public sealed class SqliteCreditLedger : ICreditLedger
         }
 
         using var connection = _database.OpenConnection();
-        using var selectReservation = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectReservation, "@reservation_id");
-        using var selectDraws = CreditLedgerSql.Create(connection, CreditLedgerSql.SelectDraws, "@reservation_id");
-
-        // One read transaction, so the reservation and its draws come from the same snapshot.
-        using var transaction = connection.BeginTransaction(deferred: true);
-        selectReservation.Transaction = transaction;
-        selectDraws.Transaction = transaction;
-        return Task.FromResult(CreditLedgerSql.ReadReservation(selectReservation, selectDraws, reservationId));
+        return Task.FromResult(CreditLedgerSql.ReadReservation(connection, reservationId));
     }
 
     /// <summary>

@@ -11,9 +11,9 @@ namespace MeterAgent.Ledger.Sqlite;
 /// <see cref="SqliteStoreOptions.MaxBatchSize"/> queued operations per transaction, so a thousand concurrent requests
 /// cost a handful of commits (and fsyncs under <c>Synchronous=Full</c>) rather than a thousand. Usage writes and
 /// credit-ledger mutations share it: each runs serialised with every other write and rides the same group commit as
-/// the usage records. Pending reservations are not written at all until they end: <see cref="Book"/> holds them. The usage opens are
-/// not among them: they go to <see cref="Journal"/>, a file of its own, so the request path never waits for a SQLite
-/// commit or checkpoint; each commit that closes records acknowledges them there.
+/// the usage records. Pending reservations are not written until they end: <see cref="Book"/> holds them. The usage
+/// opens are not among them: they go to <see cref="Journal"/>, a file of its own, so the request path never waits for a
+/// SQLite commit or checkpoint; each commit that closes records acknowledges them there.
 /// </summary>
 /// <remarks>
 /// Closes are gathered: when a batch holds only operations no request waits for (<see
@@ -80,7 +80,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         // on this writer. WalCheckpointService does them on its own connection instead (PASSIVE: never blocks writes).
         using (var pragma = _connection.CreateCommand())
         {
-            // A multi-statement write (a reserve, a settlement) runs under a savepoint, whose undo is SQLite's statement
+            // A multi-statement write (a settlement, a delivery) runs under a savepoint, whose undo is SQLite's statement
             // journal: the image of every page the write changes. SQLite keeps 64 KiB of it in memory and spills the rest
             // to a temporary file (/var/tmp); under credited load that was about one 4 KiB pwrite to such a file per
             // request (docs/benchmarks.md), for an undo that needs no durability (a crash rolls the whole transaction back
