@@ -24,7 +24,8 @@ namespace MeterAgent.Ledger.Sqlite;
 /// recovered as interrupted and never charged, and the credits are whole at the next start. A stop does the same for
 /// the requests still in flight. The policy, the posted overage and the ids of reservations already resolved are read
 /// from the database (committed state) on a connection of the book's own; the last only when the book does not know
-/// the id, which keeps a reserve idempotent by its id across restarts.
+/// the id and the id is not above every id the database can hold, which keeps a reserve idempotent by its id across
+/// restarts without a read for a new request's (time-ordered) id.
 /// </para>
 /// </remarks>
 internal sealed class ReservationBook : IDisposable
@@ -38,6 +39,14 @@ internal sealed class ReservationBook : IDisposable
     private readonly Dictionary<string, Hold> _holds = new(StringComparer.Ordinal);
     private SqliteConnection? _reader;
     private RawStatement? _reservationExists;
+
+    // Guarded by _gate: the greatest reservation id the database can hold, so a reserve of an id above it skips the probe
+    // for a stored one (ReadStored). It is the table's greatest id when first needed, and the greatest id a write of this
+    // process has run since it started (raised before the write commits, so before the book forgets the entry). The
+    // proxy's ids are UUIDv7, time-ordered: a new request's id is almost always above both.
+    private bool _storedMaxRead;
+    private string? _storedMax;
+    private string? _ranMax;
 
     public ReservationBook(SqliteDatabase database) => _database = database;
 
@@ -248,6 +257,10 @@ internal sealed class ReservationBook : IDisposable
             }
 
             entry.State = EntryState.Resolved;
+            if (_ranMax is null || string.CompareOrdinal(resolved.ReservationId, _ranMax) > 0)
+            {
+                _ranMax = resolved.ReservationId;
+            }
         }
 
         context.ResolvedEntries.Add(entry);
@@ -543,10 +556,25 @@ internal sealed class ReservationBook : IDisposable
         return CreditLedgerSql.ReadPolicy(command, accountId);
     }
 
-    /// <summary>A reservation the database holds, committed; null (the usual case, one index probe) when it has none.</summary>
+    /// <summary>
+    /// A reservation the database holds, committed; null (the usual case) when it has none. An id above every id the
+    /// database can hold needs no read; any other costs one index probe.
+    /// </summary>
     private Reservation? ReadStored(string reservationId)
     {
         var reader = Reader();
+        if (!_storedMaxRead)
+        {
+            using var max = CreditLedgerSql.Create(reader, "SELECT MAX(reservation_id) FROM reservations;");
+            _storedMax = max.ExecuteScalar() as string;
+            _storedMaxRead = true;
+        }
+
+        if (Above(reservationId, _storedMax) && Above(reservationId, _ranMax))
+        {
+            return null;
+        }
+
         var exists = _reservationExists ??= new RawStatement(reader, "SELECT 1 FROM reservations WHERE reservation_id = @reservation_id;");
         exists.Bind("@reservation_id", reservationId);
         bool found;
@@ -561,6 +589,8 @@ internal sealed class ReservationBook : IDisposable
 
         return found ? CreditLedgerSql.ReadReservation(reader, reservationId) : null;
     }
+
+    private static bool Above(string id, string? max) => max is null || string.CompareOrdinal(id, max) > 0;
 
     private SqliteConnection Reader() => _reader ??= _database.OpenConnection();
 

@@ -115,6 +115,55 @@ public sealed class ReservationBookTests
         Assert.Equal(8 * Unit, Assert.Single(await reopened.Credits.GetLotsAsync(accountId)).AvailableMicro);
     }
 
+    /// <summary>
+    /// A reserve reads the database for a stored reservation only when its id is not above every id the database can
+    /// hold (the proxy's ids are time-ordered): an id settled earlier in this run, or stored below the newest, must still
+    /// be found, or a replayed reserve would hold (and post) the credits twice.
+    /// </summary>
+    [Fact]
+    public async Task A_reserve_of_an_id_already_written_returns_it_as_it_ended_in_this_run_and_after_a_restart()
+    {
+        using var dir = new TempFolder();
+        var (store, accountId, lotId) = await OpenAsync(dir.DbPath, gather: false);
+        string[] ids = [Guid.CreateVersion7(T0.AddSeconds(-2)).ToString("N"), Guid.CreateVersion7(T0.AddSeconds(-1)).ToString("N")];
+        await using (store)
+        {
+            // The first reserve reads the table's newest id (none); each id is then settled, committed and forgotten by
+            // the book, and reserved again with an estimate the lot could still grant.
+            foreach (var id in ids)
+            {
+                Assert.True((await store.Credits.ReserveAsync(Request(accountId, 2 * Unit, reservationId: id)).WaitAsync(Soon)).Granted);
+                Assert.Equal(ReservationState.Posted, (await store.Credits.PostAsync(id, 1 * Unit).WaitAsync(Soon)).State);
+
+                var again = await store.Credits.ReserveAsync(Request(accountId, 3 * Unit, reservationId: id)).WaitAsync(Soon);
+                Assert.Equal((true, ReservationState.Posted, 1 * Unit), (again.Granted, again.Reservation!.State, again.Reservation.PostedMicro));
+            }
+
+            Assert.Equal((8 * Unit, 0L), LotNow(await store.Credits.GetLotsAsync(accountId)));
+        }
+
+        // After a restart the newest stored id bounds the ids that need a read: the older one is below it, the newer one
+        // is it. Both come back as they ended; a new id below the newest, never stored, is granted afresh.
+        await using var reopened = TestStore.Open(dir.DbPath);
+        foreach (var id in ids.Reverse())
+        {
+            var again = await reopened.Credits.ReserveAsync(Request(accountId, 3 * Unit, reservationId: id)).WaitAsync(Soon);
+            Assert.Equal((true, ReservationState.Posted, 2 * Unit), (again.Granted, again.Reservation!.State, again.Reservation.ReservedMicro));
+        }
+
+        var below = Guid.CreateVersion7(T0.AddSeconds(-3)).ToString("N");
+        var fresh = await reopened.Credits.ReserveAsync(Request(accountId, 3 * Unit, reservationId: below)).WaitAsync(Soon);
+        Assert.Equal((true, ReservationState.Pending, 3 * Unit), (fresh.Granted, fresh.Reservation!.State, fresh.Reservation.ReservedMicro));
+        Assert.Equal((5 * Unit, 3 * Unit), LotNow(await reopened.Credits.GetLotsAsync(accountId)));
+        Assert.Equal(("posted", 8 * Unit, 0L, 2 * Unit), InFile(dir.DbPath, ids[1], lotId));
+    }
+
+    private static (long Available, long Pending) LotNow(IReadOnlyList<CreditLot> lots)
+    {
+        var lot = Assert.Single(lots);
+        return (lot.AvailableMicro, lot.PendingMicro);
+    }
+
     [Fact]
     public async Task A_settlement_asked_for_gives_back_what_it_will_not_post_before_it_is_written()
     {
