@@ -35,7 +35,7 @@ internal sealed class ReservationBook : IDisposable
 
     // Guarded by _gate.
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<CreditLot>> _lotsByAccount = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, AccountLots> _lotsByAccount = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Hold> _holds = new(StringComparer.Ordinal);
     private SqliteConnection? _reader;
     private RawStatement? _reservationExists;
@@ -142,7 +142,7 @@ internal sealed class ReservationBook : IDisposable
                 draws[i] = new LotDraw(lotId, amount, PostedMicro: 0);
                 if (!_holds.TryGetValue(lotId, out var hold))
                 {
-                    var lot = lots[IndexOf(lots, lotId)];
+                    var lot = lots.Lots[lots.Positions[lotId]];
                     hold = new Hold(lotId, lot.ContractId, SqliteTime.ToUnixMicroseconds(lot.WindowStart), SqliteTime.ToUnixMicroseconds(lot.WindowEnd));
                 }
 
@@ -250,9 +250,10 @@ internal sealed class ReservationBook : IDisposable
                 }
 
                 RemoveHold(entry.Holds[d], draw.PostedMicro);
-                if (lots is not null && IndexOf(lots, draw.LotId) is var i and >= 0)
+                if (lots is not null && lots.Positions.TryGetValue(draw.LotId, out var i))
                 {
-                    lots[i] = lots[i] with { AvailableMicro = lots[i].AvailableMicro - draw.PostedMicro, RedeemedMicro = lots[i].RedeemedMicro + draw.PostedMicro };
+                    var lot = lots.Lots[i];
+                    lots.Lots[i] = lot with { AvailableMicro = lot.AvailableMicro - draw.PostedMicro, RedeemedMicro = lot.RedeemedMicro + draw.PostedMicro };
                 }
             }
 
@@ -339,7 +340,7 @@ internal sealed class ReservationBook : IDisposable
     {
         lock (_gate)
         {
-            _lotsByAccount[accountId] = lots;
+            _lotsByAccount[accountId] = new AccountLots(lots);
         }
     }
 
@@ -434,8 +435,8 @@ internal sealed class ReservationBook : IDisposable
                 return null;
             }
 
-            var shown = new List<CreditLot>(lots.Count);
-            foreach (var lot in lots)
+            var shown = new List<CreditLot>(lots.Lots.Count);
+            foreach (var lot in lots.Lots)
             {
                 var held = _holds.TryGetValue(lot.LotId, out var hold) ? hold.Amount : 0;
                 shown.Add(held == 0 ? lot : lot with { AvailableMicro = lot.AvailableMicro - held, PendingMicro = lot.PendingMicro + held });
@@ -494,12 +495,17 @@ internal sealed class ReservationBook : IDisposable
         }
     }
 
-    /// <summary>The lots a reserve can draw on at <paramref name="now"/>, in redemption order, less what the book holds.</summary>
-    private IEnumerable<EligibleLot> Eligible(List<CreditLot> lots, long now)
+    /// <summary>
+    /// The lots a reserve can draw on at <paramref name="now"/>, in redemption order, less what the book holds. Those
+    /// whose window has ended come first and are never eligible again: they are skipped, not walked.
+    /// </summary>
+    private IEnumerable<EligibleLot> Eligible(AccountLots account, long now)
     {
-        foreach (var lot in lots)
+        var lots = account.Lots;
+        for (var i = account.FirstNotEnded(now); i < lots.Count; i++)
         {
-            if (SqliteTime.ToUnixMicroseconds(lot.WindowStart) > now || SqliteTime.ToUnixMicroseconds(lot.WindowEnd) <= now)
+            var lot = lots[i];
+            if (SqliteTime.ToUnixMicroseconds(lot.WindowStart) > now)
             {
                 continue;
             }
@@ -512,17 +518,47 @@ internal sealed class ReservationBook : IDisposable
         }
     }
 
-    private static int IndexOf(List<CreditLot> lots, string lotId)
+    /// <summary>
+    /// An account's lots in redemption order (window end, delivery, id), with where each is. An account keeps every lot
+    /// it was ever delivered, so a reserve must not walk them all: the ones whose window has ended are a prefix, found by
+    /// a binary search, and a lot is found by its id in a dictionary.
+    /// </summary>
+    private sealed class AccountLots
     {
-        for (var i = 0; i < lots.Count; i++)
+        public AccountLots(List<CreditLot> lots)
         {
-            if (string.Equals(lots[i].LotId, lotId, StringComparison.Ordinal))
+            Lots = lots;
+            Positions = new Dictionary<string, int>(lots.Count, StringComparer.Ordinal);
+            for (var i = 0; i < lots.Count; i++)
             {
-                return i;
+                Positions[lots[i].LotId] = i;
             }
         }
 
-        return -1;
+        /// <summary>Updated in place (a lot replaced at its position), never reordered.</summary>
+        public List<CreditLot> Lots { get; }
+
+        public Dictionary<string, int> Positions { get; }
+
+        /// <summary>The first lot whose window has not ended at <paramref name="now"/> (microseconds).</summary>
+        public int FirstNotEnded(long now)
+        {
+            var (low, high) = (0, Lots.Count);
+            while (low < high)
+            {
+                var middle = (low + high) >>> 1;
+                if (SqliteTime.ToUnixMicroseconds(Lots[middle].WindowEnd) <= now)
+                {
+                    low = middle + 1;
+                }
+                else
+                {
+                    high = middle;
+                }
+            }
+
+            return low;
+        }
     }
 
     /// <summary>
