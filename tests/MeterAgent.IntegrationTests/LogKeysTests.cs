@@ -66,9 +66,12 @@ public sealed class LogKeysTests
             { 1, "not a key", "is not a signed-note verifier key" },
             { 1, other.VerifierKey, "is named \"another.example/log\"" },
             { 1, same.SignerKey, "is a signer (secret) key" },
-            { 1, NoteKeyPair.Generate(UsageLogClient.Origin).VerifierKey[..^2] + "AA", "is not a signed-note verifier key" },
+            { 1, Corrupted(NoteKeyPair.Generate(UsageLogClient.Origin).VerifierKey), "is not a signed-note verifier key" },
         };
     }
+
+    /// <summary>The key with its last two characters changed (never to what they were), so its key hash no longer matches.</summary>
+    private static string Corrupted(string key) => key[..^2] + (key.EndsWith("AA", StringComparison.Ordinal) ? "BB" : "AA");
 
     [Theory]
     [MemberData(nameof(BadPreviousKeys))]
