@@ -41,12 +41,11 @@ internal sealed class ReservationBook : IDisposable
     private RawStatement? _reservationExists;
 
     // Guarded by _gate: the greatest reservation id the database can hold, so a reserve of an id above it skips the probe
-    // for a stored one (ReadStored). It is the table's greatest id when first needed, and the greatest id a write of this
-    // process has run since it started (raised before the write commits, so before the book forgets the entry). The
-    // proxy's ids are UUIDv7, time-ordered: a new request's id is almost always above both.
-    private bool _storedMaxRead;
+    // for a stored one (ReadStored). Every write of this process raises it before it commits (so before the book forgets
+    // the entry); when first needed it also takes in the table's greatest id. The proxy's ids are UUIDv7, time-ordered:
+    // a new request's id is almost always above it.
     private string? _storedMax;
-    private string? _ranMax;
+    private bool _tableMaxRead;
 
     public ReservationBook(SqliteDatabase database) => _database = database;
 
@@ -258,9 +257,9 @@ internal sealed class ReservationBook : IDisposable
             }
 
             entry.State = EntryState.Resolved;
-            if (_ranMax is null || string.CompareOrdinal(resolved.ReservationId, _ranMax) > 0)
+            if (Above(resolved.ReservationId, _storedMax))
             {
-                _ranMax = resolved.ReservationId;
+                _storedMax = resolved.ReservationId;
             }
         }
 
@@ -599,14 +598,18 @@ internal sealed class ReservationBook : IDisposable
     private Reservation? ReadStored(string reservationId)
     {
         var reader = Reader();
-        if (!_storedMaxRead)
+        if (!_tableMaxRead)
         {
             using var max = CreditLedgerSql.Create(reader, "SELECT MAX(reservation_id) FROM reservations;");
-            _storedMax = max.ExecuteScalar() as string;
-            _storedMaxRead = true;
+            if (max.ExecuteScalar() is string tableMax && Above(tableMax, _storedMax))
+            {
+                _storedMax = tableMax;
+            }
+
+            _tableMaxRead = true;
         }
 
-        if (Above(reservationId, _storedMax) && Above(reservationId, _ranMax))
+        if (Above(reservationId, _storedMax))
         {
             return null;
         }
