@@ -4,6 +4,7 @@ using MeterAgent.Contracts.Deliveries;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Sqlite;
 using MeterAgent.Ledger.Usage;
+using MeterAgent.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -28,7 +29,7 @@ public class LedgerBenchmarks : IDisposable
     private const long EstimateMicro = 62_000_000;
     private const long ActualMicro = 52_000_000;
 
-    private string _directory = "";
+    private TempFolder? _folder;
     private SqliteDatabase? _database;
     private SqliteWriter? _writer;
     private SqliteUsageStore? _usage;
@@ -40,8 +41,8 @@ public class LedgerBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        _directory = Directory.CreateTempSubdirectory("meteragent-bench-").FullName;
-        var options = Options.Create(new SqliteStoreOptions { Path = Path.Combine(_directory, "bench.db") });
+        _folder = new TempFolder("meteragent-bench-");
+        var options = Options.Create(new SqliteStoreOptions { Path = _folder.File("bench.db") });
         _database = new SqliteDatabase(options, NullLogger<SqliteDatabase>.Instance);
         _writer = new SqliteWriter(_database, NullLogger<SqliteWriter>.Instance);
         _usage = new SqliteUsageStore(_writer, _database, TimeProvider.System, NullLogger<SqliteUsageStore>.Instance);
@@ -83,14 +84,7 @@ public class LedgerBenchmarks : IDisposable
         _checkpoints?.Dispose();
         _writer?.Dispose();
         _database?.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp folder is harmless.
-        }
+        _folder?.Dispose();
 
         GC.SuppressFinalize(this);
     }

@@ -3,6 +3,7 @@ using MeterAgent.Attestation.Entries;
 using MeterAgent.Attestation.Merkle;
 using MeterAgent.Ledger.Sqlite;
 using MeterAgent.Ledger.Usage;
+using MeterAgent.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +20,7 @@ public class LogBenchmarks : IDisposable
     private const int Batches = 100;
     private const int TreeSize = 1_000_000;
 
-    private string _directory = "";
+    private TempFolder? _folder;
     private SqliteDatabase? _database;
     private SqliteWriter? _writer;
     private SqliteUsageLog? _log;
@@ -31,8 +32,8 @@ public class LogBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        _directory = Directory.CreateTempSubdirectory("meteragent-logbench-").FullName;
-        _database = new SqliteDatabase(Options.Create(new SqliteStoreOptions { Path = Path.Combine(_directory, "bench.db") }), NullLogger<SqliteDatabase>.Instance);
+        _folder = new TempFolder("meteragent-logbench-");
+        _database = new SqliteDatabase(Options.Create(new SqliteStoreOptions { Path = _folder.File("bench.db") }), NullLogger<SqliteDatabase>.Instance);
         _writer = new SqliteWriter(_database, NullLogger<SqliteWriter>.Instance);
         _log = new SqliteUsageLog(_database, _writer);
 
@@ -49,14 +50,7 @@ public class LogBenchmarks : IDisposable
     {
         _writer?.Dispose();
         _database?.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp folder is harmless.
-        }
+        _folder?.Dispose();
 
         GC.SuppressFinalize(this);
     }

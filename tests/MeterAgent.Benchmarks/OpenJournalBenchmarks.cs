@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using FASTER.core;
 using MeterAgent.Ledger.Sqlite;
 using MeterAgent.Ledger.Usage;
+using MeterAgent.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MeterAgent.Benchmarks;
@@ -21,7 +22,7 @@ public class OpenJournalBenchmarks : IDisposable
     private const int OpensPerCaller = 16;
     private const int Opens = Callers * OpensPerCaller;
 
-    private string _directory = "";
+    private TempFolder? _folder;
     private UsageOpenJournal? _journal;
     private FasterLog? _fasterLog;
     private IDevice? _device;
@@ -30,14 +31,14 @@ public class OpenJournalBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        _directory = Directory.CreateTempSubdirectory("meteragent-journal-bench-").FullName;
-        _journal = new UsageOpenJournal(Path.Combine(_directory, "own.db"), new SqliteStoreOptions(), NullLogger.Instance);
+        _folder = new TempFolder("meteragent-journal-bench-");
+        _journal = new UsageOpenJournal(_folder.File("own.db"), new SqliteStoreOptions(), NullLogger.Instance);
 
-        _device = Devices.CreateLogDevice(Path.Combine(_directory, "faster", "log"));
+        _device = Devices.CreateLogDevice(Path.Combine(_folder.Path, "faster", "log"));
         _fasterLog = new FasterLog(new FasterLogSettings
         {
             LogDevice = _device,
-            LogCommitDir = Path.Combine(_directory, "faster"),
+            LogCommitDir = _folder.File("faster"),
             AutoCommit = true,
             PageSizeBits = 20,
             MemorySizeBits = 24,
@@ -57,10 +58,7 @@ public class OpenJournalBenchmarks : IDisposable
         _journal?.Dispose();
         _fasterLog?.Dispose();
         _device?.Dispose();
-        if (_directory.Length > 0 && Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
+        _folder?.Dispose();
 
         GC.SuppressFinalize(this);
     }

@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using MeterAgent.Contracts.Deliveries;
 using MeterAgent.Ledger.Credits;
 using MeterAgent.Ledger.Sqlite;
+using MeterAgent.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -20,7 +21,7 @@ public class ReserveBenchmarks : IDisposable
     private const string ContractId = "bench-std";
     private const long EstimateMicro = 62_000_000;
 
-    private string _directory = "";
+    private TempFolder? _folder;
     private SqliteDatabase? _database;
     private SqliteWriter? _writer;
     private SqliteCreditLedger? _ledger;
@@ -33,8 +34,8 @@ public class ReserveBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        _directory = Directory.CreateTempSubdirectory("meteragent-bench-").FullName;
-        var options = Options.Create(new SqliteStoreOptions { Path = Path.Combine(_directory, "bench.db") });
+        _folder = new TempFolder("meteragent-bench-");
+        var options = Options.Create(new SqliteStoreOptions { Path = _folder.File("bench.db") });
         _database = new SqliteDatabase(options, NullLogger<SqliteDatabase>.Instance);
         _writer = new SqliteWriter(_database, NullLogger<SqliteWriter>.Instance);
         _ledger = new SqliteCreditLedger(_writer, _database);
@@ -76,14 +77,7 @@ public class ReserveBenchmarks : IDisposable
     {
         _writer?.Dispose();
         _database?.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp folder is harmless.
-        }
+        _folder?.Dispose();
 
         GC.SuppressFinalize(this);
     }
