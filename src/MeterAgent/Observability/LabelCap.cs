@@ -12,7 +12,8 @@ internal sealed class LabelCap(int capacity)
     public const string Other = "other";
 
     private readonly ConcurrentDictionary<string, string> _seen = new(StringComparer.Ordinal);
-    private int _count;
+    private readonly Lock _adding = new();
+    private volatile bool _full;
 
     public int Capacity { get; } = capacity;
 
@@ -24,19 +25,28 @@ internal sealed class LabelCap(int capacity)
             return kept;
         }
 
-        // Reserve a place first, so racing threads can never keep more than the cap between them.
-        if (Interlocked.Increment(ref _count) > Capacity)
+        if (_full)
         {
-            Interlocked.Decrement(ref _count);
             return Other;
         }
 
-        if (!_seen.TryAdd(value, value))
+        // A new value is rare (at most Capacity of them are ever kept), so it takes a lock: racing threads then neither
+        // keep more than the cap between them nor turn a value away while a place is still free.
+        lock (_adding)
         {
-            // Another thread kept the same value meanwhile: give the place back.
-            Interlocked.Decrement(ref _count);
-        }
+            if (_seen.TryGetValue(value, out kept))
+            {
+                return kept;
+            }
 
-        return value;
+            if (_seen.Count >= Capacity)
+            {
+                _full = true;
+                return Other;
+            }
+
+            _seen[value] = value;
+            return value;
+        }
     }
 }
