@@ -135,7 +135,7 @@ internal sealed partial class MeteringMiddleware
         var family = surface.Family();
         var exchange = new MeteringFeature
         {
-            UsageId = Guid.CreateVersion7().ToString("N"),
+            UsageId = UsageIds.Next(),
             AccountId = key.AccountId,
             KeyId = key.KeyId,
             Surface = surface.Name(),
