@@ -25,4 +25,11 @@ if (args is ["--console-queries", var seeded])
     return;
 }
 
+// `--alloc-sites TRACE REQUESTS` sums a gc-verbose trace's allocation samples per request (tests/perf/allocs.sh).
+if (args is ["--alloc-sites", var trace, var served])
+{
+    AllocationSites.Print(trace, long.Parse(served, CultureInfo.InvariantCulture), Console.Out);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(LogBenchmarks).Assembly).Run(args);
