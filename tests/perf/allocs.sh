@@ -23,7 +23,7 @@ wrk -t1 -c"$C" -d$((SECONDS_TRACED + 6))s -s "$W/req.lua" "$URL" >"$W/wrk.out" &
 WRK=$!
 sleep 1
 before=$(served)
-"$TRACE_TOOL" collect -p "$AGENT" --profile gc-verbose --duration "00:00:00:$SECONDS_TRACED" -o "$W/allocs.nettrace" >"$W/trace.log" 2>&1 \
+"$TRACE_TOOL" collect -p "$AGENT" --profile gc-verbose --duration "$(printf '00:00:%02d:%02d' $((SECONDS_TRACED / 60)) $((SECONDS_TRACED % 60)))" -o "$W/allocs.nettrace" >"$W/trace.log" 2>&1 \
   || { cat "$W/trace.log" >&2; exit 1; }
 after=$(served)
 wait $WRK
