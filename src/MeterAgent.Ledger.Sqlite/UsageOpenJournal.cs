@@ -78,6 +78,12 @@ internal sealed partial class UsageOpenJournal : IDisposable
     /// <summary>Open frames written (relocated copies included).</summary>
     internal long FrameCount => Interlocked.Read(ref _appended);
 
+    /// <summary>
+    /// Tests only: called by the appender with the ids of the opens it is about to copy into a write (relocated ones
+    /// first), before it copies them, so a test can close them at that moment.
+    /// </summary>
+    internal Action<List<string>>? WhileCopying { get; set; }
+
     /// <summary>Records open now (acknowledged ones are gone).</summary>
     public int OpenCount => Volatile.Read(ref _openCount);
 
@@ -99,24 +105,24 @@ internal sealed partial class UsageOpenJournal : IDisposable
     /// </summary>
     public ValueTask AppendAsync(UsageRecord record, CancellationToken cancellationToken)
     {
-        byte[] payload;
+        OpenEntry entry;
         try
         {
             var encoder = t_encoder ??= new ArrayBufferWriter<byte>(512);
             UsageJournalCodec.Encode(record, encoder);
-            payload = encoder.WrittenSpan.ToArray();
             cancellationToken.ThrowIfCancellationRequested();
+            entry = OpenEntry.Rented(record.Id, encoder.WrittenSpan);
         }
         catch (Exception ex)
         {
             return ValueTask.FromException(ex);
         }
 
-        var entry = new OpenEntry(record.Id, payload);
         lock (_gate)
         {
             if (_stopping)
             {
+                entry.ReturnPayload();
                 return ValueTask.FromException(new ObjectDisposedException(nameof(UsageOpenJournal), "The store is stopped; nothing was written."));
             }
 
@@ -193,6 +199,12 @@ internal sealed partial class UsageOpenJournal : IDisposable
                         entry.Segment = null;
                         Release(segment, entry.FrameBytes, ref delete);
                     }
+
+                    // Not while the appender copies it (queued, being written, or relocated): it returns the buffer then.
+                    if (!entry.InWriter)
+                    {
+                        entry.ReturnPayload();
+                    }
                 }
             }
 
@@ -229,7 +241,8 @@ internal sealed partial class UsageOpenJournal : IDisposable
             {
                 if (entry.Segment is not null)
                 {
-                    return entry.Payload;
+                    // A copy: the entry's buffer goes back to the pool when the record closes.
+                    return entry.Payload.ToArray();
                 }
             }
         }
@@ -249,7 +262,7 @@ internal sealed partial class UsageOpenJournal : IDisposable
                 {
                     if (entry.Segment is not null)
                     {
-                        open.Add((id, entry.Payload));
+                        open.Add((id, entry.Payload.ToArray()));
                         break;
                     }
                 }
@@ -325,9 +338,9 @@ internal sealed partial class UsageOpenJournal : IDisposable
             {
                 var clean = JournalFrames.ReadSegment(path, frame =>
                 {
-                    var payload = frame.ToArray();
-                    var id = UsageJournalCodec.Decode(payload).Id;
-                    var entry = new OpenEntry(id, payload) { Segment = segment };
+                    var id = UsageJournalCodec.Decode(frame.Span).Id;
+                    var entry = OpenEntry.Copied(id, frame.Span);
+                    entry.Segment = segment;
                     segment.Live++;
                     segment.LiveBytes += entry.FrameBytes;
                     if (_open.TryGetValue(id, out var head))
@@ -409,11 +422,11 @@ internal sealed partial class UsageOpenJournal : IDisposable
         }
 
         _batch.Add(first);
-        var bytes = (long)JournalFrames.FrameHeaderBytes + first.Payload.Length;
+        var bytes = (long)first.FrameBytes;
         while (bytes < 4 * 1024 * 1024 && _queue.TryDequeue(out var next))
         {
             _batch.Add(next);
-            bytes += JournalFrames.FrameHeaderBytes + next.Payload.Length;
+            bytes += next.FrameBytes;
         }
 
         try
@@ -442,7 +455,7 @@ internal sealed partial class UsageOpenJournal : IDisposable
             var length = (int)Math.Min(batchBytes, int.MaxValue);
             foreach (var entry in _relocating)
             {
-                length += JournalFrames.FrameHeaderBytes + entry.Payload.Length;
+                length += entry.FrameBytes;
             }
 
             var header = _active!.Length == 0 ? JournalFrames.SegmentHeaderBytes : 0;
@@ -452,6 +465,7 @@ internal sealed partial class UsageOpenJournal : IDisposable
                 _buffer = new byte[Math.Max(length, _buffer.Length * 2)];
             }
 
+            WhileCopying?.Invoke(_relocating.Select(entry => entry.Id).Concat(_batch.Select(entry => entry.Id)).ToList());
             var span = _buffer.AsSpan(0, length);
             var position = 0;
             if (header > 0)
@@ -522,9 +536,23 @@ internal sealed partial class UsageOpenJournal : IDisposable
                 foreach (var entry in _batch)
                 {
                     Forget(entry);
+
+                    // Never written and no longer open: nobody reads it again.
+                    entry.Closed = true;
                 }
 
                 _openCount = _open.Count;
+            }
+
+            // The appender is done with these buffers: those whose records closed meanwhile go back to the pool now.
+            foreach (var entry in _relocating)
+            {
+                LeaveWriter(entry);
+            }
+
+            foreach (var entry in _batch)
+            {
+                LeaveWriter(entry);
             }
 
             if (delete is not null)
@@ -587,6 +615,7 @@ internal sealed partial class UsageOpenJournal : IDisposable
                 {
                     if (entry.Segment is { Relocate: true })
                     {
+                        entry.InWriter = true;
                         _relocating.Add(entry);
                     }
                 }
@@ -635,6 +664,16 @@ internal sealed partial class UsageOpenJournal : IDisposable
         {
             segment.Doomed = true;
             (delete ??= []).Add(segment);
+        }
+    }
+
+    // Under _gate: the appender has copied the entry's payload; a closed entry's buffer goes back to the pool.
+    private static void LeaveWriter(OpenEntry entry)
+    {
+        entry.InWriter = false;
+        if (entry.Closed)
+        {
+            entry.ReturnPayload();
         }
     }
 
@@ -715,16 +754,64 @@ internal sealed partial class UsageOpenJournal : IDisposable
     }
 
     /// <summary>One open: its frame's bytes, where the frame is, and its caller's wait.</summary>
-    private sealed class OpenEntry(string id, byte[] payload) : IValueTaskSource
+    /// <remarks>
+    /// An open's bytes are kept until its record closes (for reads of open records and for relocation), in a buffer
+    /// rented from <see cref="ArrayPool{T}.Shared"/> rather than an array of their own per request. The buffer goes back
+    /// once the record is closed and the appender is not copying it (<see cref="InWriter"/>), both decided under the
+    /// journal's lock; readers outside the appender get a copy made under that lock.
+    /// </remarks>
+    private sealed class OpenEntry : IValueTaskSource
     {
         // Continuations run on the thread pool: a caller must never run on, and stall, the writer of the moment.
         private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+        private byte[]? _payload;
+        private readonly bool _pooled;
 
-        public string Id { get; } = id;
+        private OpenEntry(string id, byte[] payload, int length, bool pooled)
+        {
+            Id = id;
+            _payload = payload;
+            PayloadLength = length;
+            _pooled = pooled;
+        }
 
-        public byte[] Payload { get; } = payload;
+        /// <summary>A new open, queued for the appender: its bytes in a pooled buffer.</summary>
+        public static OpenEntry Rented(string id, ReadOnlySpan<byte> payload)
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(payload.Length);
+            payload.CopyTo(buffer);
+            return new OpenEntry(id, buffer, payload.Length, pooled: true) { InWriter = true };
+        }
 
-        public int FrameBytes => JournalFrames.FrameHeaderBytes + Payload.Length;
+        /// <summary>An open read back from a segment at start: an array of its own.</summary>
+        public static OpenEntry Copied(string id, ReadOnlySpan<byte> payload) => new(id, payload.ToArray(), payload.Length, pooled: false);
+
+        public string Id { get; }
+
+        /// <summary>The packed record; valid until <see cref="ReturnPayload"/>.</summary>
+        public ReadOnlySpan<byte> Payload => _payload is { } payload
+            ? payload.AsSpan(0, PayloadLength)
+            : throw new InvalidOperationException($"The open of {Id} was read after its buffer was returned.");
+
+        public int PayloadLength { get; }
+
+        public int FrameBytes => JournalFrames.FrameHeaderBytes + PayloadLength;
+
+        /// <summary>Under the journal's lock: the appender holds it (queued, in a write, or being relocated) and reads its bytes outside the lock.</summary>
+        public bool InWriter { get; set; }
+
+        /// <summary>Under the journal's lock, once the record is closed and the appender is done with it.</summary>
+        public void ReturnPayload()
+        {
+            if (_payload is { } payload)
+            {
+                _payload = null;
+                if (_pooled)
+                {
+                    ArrayPool<byte>.Shared.Return(payload);
+                }
+            }
+        }
 
         /// <summary>The segment holding its live frame; null until written, and again once closed.</summary>
         public Segment? Segment { get; set; }

@@ -178,6 +178,128 @@ public sealed class UsageOpenJournalTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Opens_that_close_while_the_appender_copies_them_leave_every_other_record_intact_across_a_crash()
+    {
+        // An open's bytes live in a pooled buffer until its record closes. Here records close all the time while rolls
+        // relocate the live ones and readers read them: a buffer given back too early would put another record's bytes
+        // (or a mix) into a frame or a read. Each record names itself in its model, so a frame or read of the wrong bytes shows.
+        using var dir = new TempFolder();
+        var store = TestStore.Open(dir.DbPath, configure: o => o.JournalSegmentBytes = SmallSegment);
+        const int Callers = 16;
+        const int PerCaller = 1500;
+        var all = new System.Collections.Concurrent.ConcurrentQueue<UsageRecord>();
+        var longLived = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        var misread = 0;
+
+        async Task CloseAsync(UsageRecord record)
+        {
+            record.Status = UsageStatus.Completed;
+            record.EndedAt = DateTimeOffset.UtcNow;
+            await store.Usage.CloseAsync(record);
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, Callers).Select(c => Task.Run(async () =>
+        {
+            // Each record stays open while its caller opens 40 more, so many are still live in an older segment when a
+            // roll relocates them, and close while the appender copies them.
+            var lingering = new Queue<UsageRecord>();
+            for (var i = 0; i < PerCaller; i++)
+            {
+                var record = Minimal(startedAt: DateTimeOffset.UtcNow);
+                record.RequestedModel = "m-" + record.Id;
+                all.Enqueue(record);
+                await store.Usage.OpenAsync(record);
+                if ((c * PerCaller + i) % 300 == 0)
+                {
+                    longLived[record.Id] = true;
+                    continue;
+                }
+
+                lingering.Enqueue(record);
+                if (lingering.Count > 40)
+                {
+                    await CloseAsync(lingering.Dequeue());
+                }
+
+                var read = await store.Usage.GetAsync(lingering.Peek().Id);
+                if (read?.RequestedModel != "m-" + lingering.Peek().Id)
+                {
+                    Interlocked.Increment(ref misread);
+                }
+            }
+
+            while (lingering.Count > 0)
+            {
+                await CloseAsync(lingering.Dequeue());
+            }
+        })));
+
+        var frames = store.Writer.Journal.FrameCount;
+        output.WriteLine($"{all.Count} opens, {frames} frames written (relocated copies included), {longLived.Count} left open");
+        Assert.Equal(0, misread);
+        Assert.True(frames > all.Count, "no open was relocated: the test did not exercise the copies");
+        Assert.Equal(longLived.Count, store.Writer.Journal.OpenCount);
+
+        // Crash: the store is never disposed. Recovery reads every frame left and closes exactly the long-lived records,
+        // each with its own fields.
+        await using var restarted = TestStore.Open(dir.DbPath, configure: o => o.JournalSegmentBytes = SmallSegment);
+        Assert.Equal(longLived.Count, await restarted.Usage.RecoverOpenAsync());
+        foreach (var record in all)
+        {
+            var stored = await restarted.Usage.GetAsync(record.Id);
+            Assert.Equal(longLived.ContainsKey(record.Id) ? UsageStatus.Interrupted : UsageStatus.Completed, stored!.Status);
+            Assert.Equal("m-" + record.Id, stored.RequestedModel);
+        }
+    }
+
+    [Fact]
+    public async Task An_open_closed_while_the_appender_relocates_it_keeps_its_bytes_until_the_copy_is_done()
+    {
+        // The moment the pooled buffers are about: the appender copies live opens out of an old segment, outside the
+        // journal's lock, and their records close right then. The buffers must not go back before the copy.
+        using var dir = new TempFolder();
+        using var journal = new UsageOpenJournal(dir.DbPath, new SqliteStoreOptions { JournalSegmentBytes = SmallSegment },
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var first = Enumerable.Range(0, 700).Select(i => Minimal(startedAt: T0.AddMilliseconds(i))).ToList();
+        foreach (var record in first)
+        {
+            await journal.AppendAsync(record, CancellationToken.None);
+        }
+
+        // All but every fiftieth closed: the early segments are less than a quarter live, so the next roll relocates.
+        journal.Acknowledge([.. first.Where((_, i) => i % 50 != 0).Select(r => r.Id)]);
+        var stillOpen = first.Where((_, i) => i % 50 == 0).Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+        var closedWhileCopied = new List<string>();
+        journal.WhileCopying = ids =>
+        {
+            var relocated = ids.Where(stillOpen.Contains).ToList();
+            if (relocated.Count > 0)
+            {
+                closedWhileCopied.AddRange(relocated);
+                journal.Acknowledge(relocated);
+            }
+        };
+
+        var framesBefore = journal.FrameCount;
+        var second = Enumerable.Range(0, 700).Select(i => Minimal(startedAt: T0.AddSeconds(10).AddMilliseconds(i))).ToList();
+        foreach (var record in second)
+        {
+            await journal.AppendAsync(record, CancellationToken.None);
+        }
+
+        // The relocation happened, its records closed during the copy, and every write after it succeeded (the frames
+        // also count later relocations of the second records' first segment, which the first records left mostly dead).
+        output.WriteLine($"{closedWhileCopied.Count} of {stillOpen.Count} closed while copied; {journal.FrameCount - framesBefore} frames");
+        Assert.NotEmpty(closedWhileCopied);
+        Assert.True(journal.FrameCount - framesBefore >= second.Count + closedWhileCopied.Count);
+        Assert.Equal(second.Count + stillOpen.Count - closedWhileCopied.Count, journal.OpenCount);
+        foreach (var record in second)
+        {
+            Assert.Equal(record.Id, UsageJournalCodec.Decode(journal.TryGetOpen(record.Id)).Id);
+        }
+    }
+
+    [Fact]
     public async Task Under_synchronous_full_every_group_commit_is_fsynced_and_under_normal_none()
     {
         using var full = new TempFolder();
