@@ -150,7 +150,7 @@ internal sealed class LogFixture
 
     public byte[] Root(long size)
     {
-        var tree = Tree(_entries.Select(UsageEntryEncoding.Encode));
+        var tree = Tree(_entries.Select(entry => UsageEntryEncoding.Encode(entry)));
         var root = new byte[32];
         tree.Log.RootHash(size, root);
         return root;
@@ -165,7 +165,7 @@ internal sealed class LogFixture
     /// <summary>Writes the log's API under <paramref name="directory"/>, as the agent would serve it.</summary>
     public void WriteTo(string directory)
     {
-        var encoded = _entries.Select(UsageEntryEncoding.Encode).ToList();
+        var encoded = _entries.Select(entry => UsageEntryEncoding.Encode(entry)).ToList();
         Write(directory, "log/checkpoint", CheckpointNote());
         WriteTiles(directory, encoded);
         WriteStatements(directory, Tree(encoded).Log);

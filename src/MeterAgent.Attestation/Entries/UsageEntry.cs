@@ -4,8 +4,17 @@ namespace MeterAgent.Attestation.Entries;
 /// What the log says of one closed usage record: who, what, when, how it ended and what it counted and cost. Never
 /// prompt or output text, never a key. Encoded with <see cref="UsageEntryEncoding"/> as one leaf of the log.
 /// </summary>
-public sealed record UsageEntry
+/// <remarks>
+/// A value, not an object: the store builds one from every record it closes only to encode it, so it lives on the
+/// writer's stack (pass it by <c>in</c>). Equality is by value, as before.
+/// </remarks>
+public readonly record struct UsageEntry
 {
+    /// <summary>An entry; every required field must be set (a struct with an initialised field declares its constructor).</summary>
+    public UsageEntry()
+    {
+    }
+
     public required string UsageId { get; init; }
 
     public required string AccountId { get; init; }

@@ -24,9 +24,8 @@ public static class UsageEntryEncoding
 
     private const int RetainedBytes = 4096;
 
-    public static byte[] Encode(UsageEntry entry)
+    public static byte[] Encode(in UsageEntry entry)
     {
-        ArgumentNullException.ThrowIfNull(entry);
         var buffer = Rent();
         Encode(entry, buffer);
         var bytes = buffer.WrittenSpan.ToArray();
@@ -38,9 +37,8 @@ public static class UsageEntryEncoding
     /// Hands the entry's bytes to <paramref name="use"/> from this thread's buffer, with no array of their own: for a
     /// caller that needs them only for the call (the store binds them to its insert, which copies them).
     /// </summary>
-    public static void Encode<TArg>(UsageEntry entry, TArg arg, ReadOnlySpanAction<byte, TArg> use)
+    public static void Encode<TArg>(in UsageEntry entry, TArg arg, ReadOnlySpanAction<byte, TArg> use)
     {
-        ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(use);
         var buffer = Rent();
         Encode(entry, buffer);
@@ -66,9 +64,8 @@ public static class UsageEntryEncoding
     }
 
     /// <summary>Appends the entry's bytes to <paramref name="output"/>. On an exception part of an entry may have been written.</summary>
-    public static void Encode(UsageEntry entry, ArrayBufferWriter<byte> output)
+    public static void Encode(in UsageEntry entry, ArrayBufferWriter<byte> output)
     {
-        ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(output);
         var writer = new Writer(output);
         writer.Byte(Version);
