@@ -55,11 +55,14 @@ public sealed partial class SqliteUsageStore : IUsageStore
     }
 
     /// <inheritdoc cref="OpenAsync"/>
-    // Not async: the writer's task is the caller's, with no state machine of its own on every request's close.
+    // Not async: the write itself is what the caller awaits, with no state machine or task of its own on every
+    // request's close.
     public ValueTask CloseAsync(UsageRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return new ValueTask(_writer.SubmitAsync(UsageWrite.Close(record), cancellationToken));
+        return cancellationToken.CanBeCanceled
+            ? new ValueTask(_writer.SubmitAsync(UsageWrite.Close(record), cancellationToken))
+            : _writer.SubmitOnceAsync(UsageWrite.Close(record));
     }
 
     /// <summary>

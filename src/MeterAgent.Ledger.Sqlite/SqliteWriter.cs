@@ -134,7 +134,6 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
     /// Queues the operation and waits for the commit that holds it. Cancelling stops the wait, not the write: once
     /// queued, the operation may still be committed.
     /// </summary>
-    // Not async: the operation's own task is the caller's, with no state machine of its own on every write.
     internal Task<T> SubmitAsync<T>(SqliteWriteOperation<T> operation, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
@@ -142,11 +141,24 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             return Task.FromCanceled<T>(cancellationToken);
         }
 
+        return Enqueue(operation) is { } refused ? Task.FromException<T>(refused) : operation.AsTask().WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="SubmitAsync{T}"/> for a caller on every request's path that awaits the commit once and without a
+    /// token (a usage close): the operation itself is what it awaits, with no task allocated.
+    /// </summary>
+    internal ValueTask SubmitOnceAsync<T>(SqliteWriteOperation<T> operation) =>
+        Enqueue(operation) is { } refused ? ValueTask.FromException(refused) : operation.AsValueTaskWithoutResult();
+
+    // Queues the operation; the error its caller gets when the writer is stopped, else null.
+    private ObjectDisposedException? Enqueue(SqliteWriteOperation operation)
+    {
         Interlocked.Increment(ref _queued);
         if (!_queue.Writer.TryWrite(operation))
         {
             Interlocked.Decrement(ref _queued);
-            return Task.FromException<T>(new ObjectDisposedException(nameof(SqliteWriter), "The store is stopped; nothing was written."));
+            return new ObjectDisposedException(nameof(SqliteWriter), "The store is stopped; nothing was written.");
         }
 
         if (!operation.CanWait || Volatile.Read(ref _queued) >= _maxBatchSize)
@@ -154,7 +166,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             Volatile.Read(ref _hurry)?.TrySetResult();
         }
 
-        return operation.Task.WaitAsync(cancellationToken);
+        return null;
     }
 
     /// <summary>Stops taking writes, commits everything queued, checkpoints the WAL into the database file.</summary>

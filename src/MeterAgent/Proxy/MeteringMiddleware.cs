@@ -445,32 +445,50 @@ internal sealed partial class MeteringMiddleware
     /// Counts what was delivered, notes what metering noticed, and settles the request. It runs on the request's thread
     /// once the response has ended, up to the durable close's wait, with no hand-off to another thread: tens of
     /// microseconds, which the connection's next request waits for. Text longer than <see cref="InlineCountChars"/> to
-    /// count goes to the thread pool first, so a long answer's count does not hold that next request. It reports its end
-    /// to the tracker the host's stop waits on (begun by its caller).
+    /// count goes to the thread pool first, so a long answer's count does not hold that next request. Its end is
+    /// reported to the tracker the host's stop waits on (begun by its caller): by the settlement, or here if it fails
+    /// before it. Not async on the common path: the settlement's own state machine is the only one.
     /// </summary>
-    private async Task<SettledRequest> FinishAsync(
+    private Task<SettledRequest> FinishAsync(
         MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
         UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt, SettlementTracker.Settling settling)
     {
         if (TextLength(metered.OutputSegments) + (exchange.InputCountedAhead ? 0 : TextLength(inputSegments)) > InlineCountChars)
         {
-            await Task.Yield();
+            return FinishLaterAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt, settling);
         }
 
-        Exception? failure = null;
+        RequestOutcome outcome;
         try
         {
-            return await FinishCoreAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt);
+            outcome = Count(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt);
         }
         catch (Exception ex)
         {
-            failure = ex;
+            _settlements.End(exchange.UsageId, settling, ex);
+            return Task.FromException<SettledRequest>(ex);
+        }
+
+        return EndAsync(exchange, outcome, settling);
+    }
+
+    private async Task<SettledRequest> FinishLaterAsync(
+        MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
+        UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt, SettlementTracker.Settling settling)
+    {
+        await Task.Yield();
+        RequestOutcome outcome;
+        try
+        {
+            outcome = Count(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt);
+        }
+        catch (Exception ex)
+        {
+            _settlements.End(exchange.UsageId, settling, ex);
             throw;
         }
-        finally
-        {
-            _settlements.End(exchange.UsageId, settling, failure);
-        }
+
+        return await EndAsync(exchange, outcome, settling);
     }
 
     /// <summary>Characters of text in the segments: what the settlement has to count of them.</summary>
@@ -485,7 +503,8 @@ internal sealed partial class MeteringMiddleware
         return length;
     }
 
-    private Task<SettledRequest> FinishCoreAsync(
+    /// <summary>The request's outcome with what it delivered counted, and the flags metering noticed.</summary>
+    private RequestOutcome Count(
         MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
         UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt)
     {
@@ -530,8 +549,8 @@ internal sealed partial class MeteringMiddleware
             }
         }
 
-        return EndAsync(exchange, exchange.ConcludeForwarded(status, httpStatus, reason, _clock.GetUtcNow(),
-            counts, metered.ServedModel, firstTokenAt, flags is null ? string.Empty : UsageFlags.Join(flags)));
+        return exchange.ConcludeForwarded(status, httpStatus, reason, _clock.GetUtcNow(),
+            counts, metered.ServedModel, firstTokenAt, flags is null ? string.Empty : UsageFlags.Join(flags));
     }
 
     private async Task RejectAsync(HttpContext context, MeteringFeature exchange, ApiFamily family, int status, ApiErrorKind kind, string message, string? param = null)
@@ -556,8 +575,11 @@ internal sealed partial class MeteringMiddleware
     private Task<SettledRequest> EndUnservedAsync(MeteringFeature exchange, UsageStatus status, int? httpStatus, string error) =>
         EndAsync(exchange, exchange.Conclude(status, httpStatus, error, _clock.GetUtcNow()));
 
-    /// <summary>The one place a request's outcome leaves the proxy: to settlement (durable, then every observer).</summary>
-    private Task<SettledRequest> EndAsync(MeteringFeature exchange, RequestOutcome outcome)
+    /// <summary>
+    /// The one place a request's outcome leaves the proxy: to settlement (durable, then every observer), which ends
+    /// <paramref name="settling"/> when given.
+    /// </summary>
+    private Task<SettledRequest> EndAsync(MeteringFeature exchange, RequestOutcome outcome, SettlementTracker.Settling? settling = null)
     {
         exchange.Ended = true;
         if (exchange.Drain is { CutReason: { } cut } && outcome.Status is UsageStatus.ClientAborted or UsageStatus.UpstreamFailed)
@@ -566,9 +588,9 @@ internal sealed partial class MeteringMiddleware
             outcome = outcome with { Status = UsageStatus.Interrupted, Error = cut };
         }
 
-        var settling = _settlement.SettleAsync(outcome, exchange.TakeOpenRecord());
-        exchange.Settlement ??= settling;
-        return settling;
+        var settled = _settlement.SettleAsync(outcome, exchange.TakeOpenRecord(), settling);
+        exchange.Settlement ??= settled;
+        return settled;
     }
 
     private static string RateLimitMessage(RateLimitDecision limits, long estimate)

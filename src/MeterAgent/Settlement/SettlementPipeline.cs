@@ -21,42 +21,65 @@ namespace MeterAgent.Settlement;
 /// entry is written by the outbox's close itself).
 /// </remarks>
 internal sealed partial class SettlementPipeline(
-    IUsageStore usage, CreditRedemption credits, IEnumerable<ISettlementObserver> observers, ILogger<SettlementPipeline> logger)
+    IUsageStore usage, CreditRedemption credits, IEnumerable<ISettlementObserver> observers, Proxy.SettlementTracker tracker,
+    ILogger<SettlementPipeline> logger)
 {
     private readonly ISettlementObserver[] _observers = [.. observers];
 
     /// <param name="outcome">How the request ended.</param>
     /// <param name="openRecord">Its write-ahead record, if one was opened: filled with the close rather than a new one.</param>
-    public async Task<SettledRequest> SettleAsync(RequestOutcome outcome, UsageRecord? openRecord = null)
+    /// <param name="settling">
+    /// The settlement's place in the tracker the host's stop waits on (<see cref="Proxy.SettlementTracker.Begin"/>), ended
+    /// here when the settlement ends, failed or not, so its caller needs no state machine of its own to end it; null
+    /// when the caller tracks nothing.
+    /// </param>
+    public async Task<SettledRequest> SettleAsync(
+        RequestOutcome outcome, UsageRecord? openRecord = null, Proxy.SettlementTracker.Settling? settling = null)
     {
-        var record = outcome.ToRecord(openRecord);
-        RedemptionSummary? redemption = null;
-        if (outcome.Reservation is { } reservation)
+        Exception? failure = null;
+        try
         {
-            try
+            var record = outcome.ToRecord(openRecord);
+            RedemptionSummary? redemption = null;
+            if (outcome.Reservation is { } reservation)
             {
-                await credits.SettleAndCloseAsync(record, reservation, outcome.Forwarded, outcome.Chargeable);
+                try
+                {
+                    await credits.SettleAndCloseAsync(record, reservation, outcome.Forwarded, outcome.Chargeable);
+                }
+                catch (SettlementDeferredException deferred)
+                {
+                    // The shared ledger is unreachable: the intent is durable in the outbox, which posts and closes the record
+                    // when it is back. The observers see the outcome then, once, as the outbox closed it; the request does
+                    // not wait for it.
+                    LogDeferred(outcome.UsageId);
+                    _ = NotifyWhenClosedAsync(outcome, deferred.Closed);
+                    return new SettledRequest(outcome, null, record);
+                }
+
+                redemption = RedemptionSummary.FromRecord(record);
             }
-            catch (SettlementDeferredException deferred)
+            else
             {
-                // The shared ledger is unreachable: the intent is durable in the outbox, which posts and closes the record
-                // when it is back. The observers see the outcome then, once, as the outbox closed it; the request does
-                // not wait for it.
-                LogDeferred(outcome.UsageId);
-                _ = NotifyWhenClosedAsync(outcome, deferred.Closed);
-                return new SettledRequest(outcome, null, record);
+                await usage.CloseAsync(record, CancellationToken.None);
             }
 
-            redemption = RedemptionSummary.FromRecord(record);
+            var settled = new SettledRequest(outcome, redemption, record);
+            await NotifyAsync(settled);
+            return settled;
         }
-        else
+        catch (Exception ex)
         {
-            await usage.CloseAsync(record, CancellationToken.None);
+            failure = ex;
+            throw;
         }
-
-        var settled = new SettledRequest(outcome, redemption, record);
-        await NotifyAsync(settled);
-        return settled;
+        finally
+        {
+            if (settling is not null)
+            {
+                tracker.End(outcome.UsageId, settling, failure);
+            }
+        }
     }
 
     private async Task NotifyWhenClosedAsync(RequestOutcome outcome, Task<UsageRecord> closed)
