@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using MeterAgent.Metering.Canonical;
 using MeterAgent.Metering.Surfaces;
@@ -65,7 +66,7 @@ public static class RequestParser
             return RequestParseResult.Invalid($"The 'model' parameter must be a string, not {Describe(modelElement.ValueKind)}.", "model");
         }
 
-        var model = modelElement.GetString();
+        var model = ModelName(modelElement);
         if (string.IsNullOrWhiteSpace(model))
         {
             return RequestParseResult.Invalid("The 'model' parameter must not be empty.", "model");
@@ -93,6 +94,17 @@ public static class RequestParser
             InputSegments = segments.Segments,
             HasNonTextInput = segments.HasNonText,
         });
+    }
+
+    /// <summary>
+    /// The model's name: written without escapes (as names are), its bytes are the name, found in
+    /// <see cref="ModelNames"/> with no string of its own; else unescaped.
+    /// </summary>
+    private static string ModelName(JsonElement model)
+    {
+        var quoted = JsonMarshal.GetRawUtf8Value(model);
+        var name = quoted[1..^1];
+        return name.Contains((byte)'\\') ? model.GetString()! : ModelNames.Get(name);
     }
 
     private static long? MaxOutputTokens(ApiSurface surface, JsonElement root) => surface switch

@@ -66,7 +66,7 @@ internal abstract class ResponseReader(TextBudget budget) : IDisposable
     {
         if (ServedModel is null && model.IsNonEmptyString)
         {
-            ServedModel = model.String(data);
+            ServedModel = model.Escaped ? model.String(data) : Requests.ModelNames.Get(model.StringBytes(data));
         }
     }
 
