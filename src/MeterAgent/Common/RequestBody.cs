@@ -2,20 +2,28 @@ using System.Buffers;
 
 namespace MeterAgent.Common;
 
-/// <summary>A request body read once into a pooled buffer: parsed in place, then replayed to the upstream.</summary>
-internal sealed class RequestBody : IDisposable
+/// <summary>
+/// A request body read once into a pooled buffer: parsed in place, then replayed to the upstream as the request's body
+/// (itself a read-only stream over those bytes, so the replay costs no stream of its own). Disposing it gives the buffer
+/// back; a read after that fails rather than reading bytes the pool has handed to someone else.
+/// </summary>
+internal sealed class RequestBody : Stream
 {
     private byte[]? _buffer;
+    private byte[]? _replacement;
+    private int _position;
 
     private RequestBody(byte[] buffer, int length)
     {
         _buffer = buffer;
-        Length = length;
+        BodyLength = length;
     }
 
-    public int Length { get; }
+    /// <summary>The body's length as read.</summary>
+    public int BodyLength { get; }
 
-    public ReadOnlySpan<byte> Span => _buffer.AsSpan(0, Length);
+    /// <summary>The body as read.</summary>
+    public ReadOnlySpan<byte> Span => _buffer is null ? throw new ObjectDisposedException(nameof(RequestBody)) : _buffer.AsSpan(0, BodyLength);
 
     /// <summary>Reads the whole body; null when it exceeds <paramref name="limit"/> bytes.</summary>
     public static async ValueTask<RequestBody?> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
@@ -85,20 +93,76 @@ internal sealed class RequestBody : IDisposable
     /// <summary>Replaces the request's body with these bytes (or <paramref name="replacement"/>) for the upstream.</summary>
     public void ReplayInto(HttpRequest request, byte[]? replacement)
     {
-        var stream = replacement is null
-            ? new MemoryStream(_buffer!, 0, Length, writable: false)
-            : new MemoryStream(replacement, writable: false);
-        request.Body = stream;
-        request.ContentLength = stream.Length;
+        _replacement = replacement;
+        _position = 0;
+        request.Body = this;
+        request.ContentLength = Length;
         request.Headers.TransferEncoding = default;
     }
 
-    public void Dispose()
+    // What a read returns: the replacement once one is set, else the body as read.
+    private ReadOnlySpan<byte> Replayed =>
+        _buffer is null ? throw new ObjectDisposedException(nameof(RequestBody)) : _replacement ?? Span;
+
+    public override bool CanRead => _buffer is not null;
+
+    public override bool CanSeek => _buffer is not null;
+
+    public override bool CanWrite => false;
+
+    /// <summary>The bytes a read returns from the start: the replacement's once one is set.</summary>
+    public override long Length => _replacement?.Length ?? BodyLength;
+
+    public override long Position
     {
-        if (_buffer is not null)
+        get => _position;
+        set => _position = (int)Math.Clamp(value, 0, Length);
+    }
+
+    public override int Read(Span<byte> buffer)
+    {
+        var rest = Replayed[_position..];
+        var count = Math.Min(rest.Length, buffer.Length);
+        rest[..count].CopyTo(buffer);
+        _position += count;
+        return count;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        cancellationToken.IsCancellationRequested ? ValueTask.FromCanceled<int>(cancellationToken) : new(Read(buffer.Span));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override long Seek(long offset, SeekOrigin origin)
+    {
+        Position = origin switch
+        {
+            SeekOrigin.Begin => offset,
+            SeekOrigin.Current => _position + offset,
+            _ => Length + offset,
+        };
+        return _position;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && _buffer is not null)
         {
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = null;
         }
+
+        base.Dispose(disposing);
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 
 namespace MeterAgent.Shutdown;
@@ -13,7 +12,9 @@ namespace MeterAgent.Shutdown;
 internal sealed partial class ProxyDrain(
     IHostApplicationLifetime lifetime, IOptions<ShutdownOptions> options, TimeProvider clock, ILogger<ProxyDrain> logger) : IHostedService, IDisposable
 {
-    private readonly ConcurrentDictionary<DrainTicket, byte> _inFlight = new();
+    // Under its own lock: a set keeps its entries in arrays, so admitting a request allocates nothing (a concurrent
+    // dictionary allocates a node per entry), and the lock is held for a hash insert or removal.
+    private readonly HashSet<DrainTicket> _inFlight = new(ReferenceEqualityComparer.Instance);
     private CancellationTokenRegistration _stopping;
     private ITimer? _deadline;
     private volatile bool _draining;
@@ -22,25 +23,42 @@ internal sealed partial class ProxyDrain(
     public bool Draining => _draining;
 
     /// <summary>Proxied requests admitted and not yet finished.</summary>
-    public int InFlight => _inFlight.Count;
+    public int InFlight
+    {
+        get
+        {
+            lock (_inFlight)
+            {
+                return _inFlight.Count;
+            }
+        }
+    }
 
     /// <summary>Admits a request; null once the stop has begun (the caller answers 503).</summary>
     public DrainTicket? Enter(HttpContext context)
     {
         var ticket = new DrainTicket(context);
-        _inFlight.TryAdd(ticket, 0);
-
-        // Checked after the add: a request admitted here is either seen by the cut-off or refused, never neither.
-        if (_draining)
+        lock (_inFlight)
         {
-            _inFlight.TryRemove(ticket, out _);
-            return null;
+            // Checked under the lock the cut-off takes: a request admitted here is either seen by it or refused, never neither.
+            if (_draining)
+            {
+                return null;
+            }
+
+            _inFlight.Add(ticket);
         }
 
         return ticket;
     }
 
-    public void Leave(DrainTicket ticket) => _inFlight.TryRemove(ticket, out _);
+    public void Leave(DrainTicket ticket)
+    {
+        lock (_inFlight)
+        {
+            _inFlight.Remove(ticket);
+        }
+    }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -58,7 +76,11 @@ internal sealed partial class ProxyDrain(
 
     private void BeginDrain()
     {
-        _draining = true;
+        lock (_inFlight)
+        {
+            _draining = true;
+        }
+
         var drain = options.Value.DrainTimeout;
         LogDraining(InFlight, drain);
         _deadline = clock.CreateTimer(static state => ((ProxyDrain)state!).CutOff(), this, drain, Timeout.InfiniteTimeSpan);
@@ -66,17 +88,22 @@ internal sealed partial class ProxyDrain(
 
     private void CutOff()
     {
-        var cut = 0;
-        var reason = options.Value.CutReason;
-        foreach (var ticket in _inFlight.Keys)
+        DrainTicket[] running;
+        lock (_inFlight)
         {
-            ticket.CutOff(reason);
-            cut++;
+            running = [.. _inFlight];
         }
 
-        if (cut > 0)
+        // Outside the lock: an abort may end a request, which leaves the set.
+        var reason = options.Value.CutReason;
+        foreach (var ticket in running)
         {
-            LogCut(cut, options.Value.DrainTimeout);
+            ticket.CutOff(reason);
+        }
+
+        if (running.Length > 0)
+        {
+            LogCut(running.Length, options.Value.DrainTimeout);
         }
     }
 
