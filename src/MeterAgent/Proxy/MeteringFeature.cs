@@ -40,8 +40,11 @@ internal sealed class MeteringFeature
     /// <summary>The body carried input other than text (images, audio, files).</summary>
     public bool NonTextInput { get; private set; }
 
-    /// <summary>The counts known before forwarding: the reference input when it was counted ahead (else 0), nothing else.</summary>
-    public MeteredCounts Counts { get; private set; }
+    /// <summary>The reference input count when it was counted ahead (else 0): the only count known before forwarding.</summary>
+    public long ReferenceInput { get; private set; }
+
+    /// <summary>The counts known before forwarding (<see cref="ReferenceInput"/>, nothing else), as counts.</summary>
+    public MeteredCounts Counts => new() { ReferenceInput = ReferenceInput };
 
     /// <summary>
     /// What is known of the request so far, as an outcome still <see cref="UsageStatus.Open"/>, for readers that want
@@ -59,7 +62,7 @@ internal sealed class MeteringFeature
         RequestedModel = requestedModel;
         Stream = stream;
         NonTextInput = nonTextInput;
-        Counts = new MeteredCounts { ReferenceInput = referenceInput };
+        ReferenceInput = referenceInput;
     }
 
     /// <summary>
@@ -79,7 +82,7 @@ internal sealed class MeteringFeature
         Stream = Stream,
         StartedAt = StartedAt,
         Status = UsageStatus.Open,
-        ReferenceInputTokens = Counts.ReferenceInput,
+        ReferenceInputTokens = ReferenceInput,
         NonTextInput = NonTextInput,
         ReferenceTokenizer = ReferenceTokenizer,
     };

@@ -202,7 +202,7 @@ internal sealed partial class MeteringMiddleware
 
             // Rate limits charge one request and the same estimate the reservation takes (input + max output; embeddings
             // write no output) before anything is written or forwarded; the charge is corrected to the actual at settle.
-            var estimate = exchange.Counts.ReferenceInput
+            var estimate = exchange.ReferenceInput
                 + (surface == ApiSurface.OpenAIEmbeddings ? 0 : _credits.MaxOutputEstimate(parsedRequest.MaxOutputTokens));
             RateLimitDecision limits;
             try
@@ -256,7 +256,7 @@ internal sealed partial class MeteringMiddleware
                 try
                 {
                     outcome = await _credits.ReserveAsync(
-                        exchange.UsageId, exchange.AccountId, exchange.RequestedModel, exchange.Counts.ReferenceInput, parsedRequest.MaxOutputTokens);
+                        exchange.UsageId, exchange.AccountId, exchange.RequestedModel, exchange.ReferenceInput, parsedRequest.MaxOutputTokens);
                 }
                 catch (Exception ex) when (_availability.IsOutage(ex))
                 {
@@ -508,7 +508,7 @@ internal sealed partial class MeteringMiddleware
         MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
         UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt)
     {
-        var referenceInput = exchange.InputCountedAhead ? exchange.Counts.ReferenceInput : _tokenizer.CountTokens(inputSegments);
+        var referenceInput = exchange.InputCountedAhead ? exchange.ReferenceInput : _tokenizer.CountTokens(inputSegments);
         var referenceOutput = _tokenizer.CountTokens(metered.OutputSegments);
         List<string>? flags = null;
         if (metered.Truncated)
