@@ -8,8 +8,11 @@ internal sealed class OpenAIChoicesReader(TextBudget budget, bool completions) :
 {
     private readonly IndexedParts<Choice> _choices = new();
 
-    // The current event's choices, noted while it is walked and applied once it proved whole; kept to avoid a list per event.
-    private readonly List<PendingChoice> _pending = new(1);
+    // The current event's choices, noted while it is walked and applied once it proved whole. Nearly every event has
+    // one: it is kept inline, and a second and later ones in a list made the first time an event has them.
+    private PendingChoice _firstPending;
+    private List<PendingChoice>? _morePending;
+    private int _pendingCount;
 
     public override bool OnSentinel(ReadOnlySpan<byte> data)
     {
@@ -105,7 +108,7 @@ internal sealed class OpenAIChoicesReader(TextBudget budget, bool completions) :
     private bool ReadRoot(ReadOnlySpan<byte> data, bool append, out Root root)
     {
         root = default;
-        _pending.Clear();
+        ClearPending();
         var cursor = JsonCursor.Root(data, out var isObject);
         if (!isObject)
         {
@@ -131,7 +134,7 @@ internal sealed class OpenAIChoicesReader(TextBudget budget, bool completions) :
     /// <summary>On the choices member: notes each choice's index, text and message members (a later duplicate wins throughout).</summary>
     private void ReadChoices(ref JsonCursor cursor, bool append, ref Root root)
     {
-        _pending.Clear();
+        ClearPending();
         root.ChoiceCount = 0;
         root.ChoicesIsArray = cursor.ReadValue() == JsonTokenType.StartArray;
         if (!root.ChoicesIsArray)
@@ -176,15 +179,16 @@ internal sealed class OpenAIChoicesReader(TextBudget budget, bool completions) :
                 _ = cursor.Take("index"u8, ref choice.Index) || (completions && cursor.Take("text"u8, ref choice.Text)) || cursor.Skip();
             }
 
-            _pending.Add(choice);
+            AddPending(choice);
         }
     }
 
     /// <summary>Stream deltas (appended) or whole messages (set), once the document is known to be whole.</summary>
     private void ApplyChoices(ReadOnlySpan<byte> data, bool append)
     {
-        foreach (var choice in _pending)
+        for (var i = 0; i < _pendingCount; i++)
         {
+            var choice = i == 0 ? _firstPending : _morePending![i - 1];
             var state = _choices.GetOrAdd(choice.Index.Index(data), Budget, static budget => new Choice(budget));
             if (completions)
             {
@@ -228,7 +232,25 @@ internal sealed class OpenAIChoicesReader(TextBudget budget, bool completions) :
             }
         }
 
-        _pending.Clear();
+        ClearPending();
+    }
+
+    private void ClearPending()
+    {
+        _pendingCount = 0;
+        _morePending?.Clear();
+    }
+
+    private void AddPending(in PendingChoice choice)
+    {
+        if (_pendingCount++ == 0)
+        {
+            _firstPending = choice;
+        }
+        else
+        {
+            (_morePending ??= new(2)).Add(choice);
+        }
     }
 
     private void ReadToolCalls(ReadOnlySpan<byte> data, JsonRef toolCalls, Choice state, bool append)
