@@ -2,21 +2,45 @@ using System.Text.Json;
 
 namespace MeterAgent.Metering.Canonical;
 
-/// <summary>Collects canonical text segments (docs/canonical-text.md) and whether some input could not be re-tokenized.</summary>
-internal sealed class SegmentList
+/// <summary>
+/// Collects canonical text segments (docs/canonical-text.md) and whether some input could not be re-tokenized. It is
+/// itself the list it hands out (<see cref="Segments"/>): a request's input and a response's output are a few segments
+/// each, so one array sized for them, with no list object around it.
+/// </summary>
+internal sealed class SegmentList : IReadOnlyList<string>
 {
-    private readonly List<string> _segments = new(8);
+    private string[] _items = [];
+    private int _count;
 
     public bool HasNonText { get; private set; }
 
-    public IReadOnlyList<string> Segments => _segments;
+    public IReadOnlyList<string> Segments => this;
+
+    public int Count => _count;
+
+    public string this[int index] => (uint)index < (uint)_count ? _items[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+    public IEnumerator<string> GetEnumerator()
+    {
+        for (var i = 0; i < _count; i++)
+        {
+            yield return _items[i];
+        }
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
     /// <summary>Empty strings count 0 tokens, so they are left out.</summary>
     public void Add(string? text)
     {
         if (!string.IsNullOrEmpty(text))
         {
-            _segments.Add(text);
+            if (_count == _items.Length)
+            {
+                Array.Resize(ref _items, Math.Max(4, _count * 2));
+            }
+
+            _items[_count++] = text;
         }
     }
 
