@@ -453,11 +453,24 @@ internal sealed partial class MeteringMiddleware
         MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
         UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt, SettlementTracker.Settling settling)
     {
-        if (TextLength(metered.OutputSegments) + (exchange.InputCountedAhead ? 0 : TextLength(inputSegments)) > InlineCountChars)
-        {
-            return FinishLaterAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt, settling);
-        }
+        return TextLength(metered.OutputSegments) + (exchange.InputCountedAhead ? 0 : TextLength(inputSegments)) > InlineCountChars
+            ? FinishLaterAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt, settling)
+            : FinishNow(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt, settling);
+    }
 
+    private async Task<SettledRequest> FinishLaterAsync(
+        MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
+        UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt, SettlementTracker.Settling settling)
+    {
+        await Task.Yield();
+        return await FinishNow(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt, settling);
+    }
+
+    /// <summary>Counts, then settles; a failure to count ends the tracker's entry here, since no settlement will.</summary>
+    private Task<SettledRequest> FinishNow(
+        MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
+        UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt, SettlementTracker.Settling settling)
+    {
         RequestOutcome outcome;
         try
         {
@@ -470,25 +483,6 @@ internal sealed partial class MeteringMiddleware
         }
 
         return EndAsync(exchange, outcome, settling);
-    }
-
-    private async Task<SettledRequest> FinishLaterAsync(
-        MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
-        UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt, SettlementTracker.Settling settling)
-    {
-        await Task.Yield();
-        RequestOutcome outcome;
-        try
-        {
-            outcome = Count(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt);
-        }
-        catch (Exception ex)
-        {
-            _settlements.End(exchange.UsageId, settling, ex);
-            throw;
-        }
-
-        return await EndAsync(exchange, outcome, settling);
     }
 
     /// <summary>Characters of text in the segments: what the settlement has to count of them.</summary>
