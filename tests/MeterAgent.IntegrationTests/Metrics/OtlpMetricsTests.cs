@@ -40,9 +40,52 @@ public sealed class OtlpMetricsTests
             text => text.Contains("meteragent.requests", StringComparison.Ordinal)
                 && text.Contains("gen_ai.server.request.duration", StringComparison.Ordinal)
                 && text.Contains("gen_ai.client.token.usage", StringComparison.Ordinal)
-                && text.Contains("meteragent.store.commit.duration", StringComparison.Ordinal),
-            "the agent's instruments exported over OTLP");
+                && text.Contains("meteragent.store.commit.duration", StringComparison.Ordinal)
+                && text.Contains("dotnet.process.cpu.count", StringComparison.Ordinal),
+            "the agent's and the runtime's instruments exported over OTLP");
         Assert.All(receiver.Paths, path => Assert.Contains(path, (string[])["/v1/metrics", "/v1/traces"]));
+    }
+
+    [Fact]
+    public async Task Another_agent_in_the_process_stopping_does_not_take_this_agents_instruments_with_it()
+    {
+        // Tests, or a host embedding the agent, run several agents in one process: each has a meter of the same name.
+        // The exporter must follow only its own agent's: if it also took the other's and shared one stream between them,
+        // the other's stop would retire that stream, and this agent's requests would be counted where nothing exports.
+        await using var receiver = await OtlpReceiver.StartAsync();
+        await using var agent = await TestAgent.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Url,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "300",
+        });
+        await using (var other = await TestAgent.StartAsync())
+        {
+            using var response = await other.Http.SendAsync(other.OpenAIRequest("v1/chat/completions",
+                """{"model":"emu-chat","max_tokens":4,"messages":[{"role":"user","content":"hi"}]}"""));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await other.RecordForAsync(response);
+        }
+
+        // An exporter retires a stopped instrument's stream at its next collection: let two pass.
+        var exports = receiver.Count("/v1/metrics");
+        await Eventually.ThatAsync(() => Task.FromResult(receiver.Count("/v1/metrics")), count => count >= exports + 2,
+            "two metric exports after the other agent stopped");
+
+        using (var response = await agent.Http.SendAsync(agent.OpenAIRequest("v1/chat/completions",
+            """{"model":"emu-chat","max_tokens":4,"messages":[{"role":"user","content":"hi"}]}""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await agent.RecordForAsync(response);
+        }
+
+        // Only what is exported from now on: before, the other agent's own request may have been in it.
+        var since = receiver.Count("/v1/metrics");
+        await Eventually.ThatAsync(
+            () => receiver.Received("/v1/metrics", skip: since),
+            text => text.Contains("meteragent.requests", StringComparison.Ordinal)
+                && text.Contains("gen_ai.client.token.usage", StringComparison.Ordinal),
+            "this agent's request counted and exported after the other agent stopped");
     }
 
     [Fact]
@@ -63,8 +106,10 @@ public sealed class OtlpMetricsTests
 
         public ConcurrentQueue<string> Paths { get; } = new();
 
-        public string Received(string path) =>
-            string.Concat(_bodies.Where(sent => sent.Path == path).Select(sent => Encoding.UTF8.GetString(sent.Body)));
+        public int Count(string path) => _bodies.Count(sent => sent.Path == path);
+
+        public string Received(string path, int skip = 0) =>
+            string.Concat(_bodies.Where(sent => sent.Path == path).Skip(skip).Select(sent => Encoding.UTF8.GetString(sent.Body)));
 
         public static async Task<OtlpReceiver> StartAsync()
         {
