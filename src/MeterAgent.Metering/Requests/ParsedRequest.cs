@@ -17,8 +17,17 @@ public sealed class ParsedRequest
     /// <summary>The client itself asked for stream_options.include_usage = true.</summary>
     public bool ClientRequestedStreamUsage { get; init; }
 
-    /// <summary>Canonical input text segments (docs/canonical-text.md); the reference count is the sum of their counts.</summary>
+    /// <summary>
+    /// Canonical input text segments (docs/canonical-text.md) not yet counted: all of them, unless the parser was given a
+    /// tokenizer (then short text is counted as parsed, in <see cref="InputTokensCounted"/>).
+    /// </summary>
     public required IReadOnlyList<string> InputSegments { get; init; }
+
+    /// <summary>
+    /// Reference tokens of the input text already counted; the input's reference count is this plus the count of
+    /// <see cref="InputSegments"/>.
+    /// </summary>
+    public long InputTokensCounted { get; init; }
 
     /// <summary>The input has parts that cannot be re-tokenized (images, audio, files, token arrays).</summary>
     public bool HasNonTextInput { get; init; }

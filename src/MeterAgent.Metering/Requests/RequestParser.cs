@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using MeterAgent.Metering.Canonical;
 using MeterAgent.Metering.Surfaces;
+using MeterAgent.Metering.Tokenization;
 
 namespace MeterAgent.Metering.Requests;
 
@@ -16,7 +17,15 @@ public static class RequestParser
     /// disagree on which one counts), or a metered member of the wrong type (<see cref="RequestFieldTypes"/>) give an
     /// invalid result with a message a client can act on and, where one member is at fault, its path as the param.
     /// </summary>
-    public static RequestParseResult Parse(ApiSurface surface, ReadOnlySpan<byte> utf8Json)
+    public static RequestParseResult Parse(ApiSurface surface, ReadOnlySpan<byte> utf8Json) => Parse(surface, utf8Json, counter: null);
+
+    /// <param name="surface">the request's API</param>
+    /// <param name="utf8Json">its body</param>
+    /// <param name="counter">
+    /// counts the input's short text as it is parsed (<see cref="ParsedRequest.InputTokensCounted"/>) rather than keeping
+    /// it among <see cref="ParsedRequest.InputSegments"/>; null keeps every segment
+    /// </param>
+    public static RequestParseResult Parse(ApiSurface surface, ReadOnlySpan<byte> utf8Json, ReferenceTokenizer? counter)
     {
         if (utf8Json.IsEmpty)
         {
@@ -29,7 +38,7 @@ public static class RequestParser
         {
             utf8Json.CopyTo(buffer);
             using var document = JsonDocument.Parse(buffer.AsMemory(0, utf8Json.Length), DocumentOptions);
-            return Read(surface, document.RootElement);
+            return Read(surface, document.RootElement, counter);
         }
         catch (JsonException exception)
         {
@@ -49,7 +58,7 @@ public static class RequestParser
         }
     }
 
-    private static RequestParseResult Read(ApiSurface surface, JsonElement root)
+    private static RequestParseResult Read(ApiSurface surface, JsonElement root, ReferenceTokenizer? counter)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -81,7 +90,7 @@ public static class RequestParser
         var clientUsage = Json.TryGet(root, "stream_options"u8, JsonValueKind.Object, out var streamOptions)
             && Json.TryGet(streamOptions, "include_usage"u8, JsonValueKind.True, out _);
 
-        var segments = new SegmentList();
+        var segments = counter is null ? new SegmentList() : new SegmentList(counter, SegmentList.CountNowChars);
         InputText.Collect(surface, root, segments);
 
         return RequestParseResult.Ok(new ParsedRequest
@@ -92,6 +101,7 @@ public static class RequestParser
             MaxOutputTokens = MaxOutputTokens(surface, root),
             ClientRequestedStreamUsage = clientUsage,
             InputSegments = segments.Segments,
+            InputTokensCounted = segments.CountedTokens,
             HasNonTextInput = segments.HasNonText,
         });
     }

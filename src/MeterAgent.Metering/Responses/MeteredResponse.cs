@@ -27,8 +27,17 @@ public sealed class MeteredResponse
     /// <summary>The model the upstream says served the request.</summary>
     public string? ServedModel { get; init; }
 
-    /// <summary>Canonical output text segments (docs/canonical-text.md).</summary>
+    /// <summary>
+    /// Canonical output text segments (docs/canonical-text.md) not yet counted: all of them, unless the meter was given a
+    /// tokenizer (then short text is counted as collected, in <see cref="OutputTokensCounted"/>).
+    /// </summary>
     public required IReadOnlyList<string> OutputSegments { get; init; }
+
+    /// <summary>
+    /// Reference tokens of the output text already counted; the output's reference count is this plus the count of
+    /// <see cref="OutputSegments"/>.
+    /// </summary>
+    public long OutputTokensCounted { get; init; }
 
     /// <summary>The stream reached its terminal event ([DONE], response.completed, message_stop) or the JSON body was complete.</summary>
     public bool Complete { get; init; }

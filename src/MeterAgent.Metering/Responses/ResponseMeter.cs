@@ -4,6 +4,7 @@ using MeterAgent.Metering.Canonical;
 using MeterAgent.Metering.Responses.Readers;
 using MeterAgent.Metering.Sse;
 using MeterAgent.Metering.Surfaces;
+using MeterAgent.Metering.Tokenization;
 
 namespace MeterAgent.Metering.Responses;
 
@@ -21,6 +22,7 @@ public sealed class ResponseMeter
     private readonly Mode _mode;
     private readonly bool _hide;
     private readonly ResponseReader _reader;
+    private readonly ReferenceTokenizer? _counter;
     private readonly SseParser? _sse;
     private PooledBuffer? _body;
 
@@ -55,7 +57,21 @@ public sealed class ResponseMeter
     /// <param name="hideUsageChunk">As for the constructor without limits.</param>
     /// <param name="limits">How much of the response may be buffered.</param>
     public ResponseMeter(ApiSurface surface, string? contentType, bool hideUsageChunk, ResponseMeterLimits limits)
+        : this(surface, contentType, hideUsageChunk, limits, counter: null)
     {
+    }
+
+    /// <param name="surface">The API surface.</param>
+    /// <param name="contentType">As for the constructor without limits.</param>
+    /// <param name="hideUsageChunk">As for the constructor without limits.</param>
+    /// <param name="limits">How much of the response may be buffered.</param>
+    /// <param name="counter">
+    /// Counts the output's short text as it is collected (<see cref="MeteredResponse.OutputTokensCounted"/>) rather than
+    /// keeping it among <see cref="MeteredResponse.OutputSegments"/>; null keeps every segment.
+    /// </param>
+    public ResponseMeter(ApiSurface surface, string? contentType, bool hideUsageChunk, ResponseMeterLimits limits, ReferenceTokenizer? counter)
+    {
+        _counter = counter;
         ArgumentNullException.ThrowIfNull(limits);
         _limits = limits;
         _reader = ResponseReader.For(surface, limits.MaxTextChars);
@@ -132,7 +148,7 @@ public sealed class ResponseMeter
             ParseBody();
         }
 
-        var segments = new SegmentList();
+        var segments = _counter is null ? new SegmentList() : new SegmentList(_counter, SegmentList.CountNowChars);
         _reader.CollectOutput(segments);
         var truncation = Truncation();
         var result = new MeteredResponse
@@ -142,6 +158,7 @@ public sealed class ResponseMeter
             NativeUsageSuspect = _reader.UsageSuspect,
             ServedModel = _reader.ServedModel,
             OutputSegments = segments.Segments,
+            OutputTokensCounted = segments.CountedTokens,
             Complete = _reader.Complete || _bodyComplete,
             Malformed = _malformed,
             UpstreamError = _reader.UpstreamError,

@@ -174,7 +174,8 @@ internal sealed partial class MeteringMiddleware
                 return;
             }
 
-            var parsed = RequestParser.Parse(surface, body.Span);
+            // Short input text is counted as it is parsed (ParsedRequest.InputTokensCounted): no string for it, no later pass.
+            var parsed = RequestParser.Parse(surface, body.Span, _tokenizer);
             if (parsed.Request is not { } parsedRequest)
             {
                 await RejectAsync(context, exchange, family, StatusCodes.Status400BadRequest, ApiErrorKind.InvalidRequest,
@@ -185,10 +186,9 @@ internal sealed partial class MeteringMiddleware
             exchange.MaxOutputTokens = parsedRequest.MaxOutputTokens;
             // The reservation and a token limit need the reference input count up front; without either it is counted after
             // the response, off the path to the first token.
-            var inputSegments = parsedRequest.InputSegments;
             exchange.InputCountedAhead = _credits.Enabled || _rateLimits.MayLimitTokens(exchange.AccountId, exchange.KeyId);
             exchange.Open(parsedRequest.Model, parsedRequest.Stream, parsedRequest.HasNonTextInput,
-                exchange.InputCountedAhead ? _tokenizer.CountTokens(inputSegments) : 0);
+                exchange.InputCountedAhead ? parsedRequest.InputTokensCounted + _tokenizer.CountTokens(parsedRequest.InputSegments) : 0);
 
             // The shared store is known to be unreachable: under fail_closed nothing new is admitted; under fail_open the
             // request goes on without rate limits (they live in Redis) and the ledger grants its reservation from this
@@ -309,7 +309,7 @@ internal sealed partial class MeteringMiddleware
                 context.Response.Body = clientBody;
             }
 
-            await SettleAsync(context, exchange, inputSegments, tap, family);
+            await SettleAsync(context, exchange, parsedRequest, tap, family);
         }
         catch (Exception exception) when (!exchange.Ended)
         {
@@ -379,7 +379,7 @@ internal sealed partial class MeteringMiddleware
     }
 
     private async Task SettleAsync(
-        HttpContext context, MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteringResponseStream tap, ApiFamily family)
+        HttpContext context, MeteringFeature exchange, ParsedRequest input, MeteringResponseStream tap, ApiFamily family)
     {
         var error = context.GetForwarderErrorFeature();
         var clientSide = error is not null && OutcomeClassifier.IsClientSide(error.Error);
@@ -422,7 +422,7 @@ internal sealed partial class MeteringMiddleware
             await EndResponseAsync(context, exchange.UsageId);
         }
 
-        exchange.Settlement = FinishAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt, settling);
+        exchange.Settlement = FinishAsync(exchange, input, metered, status, httpStatus, reason, firstTokenAt, settling);
     }
 
     /// <summary>
@@ -450,31 +450,31 @@ internal sealed partial class MeteringMiddleware
     /// before it. Not async on the common path: the settlement's own state machine is the only one.
     /// </summary>
     private Task<SettledRequest> FinishAsync(
-        MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
+        MeteringFeature exchange, ParsedRequest input, MeteredResponse metered,
         UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt, SettlementTracker.Settling settling)
     {
-        return TextLength(metered.OutputSegments) + (exchange.InputCountedAhead ? 0 : TextLength(inputSegments)) > InlineCountChars
-            ? FinishLaterAsync(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt, settling)
-            : FinishNow(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt, settling);
+        return TextLength(metered.OutputSegments) + (exchange.InputCountedAhead ? 0 : TextLength(input.InputSegments)) > InlineCountChars
+            ? FinishLaterAsync(exchange, input, metered, status, httpStatus, reason, firstTokenAt, settling)
+            : FinishNow(exchange, input, metered, status, httpStatus, reason, firstTokenAt, settling);
     }
 
     private async Task<SettledRequest> FinishLaterAsync(
-        MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
+        MeteringFeature exchange, ParsedRequest input, MeteredResponse metered,
         UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt, SettlementTracker.Settling settling)
     {
         await Task.Yield();
-        return await FinishNow(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt, settling);
+        return await FinishNow(exchange, input, metered, status, httpStatus, reason, firstTokenAt, settling);
     }
 
     /// <summary>Counts, then settles; a failure to count ends the tracker's entry here, since no settlement will.</summary>
     private Task<SettledRequest> FinishNow(
-        MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
+        MeteringFeature exchange, ParsedRequest input, MeteredResponse metered,
         UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt, SettlementTracker.Settling settling)
     {
         RequestOutcome outcome;
         try
         {
-            outcome = Count(exchange, inputSegments, metered, status, httpStatus, reason, firstTokenAt);
+            outcome = Count(exchange, input, metered, status, httpStatus, reason, firstTokenAt);
         }
         catch (Exception ex)
         {
@@ -499,11 +499,13 @@ internal sealed partial class MeteringMiddleware
 
     /// <summary>The request's outcome with what it delivered counted, and the flags metering noticed.</summary>
     private RequestOutcome Count(
-        MeteringFeature exchange, IReadOnlyList<string> inputSegments, MeteredResponse metered,
+        MeteringFeature exchange, ParsedRequest input, MeteredResponse metered,
         UsageStatus status, int httpStatus, string? reason, DateTimeOffset? firstTokenAt)
     {
-        var referenceInput = exchange.InputCountedAhead ? exchange.ReferenceInput : _tokenizer.CountTokens(inputSegments);
-        var referenceOutput = _tokenizer.CountTokens(metered.OutputSegments);
+        var referenceInput = exchange.InputCountedAhead
+            ? exchange.ReferenceInput
+            : input.InputTokensCounted + _tokenizer.CountTokens(input.InputSegments);
+        var referenceOutput = metered.OutputTokensCounted + _tokenizer.CountTokens(metered.OutputSegments);
         List<string>? flags = null;
         if (metered.Truncated)
         {

@@ -1,5 +1,6 @@
 using MeterAgent.Metering.Responses;
 using MeterAgent.Metering.Surfaces;
+using MeterAgent.Metering.Tokenization;
 
 namespace MeterAgent.Proxy;
 
@@ -47,7 +48,7 @@ internal sealed class MeteringResponseStream : Stream
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         // Created on the first body bytes: by then YARP has copied the upstream headers, so the content type is known.
-        var meter = _meter ??= new ResponseMeter(_surface, _response.ContentType, _hideUsageChunk);
+        var meter = _meter ??= NewMeter();
         FirstByteAt ??= _clock.GetUtcNow();
         var toClient = meter.Process(buffer);
         if (FirstTokenAt is null && meter.SawFirstToken)
@@ -77,7 +78,7 @@ internal sealed class MeteringResponseStream : Stream
     /// </summary>
     public async ValueTask<(MeteredResponse Result, bool ClientGone)> CompleteAsync(bool clientConnected, CancellationToken cancellationToken)
     {
-        var meter = _meter ??= new ResponseMeter(_surface, _response.ContentType, _hideUsageChunk);
+        var meter = _meter ??= NewMeter();
         var (remaining, result) = meter.Complete();
         if (!clientConnected || remaining.IsEmpty)
         {
@@ -100,4 +101,8 @@ internal sealed class MeteringResponseStream : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
+
+    // Short output is counted as the response ends, on this thread, where the settlement would count it anyway.
+    private ResponseMeter NewMeter() =>
+        new(_surface, _response.ContentType, _hideUsageChunk, ResponseMeterLimits.Default, ReferenceTokenizer.Instance);
 }

@@ -134,9 +134,9 @@ internal sealed class AnthropicMessagesReader(TextBudget budget) : ResponseReade
     {
         for (var i = 0; i < _blocks.Count; i++)
         {
-            segments.Add(_blocks[i].Text.ToString());
-            segments.Add(_blocks[i].Name.ToString());
-            segments.Add(_blocks[i].Input.ToString());
+            segments.AddAccumulated(_blocks[i].Text);
+            segments.AddAccumulated(_blocks[i].Name);
+            segments.AddAccumulated(_blocks[i].Input);
         }
     }
 

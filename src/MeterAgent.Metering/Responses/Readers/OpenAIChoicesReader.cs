@@ -88,12 +88,12 @@ internal sealed class OpenAIChoicesReader(TextBudget budget, bool completions) :
         for (var i = 0; i < _choices.Count; i++)
         {
             var choice = _choices[i];
-            segments.Add(choice.Content.ToString());
-            segments.Add(choice.RefusalText);
+            segments.AddAccumulated(choice.Content);
+            segments.AddAccumulated(choice.RefusalOrNull);
             for (var t = 0; t < choice.ToolCallCount; t++)
             {
-                segments.Add(choice.ToolCalls[t].Name.ToString());
-                segments.Add(choice.ToolCalls[t].Arguments.ToString());
+                segments.AddAccumulated(choice.ToolCalls[t].Name);
+                segments.AddAccumulated(choice.ToolCalls[t].Arguments);
             }
         }
     }
@@ -330,7 +330,7 @@ internal sealed class OpenAIChoicesReader(TextBudget budget, bool completions) :
 
         public bool HasRefusal => _refusal is not null;
 
-        public string RefusalText => _refusal?.ToString() ?? string.Empty;
+        public TextAccumulator? RefusalOrNull => _refusal;
 
         public IndexedParts<ToolCall> ToolCalls => _toolCalls ??= new();
 

@@ -99,11 +99,11 @@ internal sealed class OpenAIResponsesReader(TextBudget budget) : ResponseReader(
             var item = _items[i];
             for (var p = 0; p < item.Parts.Count; p++)
             {
-                segments.Add(item.Parts[p].ToString());
+                segments.AddAccumulated(item.Parts[p]);
             }
 
-            segments.Add(item.Name.ToString());
-            segments.Add(item.Arguments.ToString());
+            segments.AddAccumulated(item.Name);
+            segments.AddAccumulated(item.Arguments);
         }
     }
 

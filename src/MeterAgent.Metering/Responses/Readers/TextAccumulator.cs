@@ -62,6 +62,9 @@ internal sealed class TextAccumulator(TextBudget budget) : IDisposable
         budget.Give(raw.Length - _length);
     }
 
+    /// <summary>The text so far (valid until the next change or <see cref="Dispose"/>).</summary>
+    public ReadOnlySpan<char> Chars => _chars.AsSpan(0, _length);
+
     public override string ToString() => _length == 0 ? string.Empty : new string(_chars, 0, _length);
 
     public void Dispose()
