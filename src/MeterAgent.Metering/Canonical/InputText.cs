@@ -6,32 +6,32 @@ namespace MeterAgent.Metering.Canonical;
 /// <summary>The canonical input text of a request body, per surface (docs/canonical-text.md, "Input").</summary>
 internal static class InputText
 {
-    public static void Collect(ApiSurface surface, JsonElement root, SegmentList segments)
+    public static void Collect(ApiSurface surface, JsonElement root, ref SegmentList segments)
     {
         switch (surface)
         {
             case ApiSurface.OpenAIChatCompletions:
-                ChatCompletions(root, segments);
+                ChatCompletions(root, ref segments);
                 break;
             case ApiSurface.OpenAICompletions:
-                StringOrStrings(root, "prompt"u8, segments);
+                StringOrStrings(root, "prompt"u8, ref segments);
                 segments.AddStringMember(root, "suffix"u8);
                 break;
             case ApiSurface.OpenAIResponses:
-                Responses(root, segments);
+                Responses(root, ref segments);
                 break;
             case ApiSurface.OpenAIEmbeddings:
-                StringOrStrings(root, "input"u8, segments);
+                StringOrStrings(root, "input"u8, ref segments);
                 break;
             case ApiSurface.AnthropicMessages:
-                AnthropicMessages(root, segments);
+                AnthropicMessages(root, ref segments);
                 break;
             default:
                 break;
         }
     }
 
-    private static void ChatCompletions(JsonElement root, SegmentList segments)
+    private static void ChatCompletions(JsonElement root, ref SegmentList segments)
     {
         if (Json.TryGet(root, "messages"u8, JsonValueKind.Array, out var messages))
         {
@@ -41,7 +41,7 @@ internal static class InputText
                 segments.AddStringMember(message, "name"u8);
                 if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("content"u8, out var content))
                 {
-                    TextOrParts(content, segments, "text"u8);
+                    TextOrParts(content, ref segments, "text"u8);
                 }
 
                 segments.AddStringMember(message, "refusal"u8);
@@ -74,7 +74,7 @@ internal static class InputText
     }
 
     /// <summary>A string, or an array of parts where parts of <paramref name="textType"/> contribute "text" and others are non-text.</summary>
-    private static void TextOrParts(JsonElement content, SegmentList segments, ReadOnlySpan<byte> textType)
+    private static void TextOrParts(JsonElement content, ref SegmentList segments, ReadOnlySpan<byte> textType)
     {
         if (content.ValueKind == JsonValueKind.String)
         {
@@ -101,7 +101,7 @@ internal static class InputText
     }
 
     /// <summary>A string, or an array of strings; token-id arrays (numbers or arrays of numbers) are non-text.</summary>
-    private static void StringOrStrings(JsonElement root, ReadOnlySpan<byte> name, SegmentList segments)
+    private static void StringOrStrings(JsonElement root, ReadOnlySpan<byte> name, ref SegmentList segments)
     {
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty(name, out var value))
         {
@@ -132,7 +132,7 @@ internal static class InputText
         }
     }
 
-    private static void Responses(JsonElement root, SegmentList segments)
+    private static void Responses(JsonElement root, ref SegmentList segments)
     {
         segments.AddStringMember(root, "instructions"u8);
         if (root.TryGetProperty("input"u8, out var input))
@@ -145,7 +145,7 @@ internal static class InputText
             {
                 foreach (var item in input.EnumerateArray())
                 {
-                    ResponsesInputItem(item, segments);
+                    ResponsesInputItem(item, ref segments);
                 }
             }
         }
@@ -164,7 +164,7 @@ internal static class InputText
         }
     }
 
-    private static void ResponsesInputItem(JsonElement item, SegmentList segments)
+    private static void ResponsesInputItem(JsonElement item, ref SegmentList segments)
     {
         if (item.ValueKind != JsonValueKind.Object)
         {
@@ -226,11 +226,11 @@ internal static class InputText
         }
     }
 
-    private static void AnthropicMessages(JsonElement root, SegmentList segments)
+    private static void AnthropicMessages(JsonElement root, ref SegmentList segments)
     {
         if (root.TryGetProperty("system"u8, out var system))
         {
-            TextOrParts(system, segments, "text"u8);
+            TextOrParts(system, ref segments, "text"u8);
         }
 
         if (Json.TryGet(root, "messages"u8, JsonValueKind.Array, out var messages))
@@ -251,7 +251,7 @@ internal static class InputText
                 {
                     foreach (var block in content.EnumerateArray())
                     {
-                        AnthropicBlock(block, segments);
+                        AnthropicBlock(block, ref segments);
                     }
                 }
             }
@@ -268,7 +268,7 @@ internal static class InputText
         }
     }
 
-    private static void AnthropicBlock(JsonElement block, SegmentList segments)
+    private static void AnthropicBlock(JsonElement block, ref SegmentList segments)
     {
         if (!Json.TryGet(block, "type"u8, JsonValueKind.String, out var type))
         {
@@ -288,7 +288,7 @@ internal static class InputText
         {
             if (block.TryGetProperty("content"u8, out var content))
             {
-                TextOrParts(content, segments, "text"u8);
+                TextOrParts(content, ref segments, "text"u8);
             }
         }
         else if (type.ValueEquals("thinking"u8))

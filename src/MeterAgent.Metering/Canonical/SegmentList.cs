@@ -9,9 +9,9 @@ using MeterAgent.Metering.Tokenization;
 namespace MeterAgent.Metering.Canonical;
 
 /// <summary>
-/// Collects canonical text segments (docs/canonical-text.md) and whether some input could not be re-tokenized. It is
-/// itself the list it hands out (<see cref="Segments"/>): a request's input and a response's output are a few segments
-/// each, so one array sized for them, with no list object around it.
+/// Collects canonical text segments (docs/canonical-text.md) and whether some input could not be re-tokenized. A value,
+/// passed by reference while a request's input or a response's output is collected: a few segments each, in one array
+/// made only when a segment is kept.
 /// </summary>
 /// <remarks>
 /// Given a tokenizer, it counts short text as it is added (<see cref="CountedTokens"/>) instead of keeping it: a small
@@ -20,7 +20,7 @@ namespace MeterAgent.Metering.Canonical;
 /// for its caller to count later. The reference count is <see cref="CountedTokens"/> plus the count of
 /// <see cref="Segments"/> either way: a count is the sum of its segments' counts.
 /// </remarks>
-internal sealed class SegmentList : IReadOnlyList<string>
+internal struct SegmentList
 {
     /// <summary>
     /// Text a request's input or a response's output counts as it is collected, at most: about 250 tokens, a few
@@ -33,10 +33,10 @@ internal sealed class SegmentList : IReadOnlyList<string>
 
     private readonly ReferenceTokenizer? _counter;
     private int _countNowChars;
-    private string[] _items = [];
+    private string[]? _items;
     private int _count;
 
-    /// <summary>Keeps every segment (what the canonical-text tests read).</summary>
+    /// <summary>Keeps every segment (what the canonical-text tests read); so does <c>default</c>.</summary>
     public SegmentList()
     {
     }
@@ -56,22 +56,9 @@ internal sealed class SegmentList : IReadOnlyList<string>
     /// <summary>Reference tokens of the text counted as it was added, and so not among <see cref="Segments"/>.</summary>
     public long CountedTokens { get; private set; }
 
-    /// <summary>The segments kept: every one, or without a tokenizer's budget those it counted.</summary>
-    public IReadOnlyList<string> Segments => this;
-
-    public int Count => _count;
-
-    public string this[int index] => (uint)index < (uint)_count ? _items[index] : throw new ArgumentOutOfRangeException(nameof(index));
-
-    public IEnumerator<string> GetEnumerator()
-    {
-        for (var i = 0; i < _count; i++)
-        {
-            yield return _items[i];
-        }
-    }
-
-    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    /// <summary>The segments kept, in order: every one, or with a tokenizer those it did not count.</summary>
+    public readonly IReadOnlyList<string> Segments =>
+        _count == 0 ? Array.Empty<string>() : new ArraySegment<string>(_items!, 0, _count);
 
     /// <summary>Empty strings count 0 tokens, so they are left out.</summary>
     public void Add(string? text)
@@ -179,7 +166,7 @@ internal sealed class SegmentList : IReadOnlyList<string>
 
     private void Keep(string text)
     {
-        if (_count == _items.Length)
+        if (_items is null || _count == _items.Length)
         {
             Array.Resize(ref _items, Math.Max(4, _count * 2));
         }

@@ -91,7 +91,7 @@ public static class RequestParser
             && Json.TryGet(streamOptions, "include_usage"u8, JsonValueKind.True, out _);
 
         var segments = counter is null ? new SegmentList() : new SegmentList(counter, SegmentList.CountNowChars);
-        InputText.Collect(surface, root, segments);
+        InputText.Collect(surface, root, ref segments);
 
         return RequestParseResult.Ok(new ParsedRequest
         {

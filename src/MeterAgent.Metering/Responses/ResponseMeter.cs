@@ -149,7 +149,7 @@ public sealed class ResponseMeter
         }
 
         var segments = _counter is null ? new SegmentList() : new SegmentList(_counter, SegmentList.CountNowChars);
-        _reader.CollectOutput(segments);
+        _reader.CollectOutput(ref segments);
         var truncation = Truncation();
         var result = new MeteredResponse
         {

@@ -130,7 +130,7 @@ internal sealed class AnthropicMessagesReader(TextBudget budget) : ResponseReade
         SawFirstToken = true;
     }
 
-    public override void CollectOutput(SegmentList segments)
+    public override void CollectOutput(ref SegmentList segments)
     {
         for (var i = 0; i < _blocks.Count; i++)
         {

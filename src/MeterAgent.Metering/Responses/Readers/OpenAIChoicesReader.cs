@@ -83,7 +83,7 @@ internal sealed class OpenAIChoicesReader(TextBudget budget, bool completions) :
         SawFirstToken = true;
     }
 
-    public override void CollectOutput(SegmentList segments)
+    public override void CollectOutput(ref SegmentList segments)
     {
         for (var i = 0; i < _choices.Count; i++)
         {

@@ -92,7 +92,7 @@ internal sealed class OpenAIResponsesReader(TextBudget budget) : ResponseReader(
         SawFirstToken = true;
     }
 
-    public override void CollectOutput(SegmentList segments)
+    public override void CollectOutput(ref SegmentList segments)
     {
         for (var i = 0; i < _items.Count; i++)
         {

@@ -57,7 +57,7 @@ internal abstract class ResponseReader(TextBudget budget) : IDisposable
     public abstract void OnBody(ReadOnlySpan<byte> body);
 
     /// <summary>The canonical output segments seen so far, in docs/canonical-text.md order.</summary>
-    public abstract void CollectOutput(SegmentList segments);
+    public abstract void CollectOutput(ref SegmentList segments);
 
     public abstract void Dispose();
 
