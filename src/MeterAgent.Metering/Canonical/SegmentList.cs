@@ -58,7 +58,8 @@ internal struct SegmentList
 
     /// <summary>The segments kept, in order: every one, or with a tokenizer those it did not count.</summary>
     public readonly IReadOnlyList<string> Segments =>
-        _count == 0 ? Array.Empty<string>() : new ArraySegment<string>(_items!, 0, _count);
+        // Typed as the list: an array converts to an ArraySegment too, which would be boxed even when empty.
+        _count == 0 ? (IReadOnlyList<string>)Array.Empty<string>() : new ArraySegment<string>(_items!, 0, _count);
 
     /// <summary>Empty strings count 0 tokens, so they are left out.</summary>
     public void Add(string? text)

@@ -38,4 +38,14 @@ public sealed class SegmentListTests
         list.Add(string.Empty);
         Assert.Empty(list.Segments);
     }
+
+    [Fact]
+    public void Nothing_kept_hands_out_the_shared_empty_list()
+    {
+        // A small request keeps no segment: handing out its empty list must not box a new one per request.
+        var list = new SegmentList();
+        Assert.Same(Array.Empty<string>(), list.Segments);
+        list.Add("kept");
+        Assert.Equal(["kept"], list.Segments);
+    }
 }
