@@ -172,8 +172,8 @@ public sealed class BoundedBufferTests
 
         Assert.Equal(bytes, client);
         Assert.True(result.Truncated);
-        Assert.Equal(input, result.NativeUsage!.Value.InputTokens);
-        Assert.Equal(output, result.NativeUsage.Value.OutputTokens);
+        Assert.Equal(input, result.NativeUsage!.InputTokens);
+        Assert.Equal(output, result.NativeUsage.OutputTokens);
         Assert.Equal(model, result.ServedModel);
         Assert.True(result.Complete);
         Assert.Empty(result.OutputSegments);

@@ -41,7 +41,7 @@ public sealed class SuspectUsageTests
         var (_, result) = Tap.Whole(ApiSurface.OpenAIResponses, Tap.Json,
             $$$"""{"model":"m","output":[],"usage":{"input_tokens":1,"output_tokens":{{{count}}}}}""");
 
-        Assert.Equal(expected, result.NativeUsage!.Value.OutputTokens);
+        Assert.Equal(expected, result.NativeUsage!.OutputTokens);
         Assert.True(result.NativeUsageSuspect);
     }
 
