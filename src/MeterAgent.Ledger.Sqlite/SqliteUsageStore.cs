@@ -71,7 +71,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
     /// </summary>
     public async Task<int> RecoverOpenAsync(CancellationToken cancellationToken = default)
     {
-        var closed = await _writer.SubmitAsync(UsageWrite.RecoverOpen(_time.GetUtcNow()), cancellationToken);
+        var closed = await _writer.SubmitAsync(new UsageRecoveryWrite(_time.GetUtcNow()), cancellationToken);
         if (closed > 0)
         {
             LogRecovered(closed);

@@ -1,7 +1,0 @@
-namespace MeterAgent.Ledger.Sqlite;
-
-internal enum UsageWriteKind
-{
-    Close,
-    RecoverOpen,
-}
