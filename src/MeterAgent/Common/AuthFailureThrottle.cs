@@ -21,7 +21,14 @@ internal sealed class AuthFailureThrottle : IDisposable
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private const int Segments = 6;
 
+    // A partition holds only failures of the last window, so with none recorded for longer than this no address can be
+    // over its limit. Two windows: the limiter replenishes on its own heartbeat, not at the exact instant.
+    private static readonly long QuietMilliseconds = (long)(2 * Window.TotalMilliseconds);
+
     private readonly PartitionedRateLimiter<IPAddress>? _failures;
+
+    // When the last failure was recorded (Environment.TickCount64); long ago at start.
+    private long _lastFailureAt = long.MinValue / 2;
 
     public AuthFailureThrottle(IOptions<MeterAgentOptions> options)
     {
@@ -53,7 +60,9 @@ internal sealed class AuthFailureThrottle : IDisposable
     public bool IsThrottled(HttpContext context, out TimeSpan retryAfter)
     {
         retryAfter = TimeSpan.Zero;
-        if (_failures is null)
+
+        // Nearly always nothing failed lately: the limiter is not asked (its lookup allocates a closure on every call).
+        if (_failures is null || Environment.TickCount64 - Volatile.Read(ref _lastFailureAt) > QuietMilliseconds)
         {
             return false;
         }
@@ -72,6 +81,9 @@ internal sealed class AuthFailureThrottle : IDisposable
     /// <summary>Counts one failed authentication against the request's address.</summary>
     public void RecordFailure(HttpContext context)
     {
+        // Noted before the budget is spent, so a check that could find it spent never skips the limiter.
+        Volatile.Write(ref _lastFailureAt, Environment.TickCount64);
+
         // A failed lease here only means the limit was reached: the next request from this address is refused.
         _failures?.AttemptAcquire(Partition(context.Connection.RemoteIpAddress), 1).Dispose();
     }
