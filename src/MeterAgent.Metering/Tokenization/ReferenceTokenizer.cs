@@ -81,7 +81,7 @@ public sealed class ReferenceTokenizer
     }
 
     /// <summary>Pieces remembered now (tests).</summary>
-    internal int MergedPieceCount => Volatile.Read(ref _mergedCount);
+    internal int MergedPieceCount => _merged.Count;
 
     private int CountShortPiece(ReadOnlySpan<char> piece, Span<byte> buffer)
     {
@@ -97,12 +97,26 @@ public sealed class ReferenceTokenizer
         }
 
         merged = _counter.CountByMerging(bytes);
-        if (Volatile.Read(ref _mergedCount) < MergedPieceCapacity && _mergedByChars.TryAdd(piece, merged))
+        Remember(piece, merged);
+        return merged;
+    }
+
+    /// <summary>
+    /// Keeps a piece's count while there is room. A place is taken before the piece is added, so concurrent callers can
+    /// never hold more than <see cref="MergedPieceCapacity"/> together (a check, then an add, let each of them pass the
+    /// check at the last free place).
+    /// </summary>
+    private void Remember(ReadOnlySpan<char> piece, int merged)
+    {
+        if (Volatile.Read(ref _mergedCount) >= MergedPieceCapacity)
         {
-            Interlocked.Increment(ref _mergedCount);
+            return;
         }
 
-        return merged;
+        if (Interlocked.Increment(ref _mergedCount) > MergedPieceCapacity || !_mergedByChars.TryAdd(piece, merged))
+        {
+            Interlocked.Decrement(ref _mergedCount);
+        }
     }
 
     private static bool HasLoneSurrogate(ReadOnlySpan<char> text)

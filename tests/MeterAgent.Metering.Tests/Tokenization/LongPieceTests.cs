@@ -87,13 +87,17 @@ public sealed class LongPieceTests
     [Fact]
     public void The_memory_of_merged_pieces_is_bounded_and_counts_stay_exact_past_it()
     {
-        // More distinct multi-token words than the memory holds (random letters are rarely one token).
-        var random = new Random(20261201);
-        for (var i = 0; i < ReferenceTokenizer.MergedPieceCapacity + 2_000; i++)
+        // More distinct multi-token words than the memory holds (random letters are rarely one token), from four threads
+        // at once: requests fill it concurrently, and its last places must not go to several of them.
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, thread =>
         {
-            var word = Random(random, Latin, 14);
-            Assert.Equal(Tokenizer.CountTokensWithLibrary(word), Tokenizer.CountTokens(word));
-        }
+            var random = new Random(20261201 + thread);
+            for (var i = 0; i < (ReferenceTokenizer.MergedPieceCapacity + 2_000) / 4; i++)
+            {
+                var word = Random(random, Latin, 14);
+                Assert.Equal(Tokenizer.CountTokensWithLibrary(word), Tokenizer.CountTokens(word));
+            }
+        });
 
         Assert.InRange(Tokenizer.MergedPieceCount, 1, ReferenceTokenizer.MergedPieceCapacity);
     }
