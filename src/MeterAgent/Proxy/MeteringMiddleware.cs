@@ -184,8 +184,8 @@ internal sealed partial class MeteringMiddleware
             }
 
             exchange.MaxOutputTokens = parsedRequest.MaxOutputTokens;
-            // The reservation and a token limit need the reference input count up front; without either it is counted after
-            // the response, off the path to the first token.
+            // The reservation and a token limit need the reference input count up front; without either, what the parse
+            // did not count (text past its first 1,024 characters) is counted after the response, off the path to the first token.
             exchange.InputCountedAhead = _credits.Enabled || _rateLimits.MayLimitTokens(exchange.AccountId, exchange.KeyId);
             exchange.Open(parsedRequest.Model, parsedRequest.Stream, parsedRequest.HasNonTextInput,
                 exchange.InputCountedAhead ? parsedRequest.InputTokensCounted + _tokenizer.CountTokens(parsedRequest.InputSegments) : 0);
