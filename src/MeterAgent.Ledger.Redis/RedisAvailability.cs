@@ -43,7 +43,8 @@ public sealed partial class RedisAvailability : IStoreAvailability, IDisposable
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is RedisConnectionException or RedisTimeoutException)
+            // The socket pipe's refusal of a write once the connection closed under it is the same outage.
+            if (e is RedisConnectionException or RedisTimeoutException or InvalidOperationException { Source: "System.IO.Pipelines" })
             {
                 return true;
             }

@@ -155,7 +155,7 @@ public sealed partial class RecordShipper(
             {
                 return;
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            catch (Exception ex) when (RedisUnavailable.IsConnectionFailure(ex))
             {
                 // Nothing is lost: the entries stay in the local log and the next pass ships them.
                 _cursor = -1;

@@ -146,7 +146,7 @@ public sealed partial class RedisLogLease(
                         await TryAcquireAsync();
                     }
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                catch (Exception ex) when (RedisUnavailable.IsConnectionFailure(ex))
                 {
                     // The lease may still be ours in Redis, but a holder that cannot reach Redis cannot write the log
                     // either; past the TTL another replica may hold it, so stop acting before then.
@@ -180,7 +180,7 @@ public sealed partial class RedisLogLease(
         {
             await ReleaseAsync();
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (RedisUnavailable.IsConnectionFailure(ex))
         {
             LogRedisFailed(ex); // it expires after the TTL
         }

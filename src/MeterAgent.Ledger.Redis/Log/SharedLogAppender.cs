@@ -95,7 +95,7 @@ public sealed partial class SharedLogAppender(
             {
                 lease.Drop("the log refused its fencing token");
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException or FormatException)
+            catch (Exception ex) when (RedisUnavailable.IsConnectionFailure(ex) || ex is FormatException)
             {
                 LogAppendFailed(ex);
             }
