@@ -49,8 +49,10 @@ public static class RequestParser
         }
         catch (InvalidOperationException)
         {
-            // The grammar allows "\ud800" alone, but it is no character: there is no text to meter, nor to forward.
-            return RequestParseResult.Invalid("The request body has a \\u escape that is not valid UTF-16 (a lone surrogate).");
+            // The grammar allows "\ud800" alone, but it is no character; nor are bytes that are not UTF-8 (the parser reads
+            // strings' bytes only when decoding them): there is no text to meter, nor to forward.
+            return RequestParseResult.Invalid(
+                "The request body has text that is not valid Unicode: bytes that are not UTF-8, or a \\u escape of a lone surrogate.");
         }
         finally
         {

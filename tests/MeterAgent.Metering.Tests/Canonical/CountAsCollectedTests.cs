@@ -83,6 +83,11 @@ public sealed class CountAsCollectedTests
         {
             SameInputCount(ApiSurface.OpenAIChatCompletions, bytes);
         }
+        else
+        {
+            Assert.Equal(kept.Error, counted.Error);
+            Assert.Contains("not UTF-8", counted.Error, StringComparison.Ordinal);
+        }
     }
 
     [Theory]
