@@ -41,11 +41,10 @@ internal struct SegmentList
     {
     }
 
-    /// <param name="counter">counts text as it is added</param>
+    /// <param name="counter">counts text as it is added; null keeps every segment</param>
     /// <param name="countNowChars">how many characters of text it counts so, at most; the rest is kept</param>
-    public SegmentList(ReferenceTokenizer counter, int countNowChars)
+    public SegmentList(ReferenceTokenizer? counter, int countNowChars = CountNowChars)
     {
-        ArgumentNullException.ThrowIfNull(counter);
         ArgumentOutOfRangeException.ThrowIfNegative(countNowChars);
         _counter = counter;
         _countNowChars = countNowChars;

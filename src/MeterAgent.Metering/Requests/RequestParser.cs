@@ -92,7 +92,7 @@ public static class RequestParser
         var clientUsage = Json.TryGet(root, "stream_options"u8, JsonValueKind.Object, out var streamOptions)
             && Json.TryGet(streamOptions, "include_usage"u8, JsonValueKind.True, out _);
 
-        var segments = counter is null ? new SegmentList() : new SegmentList(counter, SegmentList.CountNowChars);
+        var segments = new SegmentList(counter);
         InputText.Collect(surface, root, ref segments);
 
         return RequestParseResult.Ok(new ParsedRequest

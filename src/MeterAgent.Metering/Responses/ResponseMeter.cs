@@ -148,7 +148,7 @@ public sealed class ResponseMeter
             ParseBody();
         }
 
-        var segments = _counter is null ? new SegmentList() : new SegmentList(_counter, SegmentList.CountNowChars);
+        var segments = new SegmentList(_counter);
         _reader.CollectOutput(ref segments);
         var truncation = Truncation();
         var result = new MeteredResponse
