@@ -44,7 +44,7 @@ public sealed partial class RedisAvailability : IStoreAvailability, IDisposable
         for (var e = exception; e is not null; e = e.InnerException)
         {
             // The socket pipe's refusal of a write once the connection closed under it is the same outage.
-            if (e is RedisConnectionException or RedisTimeoutException or InvalidOperationException { Source: "System.IO.Pipelines" })
+            if (e is RedisConnectionException or RedisTimeoutException || RedisUnavailable.IsClosedPipe(e))
             {
                 return true;
             }

@@ -13,7 +13,10 @@ internal static class RedisUnavailable
     /// on its next pass treats them alike; before, the pipe's exception ended the loop and, with it, the host.
     /// </summary>
     public static bool IsConnectionFailure(Exception exception) =>
-        exception is RedisException or TimeoutException or InvalidOperationException { Source: "System.IO.Pipelines" };
+        exception is RedisException or TimeoutException || IsClosedPipe(exception);
+
+    /// <summary>The client's socket pipe refused a write: its connection closed under it.</summary>
+    public static bool IsClosedPipe(Exception exception) => exception is InvalidOperationException { Source: "System.IO.Pipelines" };
 
     public static void ThrowIfDown(IStoreAvailability? availability)
     {
