@@ -12,35 +12,51 @@ namespace MeterAgent.Proxy;
 /// </summary>
 internal sealed class MeteringFeature
 {
-    // The write-ahead record, from OpenRecord until the close takes it to fill.
-    private UsageRecord? _openRecord;
+    // The request's write-ahead record, from its arrival: who, where and when, then what the body said (Open). It is the
+    // one place those fields live (the properties below read it), and the close fills it (TakeOpenRecord) once the store
+    // has read it open, so a request carries one copy of them until its outcome.
+    private readonly UsageRecord _record;
 
-    public required string UsageId { get; init; }
+    // 1 once the record was handed to the store as opened, 2 once the close took it.
+    private int _recordState;
 
-    public required string AccountId { get; init; }
+    /// <param name="usageId">The request's usage id.</param>
+    /// <param name="accountId">The account of the key it presented.</param>
+    /// <param name="keyId">That key's id.</param>
+    /// <param name="surface">Surface name, e.g. openai.chat_completions.</param>
+    /// <param name="startedAt">When it arrived.</param>
+    public MeteringFeature(string usageId, string accountId, string keyId, string surface, DateTimeOffset startedAt) =>
+        _record = new UsageRecord { Id = usageId, AccountId = accountId, KeyId = keyId, Surface = surface, StartedAt = startedAt, Status = UsageStatus.Open };
 
-    public required string KeyId { get; init; }
+    public string UsageId => _record.Id;
 
-    public required string Surface { get; init; }
+    public string AccountId => _record.AccountId;
 
-    public string? RouteId { get; init; }
+    public string KeyId => _record.KeyId;
 
-    public string? ClusterId { get; init; }
+    public string Surface => _record.Surface;
 
-    public required DateTimeOffset StartedAt { get; init; }
+    public string? RouteId { get => _record.RouteId; init => _record.RouteId = value; }
 
-    public string? ReferenceTokenizer { get; init; }
+    public string? ClusterId { get => _record.ClusterId; init => _record.ClusterId = value; }
+
+    public DateTimeOffset StartedAt => _record.StartedAt;
+
+    public string? ReferenceTokenizer { get => _record.ReferenceTokenizer; init => _record.ReferenceTokenizer = value; }
 
     /// <summary>The model the body asked for, once it is parsed (<see cref="Open"/>); null before, or when it named none.</summary>
-    public string? RequestedModel { get; private set; }
+    public string? RequestedModel => _record.RequestedModel;
 
     /// <summary>The body asked for a stream.</summary>
-    public bool Stream { get; private set; }
+    public bool Stream => _record.Stream;
 
     /// <summary>The body carried input other than text (images, audio, files).</summary>
-    public bool NonTextInput { get; private set; }
+    public bool NonTextInput => _record.NonTextInput;
 
-    /// <summary>The reference input count when it was counted ahead (else 0): the only count known before forwarding.</summary>
+    /// <summary>
+    /// The reference input count when it was counted ahead (else 0): the only count known before forwarding. Its own
+    /// field, not the record's, which the close fills with the count of all the input.
+    /// </summary>
     public long ReferenceInput { get; private set; }
 
     /// <summary>The counts known before forwarding (<see cref="ReferenceInput"/>, nothing else), as counts.</summary>
@@ -49,43 +65,33 @@ internal sealed class MeteringFeature
     /// <summary>
     /// What is known of the request so far, as an outcome still <see cref="UsageStatus.Open"/>, for readers that want
     /// that shape (a span ended before settlement). The request's own path never builds it: its write-ahead record
-    /// comes from these fields (<see cref="OpenRecord"/>) and its end is one new outcome (<see cref="Conclude"/>).
+    /// is the feature's own (<see cref="OpenRecord"/>) and its end is one new outcome (<see cref="Conclude"/>).
     /// </summary>
     public RequestOutcome Current => Outcome(UsageStatus.Open, null, null, null, forwarded: false, Counts, null, null, string.Empty);
-
-    /// <summary>The write-ahead record, once, for the close to fill; null when none was opened (or it was taken).</summary>
-    public UsageRecord? TakeOpenRecord() => Interlocked.Exchange(ref _openRecord, null);
 
     /// <summary>What the parsed body said. Until it is called the request is known by who sent it and where.</summary>
     public void Open(string? requestedModel, bool stream, bool nonTextInput, long referenceInput)
     {
-        RequestedModel = requestedModel;
-        Stream = stream;
-        NonTextInput = nonTextInput;
+        _record.RequestedModel = requestedModel;
+        _record.Stream = stream;
+        _record.NonTextInput = nonTextInput;
+        _record.ReferenceInputTokens = referenceInput;
         ReferenceInput = referenceInput;
     }
 
     /// <summary>
-    /// The write-ahead record: what is known now, status open. The same record as <c>Current.ToRecord()</c>, without
-    /// the open outcome in between (an allocation on every request). Kept for the close to fill again
-    /// (<see cref="TakeOpenRecord"/>): the store read it when it was opened.
+    /// The write-ahead record, for the store to open: what is known now, status open. The same record as
+    /// <c>Current.ToRecord()</c>, without the open outcome in between (an allocation on every request). The close fills
+    /// it again (<see cref="TakeOpenRecord"/>): the store has read it once it is opened.
     /// </summary>
-    public UsageRecord OpenRecord() => _openRecord = new()
+    public UsageRecord OpenRecord()
     {
-        Id = UsageId,
-        AccountId = AccountId,
-        KeyId = KeyId,
-        Surface = Surface,
-        RouteId = RouteId,
-        ClusterId = ClusterId,
-        RequestedModel = RequestedModel,
-        Stream = Stream,
-        StartedAt = StartedAt,
-        Status = UsageStatus.Open,
-        ReferenceInputTokens = ReferenceInput,
-        NonTextInput = NonTextInput,
-        ReferenceTokenizer = ReferenceTokenizer,
-    };
+        Volatile.Write(ref _recordState, 1);
+        return _record;
+    }
+
+    /// <summary>The write-ahead record, once, for the close to fill; null when none was opened (or it was taken).</summary>
+    public UsageRecord? TakeOpenRecord() => Interlocked.CompareExchange(ref _recordState, 2, 1) == 1 ? _record : null;
 
     /// <summary>The credit reservation the request holds until it ends; null without credits or before it is granted.</summary>
     public Reservation? Reservation { get; set; }

@@ -133,15 +133,10 @@ internal sealed partial class MeteringMiddleware
     private async Task MeterAsync(HttpContext context, RouteModel route, ApiSurface surface, ApiKeyInfo key, long arrivedAt)
     {
         var family = surface.Family();
-        var exchange = new MeteringFeature
+        var exchange = new MeteringFeature(UsageIds.Next(), key.AccountId, key.KeyId, surface.Name(), _clock.GetUtcNow())
         {
-            UsageId = UsageIds.Next(),
-            AccountId = key.AccountId,
-            KeyId = key.KeyId,
-            Surface = surface.Name(),
             RouteId = route.Config.RouteId,
             ClusterId = route.Cluster?.ClusterId,
-            StartedAt = _clock.GetUtcNow(),
             ReferenceTokenizer = _tokenizerId,
             ArrivedAt = arrivedAt,
             Drain = context.Features.Get<Shutdown.DrainTicket>(),

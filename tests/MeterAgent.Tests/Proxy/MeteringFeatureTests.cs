@@ -11,15 +11,10 @@ namespace MeterAgent.Tests.Proxy;
 /// </summary>
 public sealed class MeteringFeatureTests
 {
-    private static MeteringFeature Feature() => new()
+    private static MeteringFeature Feature() => new("u-1", "acct-1", "key-1", "openai.chat_completions", new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero))
     {
-        UsageId = "u-1",
-        AccountId = "acct-1",
-        KeyId = "key-1",
-        Surface = "openai.chat_completions",
         RouteId = "openai",
         ClusterId = "openai",
-        StartedAt = new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero),
         ReferenceTokenizer = "o200k_base:sha256:00",
     };
 
@@ -86,10 +81,7 @@ public sealed class MeteringFeatureTests
     public void Another_request_s_record_is_never_filled()
     {
         var feature = Feature();
-        var other = new MeteringFeature
-        {
-            UsageId = "u-2", AccountId = "acct-1", KeyId = "key-1", Surface = "openai.chat_completions", StartedAt = feature.StartedAt,
-        };
+        var other = new MeteringFeature("u-2", "acct-1", "key-1", "openai.chat_completions", feature.StartedAt);
         var foreign = other.OpenRecord();
 
         var outcome = feature.Conclude(UsageStatus.Rejected, 400, "invalid", feature.StartedAt);
@@ -97,5 +89,30 @@ public sealed class MeteringFeatureTests
         Assert.Throws<ArgumentException>(() => outcome.ToRecord(foreign));
         Assert.Equal("u-2", foreign.Id);
         Assert.Equal(UsageStatus.Open, foreign.Status);
+    }
+
+    [Fact]
+    public void What_the_request_knew_before_forwarding_is_unchanged_by_the_close_filling_its_record()
+    {
+        var feature = Feature();
+        feature.Open("gpt-4o-mini", stream: true, nonTextInput: false, referenceInput: 0);
+        var open = feature.OpenRecord();
+        var endedAt = feature.StartedAt.AddSeconds(2);
+        var outcome = feature.ConcludeForwarded(UsageStatus.Completed, 200, null, endedAt, new MeteredCounts(42, 9, 40, 0, 0, 9, 0), "gpt-4o-mini-2024", endedAt, string.Empty);
+
+        var closed = outcome.ToRecord(feature.TakeOpenRecord());
+
+        Assert.Same(open, closed);
+        Assert.Equal((42L, UsageStatus.Completed), (closed.ReferenceInputTokens, closed.Status));
+        Assert.Equal((0L, "gpt-4o-mini", true), (feature.ReferenceInput, feature.RequestedModel, feature.Stream));
+        Assert.Equal(("u-1", "acct-1", "openai", feature.StartedAt), (feature.UsageId, feature.AccountId, feature.RouteId, closed.StartedAt));
+    }
+
+    [Fact]
+    public void A_record_never_opened_is_not_taken_to_close()
+    {
+        var feature = Feature();
+
+        Assert.Null(feature.TakeOpenRecord());
     }
 }
