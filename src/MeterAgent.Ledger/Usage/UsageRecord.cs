@@ -8,6 +8,22 @@ namespace MeterAgent.Ledger.Usage;
 /// </summary>
 public sealed class UsageRecord
 {
+    // Every request allocates one record. Its optional numbers and times are stored without Nullable<T>'s flag and its
+    // padding (88 bytes of a record's ~370): the minimum of each type, which no count, amount, status or time of a
+    // request can be, stands for "none", and a setter refuses it as a value.
+    private long _nativeInputTokens = Optional.NoLong;
+    private long _nativeCachedInputTokens = Optional.NoLong;
+    private long _nativeCacheWriteTokens = Optional.NoLong;
+    private long _nativeOutputTokens = Optional.NoLong;
+    private long _nativeReasoningTokens = Optional.NoLong;
+    private long _unitsMicro = Optional.NoLong;
+    private long _redeemedMicro = Optional.NoLong;
+    private long _overageMicro = Optional.NoLong;
+    private int _httpStatus = Optional.NoInt;
+    private int _contractVersion = Optional.NoInt;
+    private DateTimeOffset _firstTokenAt = Optional.NoTime;
+    private DateTimeOffset _endedAt = Optional.NoTime;
+
     public required string Id { get; init; }
 
     public required string AccountId { get; init; }
@@ -29,14 +45,14 @@ public sealed class UsageRecord
 
     public required DateTimeOffset StartedAt { get; init; }
 
-    public DateTimeOffset? FirstTokenAt { get; set; }
+    public DateTimeOffset? FirstTokenAt { get => Optional.Get(_firstTokenAt); set => _firstTokenAt = Optional.Set(value); }
 
-    public DateTimeOffset? EndedAt { get; set; }
+    public DateTimeOffset? EndedAt { get => Optional.Get(_endedAt); set => _endedAt = Optional.Set(value); }
 
     public UsageStatus Status { get; set; }
 
     /// <summary>HTTP status the client received.</summary>
-    public int? HttpStatus { get; set; }
+    public int? HttpStatus { get => Optional.Get(_httpStatus); set => _httpStatus = Optional.Set(value); }
 
     /// <summary>Why a request failed or was rejected (no secrets, no content).</summary>
     public string? Error { get; set; }
@@ -44,15 +60,15 @@ public sealed class UsageRecord
     /// <summary>The upstream reported usage; when false, native counts are null and Quality is "estimated".</summary>
     public bool NativeReported { get; set; }
 
-    public long? NativeInputTokens { get; set; }
+    public long? NativeInputTokens { get => Optional.Get(_nativeInputTokens); set => _nativeInputTokens = Optional.Set(value); }
 
-    public long? NativeCachedInputTokens { get; set; }
+    public long? NativeCachedInputTokens { get => Optional.Get(_nativeCachedInputTokens); set => _nativeCachedInputTokens = Optional.Set(value); }
 
-    public long? NativeCacheWriteTokens { get; set; }
+    public long? NativeCacheWriteTokens { get => Optional.Get(_nativeCacheWriteTokens); set => _nativeCacheWriteTokens = Optional.Set(value); }
 
-    public long? NativeOutputTokens { get; set; }
+    public long? NativeOutputTokens { get => Optional.Get(_nativeOutputTokens); set => _nativeOutputTokens = Optional.Set(value); }
 
-    public long? NativeReasoningTokens { get; set; }
+    public long? NativeReasoningTokens { get => Optional.Get(_nativeReasoningTokens); set => _nativeReasoningTokens = Optional.Set(value); }
 
     public long ReferenceInputTokens { get; set; }
 
@@ -75,16 +91,16 @@ public sealed class UsageRecord
     /// <summary>The contract the request was redeemed under; null when no credit covered it.</summary>
     public string? ContractId { get; set; }
 
-    public int? ContractVersion { get; set; }
+    public int? ContractVersion { get => Optional.Get(_contractVersion); set => _contractVersion = Optional.Set(value); }
 
     /// <summary>What the request cost in that contract's units (micro-units), from the counts above.</summary>
-    public long? UnitsMicro { get; set; }
+    public long? UnitsMicro { get => Optional.Get(_unitsMicro); set => _unitsMicro = Optional.Set(value); }
 
     /// <summary>Redeemed from credit lots (micro-units). UnitsMicro = RedeemedMicro + OverageMicro.</summary>
-    public long? RedeemedMicro { get; set; }
+    public long? RedeemedMicro { get => Optional.Get(_redeemedMicro); set => _redeemedMicro = Optional.Set(value); }
 
     /// <summary>Beyond what credits covered: for the provider to bill at spot (micro-units).</summary>
-    public long? OverageMicro { get; set; }
+    public long? OverageMicro { get => Optional.Get(_overageMicro); set => _overageMicro = Optional.Set(value); }
 
     /// <summary>The credit lots the request drew on, in draw order.</summary>
     public IReadOnlyList<string> LotIds { get; set; } = [];
@@ -102,4 +118,36 @@ public sealed class UsageRecord
     /// final, upstream numbers that were clamped, a response too large to keep whole. Empty when nothing was noticed.
     /// </summary>
     public string Flags { get; set; } = string.Empty;
+
+    private static class Optional
+    {
+        public const long NoLong = long.MinValue;
+        public const int NoInt = int.MinValue;
+        public static readonly DateTimeOffset NoTime = DateTimeOffset.MinValue;
+
+        public static long? Get(long stored) => stored == NoLong ? null : stored;
+
+        public static int? Get(int stored) => stored == NoInt ? null : stored;
+
+        public static DateTimeOffset? Get(DateTimeOffset stored) => stored == NoTime ? null : stored;
+
+        public static long Set(long? value) => value switch
+        {
+            null => NoLong,
+            NoLong => throw new ArgumentOutOfRangeException(nameof(value), value, "Not a count or an amount."),
+            { } v => v,
+        };
+
+        public static int Set(int? value) => value switch
+        {
+            null => NoInt,
+            NoInt => throw new ArgumentOutOfRangeException(nameof(value), value, "Not a status or a version."),
+            { } v => v,
+        };
+
+        public static DateTimeOffset Set(DateTimeOffset? value) =>
+            value is not { } v ? NoTime
+            : v == NoTime ? throw new ArgumentOutOfRangeException(nameof(value), value, "Not the time of a request.")
+            : v;
+    }
 }
