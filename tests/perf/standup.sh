@@ -1,4 +1,4 @@
-# Sourced by counts.sh and allocs.sh: builds the agent and the emulator of $SRC into a temp folder $W, starts both on
+# Sourced by counts.sh, allocs.sh and warmup.sh: builds the agent and the emulator of $SRC into a temp folder $W, starts both on
 # loopback (ports COUNTS_PORT_BASE+1..3, default 18801-18803), creates an account and a key, and sets AGENT (the agent's
 # pid), PM (its management port), URL and $W/req.lua (a small non-streaming OpenAI chat request for wrk). Stops both
 # and removes $W on exit.
