@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# How fast a fresh agent reaches its full throughput: wrk at CONCURRENCY in WINDOWS windows of 5 s from the agent's
-# first request, with the JIT's compiled methods and compile time (its System.Runtime metrics) after each window
+# How fast a fresh agent reaches its full throughput and latency: wrk at CONCURRENCY in WINDOWS windows of 5 s from the
+# agent's first request (req/s, p50, p99), with the JIT's compiled methods and compile time (its System.Runtime
+# metrics) after each window
 # (docs/benchmarks.md, "Warm-up: the JIT, measured"). Runtime settings to compare go in the environment, e.g.
 #
 #   DOTNET_TieredPGO=0 tests/perf/warmup.sh CHECKOUT
@@ -16,9 +17,9 @@ SRC=$(cd "$1" && pwd); C=${2:-32}; N=${3:-6}
 
 jit() { curl -sf "http://127.0.0.1:$PM/metrics" | awk '/^system_runtime_dotnet_jit_compiled_methods / {m=$2} /^system_runtime_dotnet_jit_compilation_time / {t=$2} END {printf "%d methods, %.1f s", m, t}'; }
 echo "$(basename "$SRC"), c=$C; before any request: JIT $(jit)"
-echo "| seconds | req/s | JIT so far |"
-echo "|---:|---:|---|"
+echo "| seconds | req/s | p50 | p99 | JIT so far |"
+echo "|---:|---:|---:|---:|---|"
 for i in $(seq "$N"); do
-  rps=$(wrk -t1 -c"$C" -d5s -s "$W/req.lua" "$URL" | awk '/Requests\/sec/ {print $2}')
-  echo "| $((i * 5)) | $rps | $(jit) |"
+  cells=$(wrk -t1 -c"$C" -d5s --latency -s "$W/req.lua" "$URL" | awk '/Requests\/sec/ {r=$2} $1=="50%" {m=$2} $1=="99%" {p=$2} END {printf "%s | %s | %s", r, m, p}')
+  echo "| $((i * 5)) | $cells | $(jit) |"
 done
