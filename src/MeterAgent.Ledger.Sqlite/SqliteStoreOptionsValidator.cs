@@ -56,6 +56,11 @@ public sealed class SqliteStoreOptionsValidator : IValidateOptions<SqliteStoreOp
             failures.Add($"{Section}:JournalSegmentBytes must be between 65536 (64 KiB) and 1073741824 (1 GiB) (was {options.JournalSegmentBytes}).");
         }
 
+        if (options.CloseGatherTime < TimeSpan.Zero || options.CloseGatherTime > TimeSpan.FromMilliseconds(100))
+        {
+            failures.Add($"{Section}:CloseGatherTime must be between 00:00:00 (off) and 00:00:00.100 (was {options.CloseGatherTime}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -19,7 +19,7 @@ public static class SqliteStoreServiceCollectionExtensions
     /// bound from the configuration section <c>Store</c> and validated at start (keys: <c>Store:Path</c>,
     /// <c>Store:Synchronous</c>, <c>Store:MaxBatchSize</c>, <c>Store:KeyCacheTtl</c>, <c>Store:KeyCacheCapacity</c>,
     /// <c>Store:BusyTimeout</c>, <c>Store:CheckpointInterval</c>,
-    /// <c>Store:WalLimitBytes</c>; see <see cref="SqliteStoreOptions"/>), the store-neutral
+    /// <c>Store:WalLimitBytes</c>, <c>Store:JournalSegmentBytes</c>, <c>Store:CloseGatherTime</c>; see <see cref="SqliteStoreOptions"/>), the store-neutral
     /// services every backend has (<see cref="StoreServiceCollectionExtensions.AddStoreServices"/>: start-up recovery and
     /// the reservation sweep), the WAL checkpoints, and rate limits: policies in the file (<see cref="SqliteRateLimitPolicyStore"/>)
     /// enforced in process (<see cref="InProcessRateLimiter"/>, unless a limiter is registered first). The container's disposal flushes queued writes and checkpoints the WAL.

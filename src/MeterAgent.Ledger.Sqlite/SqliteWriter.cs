@@ -18,7 +18,7 @@ namespace MeterAgent.Ledger.Sqlite;
 /// <remarks>
 /// Closes are gathered: when a batch holds only operations no request waits for (<see
 /// cref="SqliteWriteOperation.CanWait"/>) and the writer committed moments ago (a steady stream, not a lone close), it
-/// keeps the transaction open up to <see cref="SqliteStoreOptions.CloseGatherTime"/> (2 ms), running what arrives, and
+/// keeps the transaction open up to <see cref="SqliteStoreOptions.CloseGatherTime"/> (6 ms by default), running what arrives, and
 /// commits at once when anything else arrives. At concurrency 1 each close was its own commit, writing the same hot
 /// pages (the table's and each index's last page) to the WAL again for every request; gathered, a score of closes
 /// share them.

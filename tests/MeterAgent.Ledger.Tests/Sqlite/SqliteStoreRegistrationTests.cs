@@ -33,6 +33,7 @@ public sealed class SqliteStoreRegistrationTests
             ["Store:MaxBatchSize"] = "64",
             ["Store:KeyCacheTtl"] = "00:00:30",
             ["Store:ReservationSweepInterval"] = "00:00:02",
+            ["Store:CloseGatherTime"] = "00:00:00.020",
         });
 
         await host.StartAsync();
@@ -41,6 +42,7 @@ public sealed class SqliteStoreRegistrationTests
         Assert.Equal(SqliteSynchronousMode.Full, options.Synchronous);
         Assert.Equal(64, options.MaxBatchSize);
         Assert.Equal(TimeSpan.FromSeconds(30), options.KeyCacheTtl);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), options.CloseGatherTime);
         Assert.Equal(TimeSpan.FromSeconds(2), host.Services.GetRequiredService<IOptions<StoreOptions>>().Value.ReservationSweepInterval);
 
         Assert.IsType<SqliteAccountStore>(host.Services.GetRequiredService<IAccountStore>());
@@ -182,6 +184,8 @@ public sealed class SqliteStoreRegistrationTests
     [InlineData("Store:ReservationSweepInterval", "02:00:00")]
     [InlineData("Store:Kind", " ")]
     [InlineData("Store:WalLimitBytes", "1048576")]
+    [InlineData("Store:CloseGatherTime", "-00:00:00.001")]
+    [InlineData("Store:CloseGatherTime", "00:00:01")]
     public async Task A_bad_setting_fails_start_naming_the_key(string key, string value)
     {
         using var dir = new TempFolder();
@@ -201,6 +205,7 @@ public sealed class SqliteStoreRegistrationTests
         Assert.Equal(256, options.MaxBatchSize);
         Assert.Equal(TimeSpan.FromSeconds(5), options.KeyCacheTtl);
         Assert.Equal(64L * 1024 * 1024, options.WalLimitBytes);
+        Assert.Equal(TimeSpan.FromMilliseconds(6), options.CloseGatherTime);
         Assert.True(new SqliteStoreOptionsValidator().Validate(null, options).Succeeded);
 
         var shared = new StoreOptions();
