@@ -1,7 +1,7 @@
-# Sourced by counts.sh, allocs.sh and warmup.sh: builds the agent and the emulator of $SRC into a temp folder $W, starts both on
+# Sourced by counts.sh, allocs.sh, warmup.sh and latency.sh: builds the agent and the emulator of $SRC into a temp folder $W, starts both on
 # loopback (ports COUNTS_PORT_BASE+1..3, default 18801-18803), creates an account and a key, and sets AGENT (the agent's
 # pid), PM (its management port), URL and $W/req.lua (a small non-streaming OpenAI chat request for wrk). Stops both
-# and removes $W on exit.
+# and removes $W on exit. AGENT_ARGS adds settings to the agent's command line (e.g. AGENT_ARGS=--Store:CloseGatherTime=0).
 BASE=${COUNTS_PORT_BASE:-18800}
 PE=$((BASE + 1)); PA=$((BASE + 2)); PM=$((BASE + 3))
 W=$(mktemp -d); PIDS=()
@@ -16,7 +16,7 @@ UP=upstream-key-0123456789; ADM=admin-token-0123456789abcdef
 PIDS+=($!)
 (cd "$W/agent" && exec dotnet MeterAgent.dll --MeterAgent:ProxyPort=$PA --MeterAgent:ManagementPort=$PM --MeterAgent:AdminToken=$ADM \
   --Store:Path="$W/agent.db" --MeterAgent:Upstreams:openai:ApiKey=$UP \
-  --ReverseProxy:Clusters:openai:Destinations:primary:Address="http://127.0.0.1:$PE/" --Logging:LogLevel:Default=Warning >"$W/agent.log" 2>&1) &
+  --ReverseProxy:Clusters:openai:Destinations:primary:Address="http://127.0.0.1:$PE/" --Logging:LogLevel:Default=Warning ${AGENT_ARGS:-} >"$W/agent.log" 2>&1) &
 AGENT=$!; PIDS+=($AGENT)
 for _ in $(seq 60); do curl -sf "http://127.0.0.1:$PM/healthz/ready" >/dev/null && break; sleep 1; done
 curl -sf "http://127.0.0.1:$PM/healthz/ready" >/dev/null || { echo "the agent did not become ready:" >&2; tail "$W/agent.log" >&2; exit 1; }
