@@ -60,8 +60,5 @@ public sealed class SqliteStoreOptions
     /// writes fewer still but lengthens the c=32 tail. Tests lengthen it (past the validated range) to see what ends
     /// the wait.
     /// </summary>
-    public TimeSpan CloseGatherTime { get; set; } = DefaultCloseGatherTime;
-
-    /// <summary>6 ms.</summary>
-    public static readonly TimeSpan DefaultCloseGatherTime = TimeSpan.FromMilliseconds(6);
+    public TimeSpan CloseGatherTime { get; set; } = TimeSpan.FromMilliseconds(6);
 }

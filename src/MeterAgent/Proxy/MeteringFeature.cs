@@ -17,8 +17,8 @@ internal sealed class MeteringFeature
     // has read it open, so a request carries one copy of them until its outcome.
     private readonly UsageRecord _record;
 
-    // 1 once the record was handed to the store as opened, 2 once the close took it.
-    private int _recordState;
+    // 1 from the record's hand-over to the store as opened until the close takes it.
+    private int _recordOpen;
 
     /// <param name="usageId">The request's usage id.</param>
     /// <param name="accountId">The account of the key it presented.</param>
@@ -86,12 +86,12 @@ internal sealed class MeteringFeature
     /// </summary>
     public UsageRecord OpenRecord()
     {
-        Volatile.Write(ref _recordState, 1);
+        Volatile.Write(ref _recordOpen, 1);
         return _record;
     }
 
     /// <summary>The write-ahead record, once, for the close to fill; null when none was opened (or it was taken).</summary>
-    public UsageRecord? TakeOpenRecord() => Interlocked.CompareExchange(ref _recordState, 2, 1) == 1 ? _record : null;
+    public UsageRecord? TakeOpenRecord() => Interlocked.Exchange(ref _recordOpen, 0) == 1 ? _record : null;
 
     /// <summary>The credit reservation the request holds until it ends; null without credits or before it is granted.</summary>
     public Reservation? Reservation { get; set; }
