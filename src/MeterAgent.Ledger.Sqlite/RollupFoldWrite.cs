@@ -30,6 +30,8 @@ internal sealed class RollupFoldWrite(int batch) : SqliteWriteOperation<long>
             upTo = reader.GetInt64(1);
         }
 
+        // The fold's table is the connection's own: made by the first fold (or again after a rolled-back one).
+        context.Command(UsageRollupSql.FoldTable).ExecuteNonQuery();
         var fold = context.Command(FoldToParameter, "@up_to");
         fold.Parameters[0].Value = upTo;
         fold.ExecuteNonQuery();

@@ -74,6 +74,8 @@ public static class MillionRecordStore
             using (var fold = connection.CreateCommand())
             {
                 fold.Transaction = transaction;
+                fold.CommandText = UsageRollupSql.FoldTable;
+                fold.ExecuteNonQuery();
                 fold.CommandText = UsageRollupSql.Fold("(SELECT MAX(rowid) FROM usage_records)");
                 fold.ExecuteNonQuery();
             }

@@ -116,6 +116,14 @@ public sealed class UsageRollupTests
 
         Assert.Equal(0L, Scalar(store, "SELECT COUNT(*) FROM usage_records WHERE rowid > (SELECT folded FROM usage_rollup_state);"));
         await AssertSameAsync(store);
+
+        // The id ranges the folds kept (the record pages' time bounds) are each day's smallest and largest id.
+        Assert.Equal(
+            Rows(store, $"SELECT account_id, {UsageRollupSql.Day}, MIN(id), MAX(id) FROM usage_records GROUP BY 1, 2 ORDER BY 1, 2;"),
+            Rows(store, "SELECT account_id, day, min_id, max_id FROM usage_id_range ORDER BY 1, 2;"));
+        Assert.Equal(
+            Rows(store, $"SELECT {UsageRollupSql.Day}, MIN(id), MAX(id) FROM usage_records GROUP BY 1 ORDER BY 1;"),
+            Rows(store, "SELECT day, min_id, max_id FROM usage_id_range_day ORDER BY 1;"));
     }
 
     [Fact]
@@ -176,6 +184,21 @@ public sealed class UsageRollupTests
         while (reader.Read())
         {
             rows.Add(string.Join(",", Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i).ToString())));
+        }
+
+        return string.Join("\n", rows);
+    }
+
+    private static string Rows(TestStore store, string sql)
+    {
+        using var connection = store.Database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<string>();
+        while (reader.Read())
+        {
+            rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(reader.GetValue)));
         }
 
         return string.Join("\n", rows);
