@@ -50,8 +50,8 @@ internal static class UsageRollupSql
     public const string Contract = "COALESCE(contract_id, '')";
 
     /// <summary>
-    /// The connection's own table <see cref="Fold"/> groups the rows in (created once per connection, kept empty
-    /// between folds). Run before <see cref="Fold"/>'s statements are prepared: they name it.
+    /// The connection's own table <see cref="Fold"/> groups the rows in (created once per connection, emptied at the
+    /// start of each fold). Run before <see cref="Fold"/>'s statements are prepared: they name it.
     /// </summary>
     public static readonly string FoldTable = $"""
         CREATE TEMP TABLE IF NOT EXISTS rollup_fold (
