@@ -127,6 +127,32 @@ public sealed class UsageRollupTests
     }
 
     [Fact]
+    public async Task A_fold_puts_a_row_left_open_in_the_id_ranges_but_not_in_the_rollups()
+    {
+        using var dir = new TempFolder();
+        await using var store = TestStore.Open(dir.DbPath);
+        var record = RandomRecord(new Random(7));
+        record.Status = UsageStatus.Completed;
+        await store.Usage.CloseAsync(record);
+
+        // A row an older file left open (opens were usage_records rows before the journal): the same record, still open.
+        var openId = record.Id + "-open";
+        Execute(store, $"""
+            CREATE TEMP TABLE copy AS SELECT * FROM usage_records;
+            UPDATE copy SET id = '{openId}', status = '{UsageStatusNames.Open}';
+            INSERT INTO usage_records SELECT * FROM copy;
+            """);
+        await store.Writer.SubmitAsync(new RollupFoldWrite(500), CancellationToken.None);
+
+        Assert.Equal(0L, Scalar(store, "SELECT COUNT(*) FROM usage_records WHERE rowid > (SELECT folded FROM usage_rollup_state);"));
+        Assert.Equal(1L, Scalar(store, "SELECT SUM(requests) FROM usage_rollup;"));
+        Assert.Equal(1L, Scalar(store, "SELECT SUM(requests) FROM usage_rollup_day;"));
+        Assert.Equal($"{record.Id}|{openId}", Rows(store, "SELECT min_id, max_id FROM usage_id_range;"));
+        Assert.Equal($"{record.Id}|{openId}", Rows(store, "SELECT min_id, max_id FROM usage_id_range_day;"));
+        await AssertSameAsync(store);
+    }
+
+    [Fact]
     public async Task Rollup_reads_equal_the_plain_sums_in_the_same_snapshot_while_records_close_and_fold()
     {
         using var dir = new TempFolder();
@@ -202,6 +228,14 @@ public sealed class UsageRollupTests
         }
 
         return string.Join("\n", rows);
+    }
+
+    private static void Execute(TestStore store, string sql)
+    {
+        using var connection = store.Database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 
     private static long Scalar(TestStore store, string sql)
