@@ -147,8 +147,8 @@ public sealed class UsageRollupTests
         Assert.Equal(0L, Scalar(store, "SELECT COUNT(*) FROM usage_records WHERE rowid > (SELECT folded FROM usage_rollup_state);"));
         Assert.Equal(1L, Scalar(store, "SELECT SUM(requests) FROM usage_rollup;"));
         Assert.Equal(1L, Scalar(store, "SELECT SUM(requests) FROM usage_rollup_day;"));
-        Assert.Equal($"{record.Id}|{openId}", Rows(store, "SELECT min_id, max_id FROM usage_id_range;"));
-        Assert.Equal($"{record.Id}|{openId}", Rows(store, "SELECT min_id, max_id FROM usage_id_range_day;"));
+        Assert.Equal($"{record.Id},{openId}", Rows(store, "SELECT min_id, max_id FROM usage_id_range;"));
+        Assert.Equal($"{record.Id},{openId}", Rows(store, "SELECT min_id, max_id FROM usage_id_range_day;"));
         await AssertSameAsync(store);
     }
 
@@ -205,14 +205,7 @@ public sealed class UsageRollupTests
         command.Transaction = transaction;
         command.CommandText = sql;
         command.Parameters.AddWithValue("@account_id", account);
-        using var reader = command.ExecuteReader();
-        var rows = new List<string>();
-        while (reader.Read())
-        {
-            rows.Add(string.Join(",", Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i).ToString())));
-        }
-
-        return string.Join("\n", rows);
+        return Rows(command);
     }
 
     private static string Rows(TestStore store, string sql)
@@ -220,11 +213,17 @@ public sealed class UsageRollupTests
         using var connection = store.Database.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText = sql;
+        return Rows(command);
+    }
+
+    /// <summary>The command's rows as text: a line per row, its values joined by commas.</summary>
+    private static string Rows(Microsoft.Data.Sqlite.SqliteCommand command)
+    {
         using var reader = command.ExecuteReader();
         var rows = new List<string>();
         while (reader.Read())
         {
-            rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(reader.GetValue)));
+            rows.Add(string.Join(",", Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i).ToString())));
         }
 
         return string.Join("\n", rows);
