@@ -22,8 +22,9 @@ namespace MeterAgent.Ledger.Sqlite;
 /// <item><c>Store:CloseGatherTime</c> — the longest the writer holds the closes of a steady stream of requests for
 /// others to share their commit (default <c>00:00:00.006</c>, from 0, off, to 00:00:00.100). The close comes after the
 /// response has ended, so no response waits for it (only a later request that credits or a rate limit would refuse
-/// waits, up to a second, for the account's earlier requests to settle before it is asked again); a crash in the window loses the closes gathered so far, and restart
-/// closes those records as interrupted from the open journal, as it does for the requests in flight.</item>
+/// waits, up to a second, for the account's earlier requests to settle before it is asked again); a crash in the window
+/// loses the closes gathered so far, and restart closes those records as interrupted from the open journal, as it does
+/// for the requests in flight.</item>
 /// </list>
 /// </summary>
 public sealed class SqliteStoreOptions
