@@ -1,7 +1,8 @@
-# Sourced by counts.sh, allocs.sh, warmup.sh and latency.sh: builds the agent and the emulator of $SRC into a temp folder $W, starts both on
-# loopback (ports COUNTS_PORT_BASE+1..3, default 18801-18803), creates an account and a key, and sets AGENT (the agent's
-# pid), PM (its management port), URL and $W/req.lua (a small non-streaming OpenAI chat request for wrk). Stops both
-# and removes $W on exit. AGENT_ARGS adds settings to the agent's command line (e.g. AGENT_ARGS=--Store:CloseGatherTime=0).
+# Sourced by counts.sh, allocs.sh, warmup.sh, latency.sh, tail.sh and syscalls.sh: builds the agent and the emulator of
+# $SRC into a temp folder $W, starts both on loopback (ports COUNTS_PORT_BASE+1..3, default 18801-18803), creates an
+# account and a key, and sets AGENT (the agent's pid), PM (its management port), URL and $W/req.lua (a small
+# non-streaming OpenAI chat request for wrk; wrk_script writes one with another key). Stops both and removes $W on exit.
+# AGENT_ARGS adds settings to the agent's command line (e.g. AGENT_ARGS=--Store:CloseGatherTime=0).
 BASE=${COUNTS_PORT_BASE:-18800}
 PE=$((BASE + 1)); PA=$((BASE + 2)); PM=$((BASE + 3))
 W=$(mktemp -d); PIDS=()
@@ -25,7 +26,9 @@ json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d.get('$1') 
 ACCOUNT=$(curl -sf -XPOST "http://127.0.0.1:$PM/admin/accounts" -H "Authorization: Bearer $ADM" -H 'content-type: application/json' -d '{"name":"counts"}' | json id)
 KEY=$(curl -sf -XPOST "http://127.0.0.1:$PM/admin/accounts/$ACCOUNT/keys" -H "Authorization: Bearer $ADM" | json key secret)
 BODY='{"model":"gpt-4o-mini","max_tokens":16,"messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Summarise the plot of Hamlet in two sentences, please."}]}'
-printf 'wrk.method="POST"; wrk.body=%s; wrk.headers["Content-Type"]="application/json"; wrk.headers["Authorization"]="Bearer %s"\n' "'$BODY'" "$KEY" >"$W/req.lua"
+# wrk_script BEARER FILE: a wrk script that sends the request with that key (the agent's client key, or the upstream's).
+wrk_script() { printf 'wrk.method="POST"; wrk.body=%s; wrk.headers["Content-Type"]="application/json"; wrk.headers["Authorization"]="Bearer %s"\n' "'$BODY'" "$1" >"$2"; }
+wrk_script "$KEY" "$W/req.lua"
 URL="http://127.0.0.1:$PA/v1/chat/completions"
 
 # Thread-pool work items the agent completed (its management port's /metrics), for hand-offs per request.

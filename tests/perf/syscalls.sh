@@ -25,7 +25,7 @@ PY=$((BASE + 4))
 (UPSTREAM="http://127.0.0.1:$PE/" exec dotnet "$W/bareyarp/bareyarp.dll" --urls "http://127.0.0.1:$PY" >"$W/yarp.log" 2>&1) &
 YARP=$!; PIDS+=($YARP)
 for _ in $(seq 30); do curl -s -o /dev/null "http://127.0.0.1:$PY/" && break; sleep 1; done
-printf 'wrk.method="POST"; wrk.body=%s; wrk.headers["Content-Type"]="application/json"; wrk.headers["Authorization"]="Bearer %s"\n' "'$BODY'" "$UP" >"$W/up.lua"
+wrk_script "$UP" "$W/up.lua"
 
 for target in "agent $AGENT $URL $W/req.lua" "yarp $YARP http://127.0.0.1:$PY/v1/chat/completions $W/up.lua"; do
   read -r name pid url script <<<"$target"
